@@ -1,0 +1,264 @@
+// The GPT: token + position embedding, N pre-norm blocks, final LayerNorm, tied LM head,
+// softmax cross-entropy (GPT-2; nanoGPT's model.py; llm.c's train_gpt2.c).
+//
+//   x = drop(wte[tok] + wpe[t])
+//   for each block:  x = x + drop(c_proj(attention(c_attn(ln_1(x)))))
+//                    x = x + drop(mlp.c_proj(gelu(mlp.c_fc(ln_2(x)))))
+//   logits = ln_f(x) · wteᵀ,   loss = mean cross-entropy(logits, targets)
+//
+// The backward pass is the forward read in reverse, one op's backward at a time.
+// Legend: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B·T.
+
+/// A GPT with its parameters and gradients, and activation memory for one batch shape.
+public final class GPT {
+    public let config: GPTConfig
+    public let layout: ParameterLayout
+    /// All parameters, in `layout` order.
+    public let parameters: FloatBuffer
+    /// Gradients of the loss, same layout; accumulated by `backward`, cleared by `zeroGradients`.
+    public let gradients: FloatBuffer
+    public let context: KernelContext
+    private var acts: Activations?
+
+    /// A freshly initialised model, as GPT-2: weights N(0, 0.02), residual projections
+    /// N(0, 0.02/√(2L)), biases 0, LayerNorm gains 1. Draws in layout order from `seed`.
+    public convenience init(config: GPTConfig, seed: UInt64, context: KernelContext = KernelContext()) {
+        self.init(config: config, context: context)
+        var rng = RandomGenerator(seed: seed)
+        let residualStd = 0.02 / Float(2 * config.layerCount).squareRoot()
+        for tensor in layout.tensors {
+            let p = parameters.pointer + tensor.offset
+            if tensor.name.hasSuffix("ln_1.weight") || tensor.name.hasSuffix("ln_2.weight") || tensor.name.hasSuffix("ln_f.weight") {
+                p.update(repeating: 1, count: tensor.count)
+            } else if tensor.shape.count == 2 {
+                let std = tensor.name.hasSuffix("c_proj.weight") ? residualStd : 0.02
+                for i in 0..<tensor.count { p[i] = rng.nextNormal() * std }
+            }
+        }
+    }
+
+    /// A model with the given parameters (in layout order).
+    public convenience init(config: GPTConfig, parameters values: [Float], context: KernelContext = KernelContext()) {
+        self.init(config: config, context: context)
+        precondition(values.count == layout.totalCount, "parameter count does not match the config")
+        values.withUnsafeBufferPointer { parameters.pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    private init(config: GPTConfig, context: KernelContext) {
+        self.config = config
+        self.layout = ParameterLayout(config)
+        self.parameters = FloatBuffer(count: layout.totalCount)
+        self.gradients = FloatBuffer(count: layout.totalCount)
+        self.context = context
+    }
+
+    public var parameterCount: Int { layout.totalCount }
+
+    public func zeroGradients() { gradients.zero() }
+
+    /// Runs the model on tokens (B, T), T ≤ contextLength. With targets (B, T), returns the mean
+    /// cross-entropy loss and keeps what `backward` needs; without, returns 0 and leaves logits
+    /// readable through `logits(row:)`. `dropout` > 0 draws its masks from `rng`.
+    @discardableResult
+    public func forward(tokens: UnsafePointer<Int32>, targets: UnsafePointer<Int32>?, B: Int, T: Int,
+                        dropout: Float = 0, rng: inout RandomGenerator) -> Float {
+        precondition(B >= 1 && T >= 1 && T <= config.contextLength, "batch shape out of range")
+        let a = activations(B: B, T: T, dropout: dropout > 0)
+        let C = config.modelWidth, NH = config.headCount, V = config.vocabSize, N = B * T
+        let params = UnsafePointer(parameters.pointer)
+        a.tokens.update(from: tokens, count: N)
+        a.hasTargets = targets != nil
+        if let targets { a.targets.update(from: targets, count: N) }
+        a.dropout = dropout
+
+        Embedding.forward(a.encoded, tokens, params + layout.tokenEmbedding, params + layout.positionEmbedding,
+                          B: B, T: T, C: C, context: context)
+        if dropout > 0 { Dropout.forward(a.encoded, a.embeddingMask!, a.encoded, count: N * C, p: dropout, rng: &rng) }
+        var x = UnsafePointer(a.encoded)
+        for l in 0..<config.layerCount {
+            let w = layout.blocks[l], s = a.layers[l]
+            LayerNorm.forward(s.ln1, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
+                              N: N, C: C, context: context)
+            Linear.forward(s.qkv, s.ln1, params + w.qkvWeight, params + w.qkvBias, N: N, C: C, OC: 3 * C, context: context)
+            Attention.forward(s.atty, s.att, s.qkv, B: B, T: T, C: C, NH: NH, context: context)
+            Linear.forward(a.branch, s.atty, params + w.attnProjWeight, params + w.attnProjBias,
+                           N: N, C: C, OC: C, context: context)
+            if dropout > 0 { Dropout.forward(a.branch, s.attnMask!, a.branch, count: N * C, p: dropout, rng: &rng) }
+            Residual.forward(s.residual2, x, a.branch, count: N * C, context: context)
+            LayerNorm.forward(s.ln2, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
+                              N: N, C: C, context: context)
+            Linear.forward(s.fch, s.ln2, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C, context: context)
+            GELU.forward(s.fchGelu, s.fch, count: N * 4 * C, form: config.gelu, context: context)
+            Linear.forward(a.branch, s.fchGelu, params + w.mlpProjWeight, params + w.mlpProjBias,
+                           N: N, C: 4 * C, OC: C, context: context)
+            if dropout > 0 { Dropout.forward(a.branch, s.mlpMask!, a.branch, count: N * C, p: dropout, rng: &rng) }
+            Residual.forward(s.residual3, s.residual2, a.branch, count: N * C, context: context)
+            x = UnsafePointer(s.residual3)
+        }
+        LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, x, params + layout.finalNormWeight,
+                          params + layout.finalNormBias, N: N, C: C, context: context)
+        Linear.forward(a.logits, a.lnf, params + layout.tokenEmbedding, nil, N: N, C: C, OC: V, context: context)
+        guard let targets else { return 0 }
+        CrossEntropy.forward(a.losses, a.logits, a.logits, targets, N: N, V: V, context: context)
+        var total: Float = 0
+        for n in 0..<N { total += a.losses[n] }
+        return total / Float(N)
+    }
+
+    /// Inference forward (no targets, no dropout): logits for every position.
+    public func forward(tokens: UnsafePointer<Int32>, B: Int, T: Int) {
+        var unused = RandomGenerator(seed: 0)
+        forward(tokens: tokens, targets: nil, B: B, T: T, rng: &unused)
+    }
+
+    /// The logits (V) of row `n` (= b·T + t) after a forward pass without targets.
+    public func logits(row n: Int) -> UnsafePointer<Float> {
+        guard let a = acts, !a.hasTargets else { preconditionFailure("run forward without targets first") }
+        precondition(n >= 0 && n < a.B * a.T)
+        return UnsafePointer(a.logits + n * config.vocabSize)
+    }
+
+    /// The loss of each position (B·T) after a forward pass with targets.
+    public var positionLosses: UnsafeBufferPointer<Float> {
+        guard let a = acts, a.hasTargets else { preconditionFailure("run forward with targets first") }
+        return UnsafeBufferPointer(start: a.losses, count: a.B * a.T)
+    }
+
+    /// The attention probabilities (B, NH, T, T) of `layer` from the last forward pass.
+    public func attention(layer: Int) -> UnsafeBufferPointer<Float> {
+        guard let a = acts else { preconditionFailure("run forward first") }
+        return UnsafeBufferPointer(start: a.layers[layer].att, count: a.B * config.headCount * a.T * a.T)
+    }
+
+    /// Accumulates the gradient of the last forward pass's mean loss into `gradients`.
+    public func backward() {
+        guard let a = acts, a.hasTargets else { preconditionFailure("backward needs a forward pass with targets") }
+        let B = a.B, T = a.T, C = config.modelWidth, NH = config.headCount, V = config.vocabSize, N = B * T
+        let params = UnsafePointer(parameters.pointer)
+        let grads = gradients.pointer
+        let dropout = a.dropout
+
+        // loss = mean(losses);  logits = ln_f(x) · wteᵀ
+        CrossEntropy.backward(a.logits, a.logits, a.targets, dloss: 1 / Float(N), N: N, V: V, context: context)
+        Linear.backward(a.dln, grads + layout.tokenEmbedding, nil, a.logits, a.lnf, params + layout.tokenEmbedding,
+                        N: N, C: C, OC: V, context: context)
+        let dres = a.dresidual
+        dres.update(repeating: 0, count: N * C)
+        let last = config.layerCount - 1
+        LayerNorm.backward(dres, grads + layout.finalNormWeight, grads + layout.finalNormBias, a.dln,
+                           a.layers[last].residual3, params + layout.finalNormWeight, a.lnfMean, a.lnfRstd,
+                           N: N, C: C, context: context)
+        for l in stride(from: last, through: 0, by: -1) {
+            let w = layout.blocks[l], s = a.layers[l]
+            let x = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].residual3)
+            // x3 = x2 + drop(mlp.c_proj(gelu(mlp.c_fc(ln_2(x2)))))
+            var dbranch = UnsafePointer(dres)
+            if dropout > 0 {
+                Dropout.backward(a.branch, s.mlpMask!, dres, count: N * C)
+                dbranch = UnsafePointer(a.branch)
+            }
+            Linear.backward(a.dfchGelu, grads + w.mlpProjWeight, grads + w.mlpProjBias, dbranch, s.fchGelu,
+                            params + w.mlpProjWeight, N: N, C: 4 * C, OC: C, context: context)
+            GELU.backward(a.dfch, s.fch, a.dfchGelu, count: N * 4 * C, form: config.gelu, context: context)
+            Linear.backward(a.dln, grads + w.fcWeight, grads + w.fcBias, a.dfch, s.ln2, params + w.fcWeight,
+                            N: N, C: C, OC: 4 * C, context: context)
+            LayerNorm.backward(dres, grads + w.ln2Weight, grads + w.ln2Bias, a.dln, s.residual2,
+                               params + w.ln2Weight, s.ln2Mean, s.ln2Rstd, N: N, C: C, context: context)
+            // x2 = x1 + drop(attn.c_proj(attention(attn.c_attn(ln_1(x1)))))
+            dbranch = UnsafePointer(dres)
+            if dropout > 0 {
+                Dropout.backward(a.branch, s.attnMask!, dres, count: N * C)
+                dbranch = UnsafePointer(a.branch)
+            }
+            Linear.backward(a.datty, grads + w.attnProjWeight, grads + w.attnProjBias, dbranch, s.atty,
+                            params + w.attnProjWeight, N: N, C: C, OC: C, context: context)
+            Attention.backward(a.dqkv, a.datty, s.qkv, s.att, B: B, T: T, C: C, NH: NH, context: context)
+            Linear.backward(a.dln, grads + w.qkvWeight, grads + w.qkvBias, a.dqkv, s.ln1, params + w.qkvWeight,
+                            N: N, C: C, OC: 3 * C, context: context)
+            LayerNorm.backward(dres, grads + w.ln1Weight, grads + w.ln1Bias, a.dln, x,
+                               params + w.ln1Weight, s.ln1Mean, s.ln1Rstd, N: N, C: C, context: context)
+        }
+        // x = drop(wte[tok] + wpe[t])
+        var dencoded = UnsafePointer(dres)
+        if dropout > 0 {
+            Dropout.backward(a.branch, a.embeddingMask!, dres, count: N * C)
+            dencoded = UnsafePointer(a.branch)
+        }
+        Embedding.backward(grads + layout.tokenEmbedding, grads + layout.positionEmbedding, dencoded, a.tokens,
+                           B: B, T: T, C: C, context: context)
+    }
+
+    private func activations(B: Int, T: Int, dropout: Bool) -> Activations {
+        if let a = acts, a.B == B, a.T == T, !dropout || a.embeddingMask != nil { return a }
+        acts = nil  // free the old arena before allocating the new one
+        let a = Activations(config: config, B: B, T: T, dropout: dropout)
+        acts = a
+        return a
+    }
+
+    /// Bytes of activation memory for one batch shape (what `forward` allocates).
+    public static func activationBytes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> Int {
+        Activations.floatCount(config: config, B: B, T: T, dropout: dropout) * 4
+    }
+}
+
+/// Every buffer one forward/backward pass needs, carved from one allocation.
+private final class Activations {
+    struct Layer {
+        var ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
+        var ln2, ln2Mean, ln2Rstd, fch, fchGelu, residual3: UnsafeMutablePointer<Float>
+        var attnMask, mlpMask: UnsafeMutablePointer<Float>?
+    }
+
+    let B: Int, T: Int
+    let arena: FloatBuffer
+    let tokens: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>
+    var hasTargets = false
+    var dropout: Float = 0
+    var encoded, branch, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
+    var dresidual, dln, dqkv, datty, dfch, dfchGelu: UnsafeMutablePointer<Float>
+    var embeddingMask: UnsafeMutablePointer<Float>?
+    var layers: [Layer] = []
+
+    /// The sizes carved, in order; `floatCount` and `init` walk the same list.
+    private static func sizes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> (global: [Int], layer: [Int]) {
+        let C = config.modelWidth, N = B * T, V = config.vocabSize, NH = config.headCount
+        let global = [N * C, N * C, N * C, N, N, N * V, N,                   // encoded … losses
+                      N * C, N * C, N * 3 * C, N * C, N * 4 * C, N * 4 * C,  // gradient temporaries
+                      dropout ? N * C : 0]
+        let layer = [N * C, N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
+                     N * C, N, N, N * 4 * C, N * 4 * C, N * C,
+                     dropout ? N * C : 0, dropout ? N * C : 0]
+        return (global, layer)
+    }
+
+    static func floatCount(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> Int {
+        let (g, l) = sizes(config: config, B: B, T: T, dropout: dropout)
+        return g.reduce(0, +) + config.layerCount * l.reduce(0, +) + 2 * B * T
+    }
+
+    init(config: GPTConfig, B: Int, T: Int, dropout: Bool) {
+        self.B = B
+        self.T = T
+        arena = FloatBuffer(count: Self.floatCount(config: config, B: B, T: T, dropout: dropout))
+        var next = arena.pointer
+        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { next += n }; return next }
+        let (g, l) = Self.sizes(config: config, B: B, T: T, dropout: dropout)
+        encoded = take(g[0]); branch = take(g[1]); lnf = take(g[2]); lnfMean = take(g[3]); lnfRstd = take(g[4])
+        logits = take(g[5]); losses = take(g[6])
+        dresidual = take(g[7]); dln = take(g[8]); dqkv = take(g[9]); datty = take(g[10])
+        dfch = take(g[11]); dfchGelu = take(g[12])
+        embeddingMask = dropout ? take(g[13]) : nil
+        for _ in 0..<config.layerCount {
+            layers.append(Layer(ln1: take(l[0]), ln1Mean: take(l[1]), ln1Rstd: take(l[2]), qkv: take(l[3]),
+                                att: take(l[4]), atty: take(l[5]), residual2: take(l[6]),
+                                ln2: take(l[7]), ln2Mean: take(l[8]), ln2Rstd: take(l[9]), fch: take(l[10]),
+                                fchGelu: take(l[11]), residual3: take(l[12]),
+                                attnMask: dropout ? take(l[13]) : nil, mlpMask: dropout ? take(l[14]) : nil))
+        }
+        // Token ids share the arena (Int32 and Float are both four bytes).
+        let ids = UnsafeMutableRawPointer(take(2 * B * T)).bindMemory(to: Int32.self, capacity: 2 * B * T)
+        tokens = ids
+        targets = ids + B * T
+    }
+}

@@ -1,0 +1,87 @@
+// The GELU nonlinearity (Hendrycks & Gimpel 2016) in both forms PyTorch offers:
+// tanh:  y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))   (GPT-2, llm.c)
+// exact: y = ½x(1 + erf(x/√2))                       (nn.GELU(), nanoGPT)
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum GELU {
+    static let chunk = 4096
+    static let s: Float = 0.797_884_560_8   // √(2/π)
+    static let invSqrt2: Float = 0.707_106_781_2
+    static let invSqrt2Pi: Float = 0.398_942_280_4
+
+    /// out (N) = gelu(inp (N)). Overwrites `out`.
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                               count N: Int, form: GELUForm, context: KernelContext) {
+        context.pool.run((N + chunk - 1) / chunk) { task in
+            let i0 = task * chunk, i1 = min(N, i0 + chunk)
+            switch form {
+            case .tanh:
+                var i = i0
+                while i + 8 <= i1 {
+                    let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
+                    let u: Vec = s * (x + 0.044715 * x * x * x)
+                    let t = FastMath.tanh(u)
+                    UnsafeMutableRawPointer(out + i).storeBytes(of: 0.5 * x * (1 + t), as: Vec.self)
+                    i += 8
+                }
+                while i < i1 {
+                    let x = inp[i]
+                    let t = FastMath.tanh(Vec(repeating: s * (x + 0.044715 * x * x * x)))[0]
+                    out[i] = 0.5 * x * (1 + t)
+                    i += 1
+                }
+            case .exact:
+                for i in i0..<i1 {
+                    let x = inp[i]
+                    out[i] = 0.5 * x * (1 + erff(x * invSqrt2))
+                }
+            }
+        }
+    }
+
+    /// dinp (N) = gelu'(inp) · dout. Overwrites `dinp`.
+    /// tanh: gelu'(x) = ½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(√(2/π)(x + 0.044715x³))
+    /// exact: gelu'(x) = ½(1 + erf(x/√2)) + x·φ(x), φ the standard normal density.
+    public static func backward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                                _ dout: UnsafePointer<Float>, count N: Int, form: GELUForm,
+                                context: KernelContext) {
+        context.pool.run((N + chunk - 1) / chunk) { task in
+            let i0 = task * chunk, i1 = min(N, i0 + chunk)
+            switch form {
+            case .tanh:
+                var i = i0
+                while i + 8 <= i1 {
+                    let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
+                    let dy = UnsafeRawPointer(dout + i).loadUnaligned(as: Vec.self)
+                    let x2: Vec = x * x
+                    let u: Vec = s * (x + 0.044715 * x2 * x)
+                    let t: Vec = FastMath.tanh(u)
+                    let du: Vec = s * (1 + 0.134145 * x2)          // d/dx of √(2/π)(x + 0.044715x³)
+                    let half: Vec = 0.5 * (1 + t)
+                    let grad: Vec = half + 0.5 * x * (1 - t * t) * du
+                    UnsafeMutableRawPointer(dinp + i).storeBytes(of: grad * dy, as: Vec.self)
+                    i += 8
+                }
+                while i < i1 {
+                    let x = inp[i]
+                    let t = FastMath.tanh(Vec(repeating: s * (x + 0.044715 * x * x * x)))[0]
+                    let du = s * (1 + 0.134145 * x * x)
+                    let grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
+                    dinp[i] = grad * dout[i]
+                    i += 1
+                }
+            case .exact:
+                for i in i0..<i1 {
+                    let x = inp[i]
+                    let grad = 0.5 * (1 + erff(x * invSqrt2)) + x * invSqrt2Pi * expf(-0.5 * x * x)
+                    dinp[i] = grad * dout[i]
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+// Matrix multiply: the GEMM kernel every linear layer (and the tied LM head) runs on,
+// and the Linear op's forward and backward built on it.
+//
+// Legend: N rows (= B·T), C input features, OC output features. Weights are stored
+// (OC, C) like PyTorch's nn.Linear, so forward is out = inp · Wᵀ + b.
+//
+// Kernel shape (shared PERF-NOTES): B is packed into zero-padded K-major panels 16 columns
+// wide; A is read through row and column strides, so A·B, A·Bᵀ and Aᵀ·B share one 6×16
+// micro-kernel that keeps twelve SIMD8 accumulators in registers with K innermost.
+// Every output element is summed over k in the same order whatever the partition, so
+// results do not depend on the number of threads.
+
+/// A read-only matrix view: element (r, c) is at `base[r * rowStride + c * colStride]`.
+public struct MatrixView {
+    public var base: UnsafePointer<Float>
+    public var rowStride: Int
+    public var colStride: Int
+
+    public init(_ base: UnsafePointer<Float>, rowStride: Int, colStride: Int) {
+        self.base = base
+        self.rowStride = rowStride
+        self.colStride = colStride
+    }
+
+    /// A row-major (rows, cols) matrix.
+    public static func rowMajor(_ base: UnsafePointer<Float>, cols: Int) -> MatrixView {
+        MatrixView(base, rowStride: cols, colStride: 1)
+    }
+
+    /// The transpose of a row-major (cols, rows) matrix, seen as (rows, cols).
+    public static func transposed(_ base: UnsafePointer<Float>, rows: Int) -> MatrixView {
+        MatrixView(base, rowStride: 1, colStride: rows)
+    }
+}
+
+/// General matrix multiply on strided views.
+public enum Gemm {
+    static let mr = 6        // rows per micro-tile
+    static let nr = 16       // columns per micro-tile (two SIMD8)
+    static let kc = 256      // depth of one K block (a 16 KB panel slice stays in L1)
+    static let rowsPerTask = 48
+
+    /// c (M, N), row-major with row stride `ldc`: c = a·b, or c += a·b when `accumulate`.
+    public static func multiply(M: Int, N: Int, K: Int, a: MatrixView, b: MatrixView,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                                context: KernelContext) {
+        if M == 0 || N == 0 { return }
+        if K == 0 {
+            if !accumulate { for i in 0..<M { (c + i * ldc).update(repeating: 0, count: N) } }
+            return
+        }
+        let panels = (N + nr - 1) / nr
+        let packed = context.packing.floats(panels * K * nr)
+        // Pack b: panel p holds b[k, p·16 ..< p·16+16] for every k, zero-padded past N.
+        context.pool.run(panels) { p in
+            let dst = packed + p * K * nr
+            let n0 = p * nr
+            let width = min(nr, N - n0)
+            if b.colStride == 1 && width == nr {
+                for k in 0..<K {
+                    (dst + k * nr).update(from: b.base + k * b.rowStride + n0, count: nr)
+                }
+            } else {
+                if width < nr { dst.update(repeating: 0, count: K * nr) }
+                for j in 0..<width {
+                    let src = b.base + (n0 + j) * b.colStride
+                    for k in 0..<K { dst[k * nr + j] = src[k * b.rowStride] }
+                }
+            }
+        }
+        let rowTasks = (M + rowsPerTask - 1) / rowsPerTask
+        // Split columns too when there are few row blocks, so both threads get work.
+        let columnSplits = min(panels, max(1, 8 / rowTasks))
+        let panelsPerSplit = (panels + columnSplits - 1) / columnSplits
+        context.pool.run(rowTasks * columnSplits) { task in
+            let m0 = (task / columnSplits) * rowsPerTask
+            let m1 = min(M, m0 + rowsPerTask)
+            let p0 = (task % columnSplits) * panelsPerSplit
+            let p1 = min(panels, p0 + panelsPerSplit)
+            var k0 = 0
+            while k0 < K {
+                let kLen = min(kc, K - k0)
+                let add = accumulate || k0 > 0
+                for p in p0..<p1 {
+                    let n0 = p * nr
+                    let cols = min(nr, N - n0)
+                    let panel = UnsafePointer(packed + p * K * nr + k0 * nr)
+                    var m = m0
+                    while m < m1 {
+                        let rows = min(mr, m1 - m)
+                        microKernel(kLen: kLen, a: a.base + m * a.rowStride + k0 * a.colStride,
+                                    rowStride: a.rowStride, colStride: a.colStride, rows: rows,
+                                    panel: panel, c: c + m * ldc + n0, ldc: ldc, cols: cols, add: add)
+                        m += mr
+                    }
+                }
+                k0 += kLen
+            }
+        }
+    }
+
+    /// c[0..<rows, 0..<cols] (+)= a[0..<rows, 0..<kLen] · panel (kLen × 16).
+    @inline(__always)
+    static func microKernel(kLen: Int, a: UnsafePointer<Float>, rowStride: Int, colStride: Int, rows: Int,
+                            panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            cols: Int, add: Bool) {
+        // Rows past the edge re-read row 0 and are discarded.
+        let a0 = a
+        let a1 = rows > 1 ? a + rowStride : a
+        let a2 = rows > 2 ? a + 2 * rowStride : a
+        let a3 = rows > 3 ? a + 3 * rowStride : a
+        let a4 = rows > 4 ? a + 4 * rowStride : a
+        let a5 = rows > 5 ? a + 5 * rowStride : a
+        var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec(), c20 = Vec(), c21 = Vec()
+        var c30 = Vec(), c31 = Vec(), c40 = Vec(), c41 = Vec(), c50 = Vec(), c51 = Vec()
+        let raw = UnsafeRawPointer(panel)
+        var ak = 0
+        for k in 0..<kLen {
+            let b0 = raw.loadUnaligned(fromByteOffset: k * 64, as: Vec.self)
+            let b1 = raw.loadUnaligned(fromByteOffset: k * 64 + 32, as: Vec.self)
+            var x = Vec(repeating: a0[ak])
+            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            x = Vec(repeating: a1[ak])
+            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            x = Vec(repeating: a2[ak])
+            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            x = Vec(repeating: a3[ak])
+            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            x = Vec(repeating: a4[ak])
+            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            x = Vec(repeating: a5[ak])
+            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            ak += colStride
+        }
+        if rows == mr && cols == nr {
+            store(c00, c01, c + 0 * ldc, add)
+            store(c10, c11, c + 1 * ldc, add)
+            store(c20, c21, c + 2 * ldc, add)
+            store(c30, c31, c + 3 * ldc, add)
+            store(c40, c41, c + 4 * ldc, add)
+            store(c50, c51, c + 5 * ldc, add)
+            return
+        }
+        // Edge tile: go through a small temporary.
+        var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
+        withUnsafeBytes(of: &tile) { raw in
+            let t = raw.bindMemory(to: Float.self).baseAddress!
+            for i in 0..<rows {
+                let dst = c + i * ldc
+                for j in 0..<cols {
+                    dst[j] = add ? dst[j] + t[i * nr + j] : t[i * nr + j]
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func store(_ lo: Vec, _ hi: Vec, _ c: UnsafeMutablePointer<Float>, _ add: Bool) {
+        let raw = UnsafeMutableRawPointer(c)
+        if add {
+            raw.storeBytes(of: raw.loadUnaligned(as: Vec.self) + lo, as: Vec.self)
+            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: Vec.self) + hi, toByteOffset: 32, as: Vec.self)
+        } else {
+            raw.storeBytes(of: lo, as: Vec.self)
+            raw.storeBytes(of: hi, toByteOffset: 32, as: Vec.self)
+        }
+    }
+}
+
+/// A fully connected layer: out = inp · Wᵀ + b.
+public enum Linear {
+    /// out (N, OC) = inp (N, C) · weightᵀ (C, OC) + bias (OC). Overwrites `out`.
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                               _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                               N: Int, C: Int, OC: Int, context: KernelContext) {
+        if let bias {
+            for n in 0..<N { (out + n * OC).update(from: bias, count: OC) }
+        }
+        Gemm.multiply(M: N, N: OC, K: C, a: .rowMajor(inp, cols: C), b: .transposed(weight, rows: C),
+                      c: out, ldc: OC, accumulate: bias != nil, context: context)
+    }
+
+    /// Backward of `out = inp · Wᵀ + b`:
+    /// dinp (N, C) = dout · W (overwritten; nil to skip), dweight (OC, C) += doutᵀ · inp,
+    /// dbias (OC) += Σₙ dout[n].
+    public static func backward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>,
+                                _ dbias: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
+                                _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                                N: Int, C: Int, OC: Int, context: KernelContext) {
+        if let dinp {
+            Gemm.multiply(M: N, N: C, K: OC, a: .rowMajor(dout, cols: OC), b: .rowMajor(weight, cols: C),
+                          c: dinp, ldc: C, accumulate: false, context: context)
+        }
+        Gemm.multiply(M: OC, N: C, K: N, a: .transposed(dout, rows: OC), b: .rowMajor(inp, cols: C),
+                      c: dweight, ldc: C, accumulate: true, context: context)
+        if let dbias {
+            // Columns split into fixed chunks; each sums its columns over all rows in order.
+            let chunk = 64
+            context.pool.run((OC + chunk - 1) / chunk) { task in
+                let o0 = task * chunk, o1 = min(OC, o0 + chunk)
+                for n in 0..<N {
+                    let row = dout + n * OC
+                    for o in o0..<o1 { dbias[o] += row[o] }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+// A small persistent pool of worker threads for the kernels.
+//
+// `DispatchQueue.concurrentPerform` wakes its workers on every call, which costs 40-70 µs
+// on the machines we measure on (see shared PERF-NOTES): more than many of our ops take.
+// These workers spin for a short while after each job before sleeping, so a training step's
+// hundred-odd parallel regions each start in well under a microsecond.
+//
+// Determinism: the pool only decides *which thread* runs a task. Callers split work into
+// tasks that depend on the problem size alone and write disjoint outputs (or partial sums
+// reduced in task order), so results are bit-identical for any thread count.
+
+import Foundation
+import Synchronization
+
+/// Runs `body(task)` for every task index, spread over a fixed set of threads.
+/// A pool lives as long as the process: make one per thread count and keep it.
+public final class ThreadPool: @unchecked Sendable {
+    /// Number of threads that execute tasks, the caller's included.
+    public let threadCount: Int
+
+    private let generation = Atomic<Int>(0)
+    private let nextTask = Atomic<Int>(0)
+    private let checkedIn = Atomic<Int>(0)
+    private let sleepLock = NSCondition()
+    // Written by the caller only while every worker is parked between jobs.
+    private var taskCount = 0
+    private var job: ((Int) -> Void)?
+
+    /// The pool used when none is passed: one thread per core.
+    public static let shared = ThreadPool(threadCount: ProcessInfo.processInfo.activeProcessorCount)
+
+    public init(threadCount: Int) {
+        precondition(threadCount >= 1, "a pool needs at least one thread")
+        self.threadCount = threadCount
+        for _ in 1..<threadCount {
+            let thread = Thread { self.workerLoop() }  // pools live as long as the process
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// Calls `body(i)` for `i` in `0..<count`, in parallel, and returns when all are done.
+    /// Tasks must not depend on one another's order.
+    public func run(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 0 { return }
+        if count == 1 || threadCount == 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            job = escapable
+            taskCount = count
+            nextTask.store(0, ordering: .relaxed)
+            checkedIn.store(0, ordering: .relaxed)
+            sleepLock.lock()
+            generation.add(1, ordering: .sequentiallyConsistent)
+            sleepLock.broadcast()
+            sleepLock.unlock()
+            drainTasks(escapable, count)
+            // Every worker checks in after its last task, so none is in flight once we return.
+            while checkedIn.load(ordering: .acquiring) < threadCount - 1 {}
+            job = nil
+        }
+    }
+
+    private func drainTasks(_ body: (Int) -> Void, _ count: Int) {
+        while true {
+            let i = nextTask.add(1, ordering: .acquiringAndReleasing).oldValue
+            if i >= count { return }
+            body(i)
+        }
+    }
+
+    private func workerLoop() {
+        var seen = 0
+        while true {
+            // Spin about a millisecond for the next job, then sleep until one is posted.
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                spins += 1
+                if spins > 1_000_000 {
+                    sleepLock.lock()
+                    while generation.load(ordering: .acquiring) == seen { sleepLock.wait() }
+                    sleepLock.unlock()
+                }
+            }
+            seen = generation.load(ordering: .acquiring)
+            if let body = job { drainTasks(body, taskCount) }
+            checkedIn.add(1, ordering: .releasing)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+// Reading a corpus or prompt file as Unicode scalars, with errors a user can act on:
+// a missing or empty file, or bytes that are not UTF-8 (named by their offset).
+// Decoding follows the UTF-8 definition in RFC 3629 (no overlongs, no surrogates).
+
+import Foundation
+
+/// Loads text files as arrays of Unicode scalar values.
+public enum TextFile {
+    /// Reads `path` and decodes it as UTF-8. Throws a runtime error for a missing, unreadable,
+    /// empty or non-UTF-8 file. A leading byte-order mark is skipped.
+    public static func readScalars(_ path: String) throws -> [UInt32] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TinyGPTError.runtime("file not found: \(path); check the path (--data takes a UTF-8 text file)")
+        }
+        if isDirectory.boolValue {
+            throw TinyGPTError.runtime("\(path) is a folder; give a text file inside it")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TinyGPTError.runtime("cannot read \(path); check its permissions")
+        }
+        if data.isEmpty {
+            throw TinyGPTError.runtime("\(path) is empty; give a file with some text in it")
+        }
+        return try data.withUnsafeBytes { raw in
+            try decodeUTF8(raw.bindMemory(to: UInt8.self), name: path)
+        }
+    }
+
+    /// Decodes UTF-8 bytes into scalar values; `name` appears in the error message.
+    public static func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> [UInt32] {
+        var scalars = [UInt32]()
+        scalars.reserveCapacity(bytes.count)
+        var i = 0
+        let n = bytes.count
+        if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+        while i < n {
+            let b0 = UInt32(bytes[i])
+            if b0 < 0x80 {
+                scalars.append(b0)
+                i += 1
+                continue
+            }
+            var length = 0, value: UInt32 = 0, minimum: UInt32 = 0
+            if b0 & 0xE0 == 0xC0 { length = 2; value = b0 & 0x1F; minimum = 0x80 }
+            else if b0 & 0xF0 == 0xE0 { length = 3; value = b0 & 0x0F; minimum = 0x800 }
+            else if b0 & 0xF8 == 0xF0 { length = 4; value = b0 & 0x07; minimum = 0x10000 }
+            var valid = length > 0 && i + length <= n
+            if valid {
+                for k in 1..<length {
+                    let b = UInt32(bytes[i + k])
+                    if b & 0xC0 != 0x80 { valid = false; break }
+                    value = value << 6 | (b & 0x3F)
+                }
+            }
+            if !valid || value < minimum || value > 0x10FFFF || (0xD800...0xDFFF).contains(value) {
+                throw TinyGPTError.runtime(
+                    "\(name) is not valid UTF-8: bad byte 0x\(String(bytes[i], radix: 16, uppercase: true)) at offset \(i); save the file as UTF-8 text")
+            }
+            scalars.append(value)
+            i += length
+        }
+        return scalars
+    }
+
+    /// Decodes a Swift string (always valid Unicode) into scalar values.
+    public static func scalars(of text: String) -> [UInt32] {
+        text.unicodeScalars.map(\.value)
+    }
+}

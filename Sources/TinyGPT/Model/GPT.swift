@@ -68,6 +68,7 @@ public final class GPT {
         let params = UnsafePointer(parameters.pointer)
         a.tokens.update(from: tokens, count: N)
         a.hasTargets = targets != nil
+        a.backwardDone = false
         if let targets { a.targets.update(from: targets, count: N) }
         a.dropout = dropout
 
@@ -133,6 +134,9 @@ public final class GPT {
     /// Accumulates the gradient of the last forward pass's mean loss into `gradients`.
     public func backward() {
         guard let a = acts, a.hasTargets else { preconditionFailure("backward needs a forward pass with targets") }
+        // The cross-entropy backward turns the saved probabilities into gradients in place.
+        precondition(!a.backwardDone, "backward runs once per forward pass")
+        a.backwardDone = true
         let B = a.B, T = a.T, C = config.modelWidth, NH = config.headCount, V = config.vocabSize, N = B * T
         let params = UnsafePointer(parameters.pointer)
         let grads = gradients.pointer
@@ -214,6 +218,7 @@ private final class Activations {
     let arena: FloatBuffer
     let tokens: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>
     var hasTargets = false
+    var backwardDone = false
     var dropout: Float = 0
     var encoded, branch, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
     var dresidual, dln, dqkv, datty, dfch, dfchGelu: UnsafeMutablePointer<Float>

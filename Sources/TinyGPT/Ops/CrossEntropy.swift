@@ -13,14 +13,15 @@ public enum CrossEntropy {
         context.pool.run((N + rowsPerTask - 1) / rowsPerTask) { task in
             for n in task * rowsPerTask..<min(N, (task + 1) * rowsPerTask) {
                 let p = probs + n * V
+                // Read the target's logit first: `probs` may alias `logits`.
+                let targetLogit = logits[n * V + Int(targets[n])]
                 if UnsafePointer(p) != logits + n * V { p.update(from: logits + n * V, count: V) }
                 let m = FastMath.max(p, V)
                 let sum = FastMath.expShifted(p, V, shift: m)
                 let inv = 1 / sum
                 for i in 0..<V { p[i] *= inv }
-                // log p[target] from the logits, which stays finite when the probability underflows.
-                let target = Int(targets[n])
-                losses[n] = (m + logf(sum)) - logits[n * V + target]
+                // -log p[target] from the logits, which stays finite when the probability underflows.
+                losses[n] = (m + logf(sum)) - targetLogit
             }
         }
     }

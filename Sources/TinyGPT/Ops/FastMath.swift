@@ -6,10 +6,17 @@ typealias Vec = SIMD8<Float>
 
 enum FastMath {
     /// e^x for each lane; inputs are clamped to [-87.3, 88.3], so the result never overflows.
+    /// (Written with masks and bit casts: the generic SIMD conversions and min/max are not
+    /// inlined and cost more than the whole polynomial.)
     @inline(__always)
     static func exp(_ xIn: Vec) -> Vec {
-        let x = xIn.clamped(lowerBound: Vec(repeating: -87.3), upperBound: Vec(repeating: 88.3))
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        let low = Vec(repeating: -87.3), high = Vec(repeating: 88.3)
+        var x = xIn.replacing(with: low, where: xIn .< low)
+        x = x.replacing(with: high, where: x .> high)
+        // Adding 1.5·2^23 rounds x·log2(e) to an integer n held in the low mantissa bits.
+        let magic = Vec(repeating: 12_582_912)
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
         // r = x - n·ln2, with ln2 split in two parts so the subtraction stays exact.
         let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
         var p = Vec(repeating: 1.987_569_15e-4) * r + 1.398_199_95e-3
@@ -18,7 +25,8 @@ enum FastMath {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         let e = (p * r * r) + r + 1
-        let bits = (SIMD8<Int32>(n, rounding: .toNearestOrEven) &+ 127) &<< 23
+        // 2^n: the integer n sits in the low bits of `shifted`'s pattern, offset by 0x4B40_0000.
+        let bits = (unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return e * unsafeBitCast(bits, to: Vec.self)
     }
 

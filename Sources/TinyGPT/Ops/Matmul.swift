@@ -5,7 +5,7 @@
 // (OC, C) like PyTorch's nn.Linear, so forward is out = inp · Wᵀ + b.
 //
 // Kernel shape (shared PERF-NOTES): B is packed into zero-padded K-major panels 16 columns
-// wide; A is read through row and column strides, so A·B, A·Bᵀ and Aᵀ·B share one 6×16
+// wide; A is read through row and column strides, so A·B, A·Bᵀ and Aᵀ·B share one 4×16
 // micro-kernel that keeps twelve SIMD8 accumulators in registers with K innermost.
 // Every output element is summed over k in the same order whatever the partition, so
 // results do not depend on the number of threads.
@@ -35,7 +35,7 @@ public struct MatrixView {
 
 /// General matrix multiply on strided views.
 public enum Gemm {
-    static let mr = 6        // rows per micro-tile
+    static let mr = 4        // rows per micro-tile
     static let nr = 16       // columns per micro-tile (two SIMD8)
     static let kc = 256      // depth of one K block (a 16 KB panel slice stays in L1)
     static let rowsPerTask = 48
@@ -70,8 +70,9 @@ public enum Gemm {
         }
         let rowTasks = (M + rowsPerTask - 1) / rowsPerTask
         // Split columns too when there are few row blocks, so both threads get work.
-        let columnSplits = min(panels, max(1, 8 / rowTasks))
-        let panelsPerSplit = (panels + columnSplits - 1) / columnSplits
+        let wantedSplits = min(panels, max(1, 8 / rowTasks))
+        let panelsPerSplit = (panels + wantedSplits - 1) / wantedSplits
+        let columnSplits = (panels + panelsPerSplit - 1) / panelsPerSplit  // so every split is non-empty
         context.pool.run(rowTasks * columnSplits) { task in
             let m0 = (task / columnSplits) * rowsPerTask
             let m1 = min(M, m0 + rowsPerTask)
@@ -100,6 +101,8 @@ public enum Gemm {
     }
 
     /// c[0..<rows, 0..<cols] (+)= a[0..<rows, 0..<kLen] · panel (kLen × 16).
+    /// Eight SIMD8 accumulators, two panel vectors and a broadcast fit the sixteen AVX2
+    /// registers; a 6-row tile made LLVM spill accumulators to the stack inside the loop.
     @inline(__always)
     static func microKernel(kLen: Int, a: UnsafePointer<Float>, rowStride: Int, colStride: Int, rows: Int,
                             panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -109,10 +112,8 @@ public enum Gemm {
         let a1 = rows > 1 ? a + rowStride : a
         let a2 = rows > 2 ? a + 2 * rowStride : a
         let a3 = rows > 3 ? a + 3 * rowStride : a
-        let a4 = rows > 4 ? a + 4 * rowStride : a
-        let a5 = rows > 5 ? a + 5 * rowStride : a
-        var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec(), c20 = Vec(), c21 = Vec()
-        var c30 = Vec(), c31 = Vec(), c40 = Vec(), c41 = Vec(), c50 = Vec(), c51 = Vec()
+        var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec()
+        var c20 = Vec(), c21 = Vec(), c30 = Vec(), c31 = Vec()
         let raw = UnsafeRawPointer(panel)
         var ak = 0
         for k in 0..<kLen {
@@ -126,10 +127,6 @@ public enum Gemm {
             c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
             x = Vec(repeating: a3[ak])
             c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-            x = Vec(repeating: a4[ak])
-            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-            x = Vec(repeating: a5[ak])
-            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
             ak += colStride
         }
         if rows == mr && cols == nr {
@@ -137,12 +134,10 @@ public enum Gemm {
             store(c10, c11, c + 1 * ldc, add)
             store(c20, c21, c + 2 * ldc, add)
             store(c30, c31, c + 3 * ldc, add)
-            store(c40, c41, c + 4 * ldc, add)
-            store(c50, c51, c + 5 * ldc, add)
             return
         }
         // Edge tile: go through a small temporary.
-        var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
+        var tile = (c00, c01, c10, c11, c20, c21, c30, c31)
         withUnsafeBytes(of: &tile) { raw in
             let t = raw.bindMemory(to: Float.self).baseAddress!
             for i in 0..<rows {
@@ -203,6 +198,42 @@ public enum Linear {
                     for o in o0..<o1 { dbias[o] += row[o] }
                 }
             }
+        }
+    }
+}
+
+extension Linear {
+    /// out (OC) = weight (OC, C) · inp (C) + bias (OC), for one position: a dot product per
+    /// output row, with no packing (what sampling with a KV cache needs). Overwrites `out`.
+    public static func forwardVector(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                                     _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                                     C: Int, OC: Int) {
+        var o = 0
+        // Four rows at a time share each load of `inp`.
+        while o + 4 <= OC {
+            let w0 = weight + o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C
+            var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec()
+            var i = 0
+            while i + 8 <= C {
+                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
+                a0 = a0.addingProduct(UnsafeRawPointer(w0 + i).loadUnaligned(as: Vec.self), x)
+                a1 = a1.addingProduct(UnsafeRawPointer(w1 + i).loadUnaligned(as: Vec.self), x)
+                a2 = a2.addingProduct(UnsafeRawPointer(w2 + i).loadUnaligned(as: Vec.self), x)
+                a3 = a3.addingProduct(UnsafeRawPointer(w3 + i).loadUnaligned(as: Vec.self), x)
+                i += 8
+            }
+            var s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum()
+            while i < C {
+                s0 += w0[i] * inp[i]; s1 += w1[i] * inp[i]; s2 += w2[i] * inp[i]; s3 += w3[i] * inp[i]
+                i += 1
+            }
+            if let bias { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3] }
+            out[o] = s0; out[o + 1] = s1; out[o + 2] = s2; out[o + 3] = s3
+            o += 4
+        }
+        while o < OC {
+            out[o] = FastMath.dot(weight + o * C, inp, C) + (bias?[o] ?? 0)
+            o += 1
         }
     }
 }

@@ -1,0 +1,554 @@
+// The checkpoint file format, version 1: a 16-byte header, then tagged, length-prefixed,
+// CRC32-checked sections, all little-endian. FORMAT.md documents it byte by byte.
+//
+// Writing goes through AtomicFile (temporary file, fsync, rename). Reading first walks the
+// section frames, checking magic, version, every length against the bytes actually present and
+// every checksum; only then does it decode, so a truncated, corrupt, foreign or future file gets
+// a one-line error before anything is allocated from a size the file claims. Nothing wall-clock
+// or path-dependent is stored: the same state always encodes to the same bytes.
+
+/// Constants of the checkpoint format.
+public enum CheckpointFormat {
+    /// The first 8 bytes of every checkpoint: "TGPTCKPT".
+    public static let magic: [UInt8] = Array("TGPTCKPT".utf8)
+    /// The version this build writes, and the newest it reads.
+    public static let version: UInt32 = 1
+
+    /// Magic (8) + version (4) + section count (4).
+    static let headerSize = 16
+    /// Tag (4) + payload length (8) before a payload, CRC32 (4) after it.
+    static let frameSize = 16
+
+    /// The four ASCII bytes that open a section.
+    enum Tag: String, CaseIterable {
+        case config = "conf"
+        case vocabulary = "voca"
+        case parameters = "parm"
+        case settings = "tcfg"
+        case optimizer = "optm"
+        case progress = "prog"
+        case history = "hist"
+    }
+
+    /// Every checkpoint holds these, in this order...
+    static let modelSections: [Tag] = [.config, .vocabulary, .parameters]
+    /// ...and a training checkpoint these too, right after them.
+    static let trainingSections: [Tag] = [.settings, .optimizer, .progress, .history]
+
+    /// Payload sizes of the fixed-size sections.
+    static let configSize = 44
+    static let settingsSize = 88
+    static let progressSize = 56
+    static let historyEntrySize = 20
+
+    /// Bytes before the config payload, and through its checksum: all `peekConfig` reads.
+    static let configPrefixSize = headerSize + frameSize + configSize
+}
+
+extension Checkpoint {
+    // MARK: - Public interface
+
+    /// The file's bytes. The checkpoint must be consistent (vocabulary and parameter counts
+    /// match the config; every vocabulary entry is a Unicode scalar): `write(to:)` checks that
+    /// with `validate()` first and throws instead.
+    public func encoded() -> [UInt8] {
+        let count = parameters.count
+        precondition(vocabulary.count == config.vocabSize, "vocabulary size does not match the config")
+        precondition(Checkpoint.parameterCount(for: config) == count, "parameter count does not match the config")
+        if let training {
+            precondition(training.adamM.count == count && training.adamV.count == count,
+                         "optimizer moments do not match the parameter count")
+        }
+        var capacity = CheckpointFormat.headerSize + 7 * CheckpointFormat.frameSize + CheckpointFormat.configSize
+            + 4 * vocabulary.count + 4 * count
+        if let training {
+            capacity += CheckpointFormat.settingsSize + 8 + 8 * count + CheckpointFormat.progressSize
+                + 8 + CheckpointFormat.historyEntrySize * training.history.count
+        }
+        var w = BinaryWriter(reservingCapacity: capacity)
+        w.append(contentsOf: CheckpointFormat.magic)
+        w.append(CheckpointFormat.version)
+        w.append(UInt32(training == nil ? 3 : 7))
+
+        w.appendSection(.config) { w in
+            w.append(Int64(config.vocabSize))
+            w.append(Int64(config.contextLength))
+            w.append(Int64(config.layerCount))
+            w.append(Int64(config.headCount))
+            w.append(Int64(config.modelWidth))
+            w.append(UInt32(config.gelu.rawValue))
+        }
+        w.appendSection(.vocabulary) { w in
+            for value in vocabulary {
+                guard let scalar = Unicode.Scalar(value) else {
+                    preconditionFailure("vocabulary entry 0x\(String(value, radix: 16)) is not a Unicode scalar")
+                }
+                for byte in scalar.utf8 { w.append(byte) }
+            }
+        }
+        w.appendSection(.parameters) { w in w.append(floats: parameters) }
+        guard let training else { return w.bytes }
+
+        w.appendSection(.settings) { w in
+            let s = training.settings
+            w.append(Int64(s.batchSize))
+            w.append(Int64(s.steps))
+            w.append(s.learningRate)
+            w.append(s.minLearningRate)
+            w.append(Int64(s.warmupSteps))
+            w.append(s.weightDecay)
+            w.append(s.beta1)
+            w.append(s.beta2)
+            w.append(s.epsilon)
+            w.append(s.gradClip)
+            w.append(s.dropout)
+            w.append(s.seed)
+            w.append(Int64(s.evalInterval))
+            w.append(Int64(s.evalWindows))
+            w.append(s.validationFraction)
+        }
+        w.appendSection(.optimizer) { w in
+            w.append(Int64(training.step))
+            w.append(floats: training.adamM)
+            w.append(floats: training.adamV)
+        }
+        w.appendSection(.progress) { w in
+            let state = training.rng.state
+            w.append(state.0)
+            w.append(state.1)
+            w.append(state.2)
+            w.append(state.3)
+            w.append(Int64(training.tokensSeen))
+            w.append(Int64(training.corpusLength))
+            w.append(training.bestValidationLoss)
+            w.append(training.corpusDigest)
+        }
+        w.appendSection(.history) { w in
+            w.append(UInt64(training.history.count))
+            for entry in training.history {
+                w.append(Int64(entry.step))
+                w.append(entry.trainLoss)
+                w.append(entry.validationLoss)
+                w.append(entry.learningRate)
+            }
+        }
+        return w.bytes
+    }
+
+    /// Decodes checkpoint bytes, validating everything (see the file comment).
+    public init(decoding bytes: [UInt8]) throws {
+        self = try bytes.withUnsafeBytes { try CheckpointDecoder(label: "checkpoint").decode($0) }
+    }
+
+    /// Writes the checkpoint to `path` atomically: the old file stays whole until the new one
+    /// is complete on disk. Throws, leaving any old file untouched, if the checkpoint could not
+    /// be read back (e.g. NaN weights from a diverged run).
+    public func write(to path: String) throws {
+        if let problem = contentProblem() {
+            throw TinyGPTError.runtime("refusing to write \(path): \(problem); the previous file, if any, is untouched")
+        }
+        try AtomicFile.write(encoded(), to: path)
+    }
+
+    /// Reads and validates the checkpoint at `path`.
+    public init(contentsOf path: String) throws {
+        let bytes = try AtomicFile.read(path, kind: "checkpoint")
+        self = try bytes.withUnsafeBytes { try CheckpointDecoder(label: "checkpoint \(path)").decode($0) }
+    }
+
+    /// The model config of the checkpoint at `path`, reading only the first 76 bytes (header
+    /// and config section, checksum included).
+    public static func peekConfig(contentsOf path: String) throws -> GPTConfig {
+        let bytes = try AtomicFile.read(path, kind: "checkpoint", limit: CheckpointFormat.configPrefixSize)
+        return try bytes.withUnsafeBytes { try CheckpointDecoder(label: "checkpoint \(path)").decodeConfigOnly($0) }
+    }
+
+    /// Throws a runtime error naming the first reason this checkpoint could not be written and
+    /// read back: an invalid config, a vocabulary or parameter count that does not match it,
+    /// non-finite weights or moments, or training state out of range.
+    public func validate() throws {
+        if let problem = contentProblem() { throw TinyGPTError.runtime("the checkpoint is invalid: \(problem)") }
+    }
+
+    /// V·C + T·C + L·(12C² + 13C) + 2C, the length of `ParameterLayout(config)`, or nil if a
+    /// field is negative or the count overflows.
+    static func parameterCount(for config: GPTConfig) -> Int? {
+        let V = config.vocabSize, T = config.contextLength, L = config.layerCount, C = config.modelWidth
+        guard V >= 0, T >= 0, L >= 0, C >= 0 else { return nil }
+        func mul(_ a: Int?, _ b: Int?) -> Int? {
+            guard let a, let b else { return nil }
+            let (r, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? nil : r
+        }
+        func add(_ a: Int?, _ b: Int?) -> Int? {
+            guard let a, let b else { return nil }
+            let (r, overflow) = a.addingReportingOverflow(b)
+            return overflow ? nil : r
+        }
+        let perLayer = add(mul(12, mul(C, C)), mul(13, C))
+        return add(add(add(mul(V, C), mul(T, C)), mul(L, perLayer)), mul(2, C))
+    }
+
+    // MARK: - Content checks
+
+    /// The first reason the contents are unusable, as a phrase, or nil.
+    func contentProblem() -> String? {
+        do {
+            try config.validate()
+        } catch let error as TinyGPTError {
+            return "its model config is invalid (\(error.message))"
+        } catch {
+            return "its model config is invalid"
+        }
+        guard vocabulary.count == config.vocabSize else {
+            return "its vocabulary has \(vocabulary.count) characters but the config says \(config.vocabSize)"
+        }
+        do {
+            _ = try CharTokenizer(vocabulary: vocabulary)
+        } catch let error as TinyGPTError {
+            return "its vocabulary is invalid (\(error.message))"
+        } catch {
+            return "its vocabulary is invalid"
+        }
+        let count = Checkpoint.parameterCount(for: config) ?? -1
+        guard parameters.count == count else {
+            return "it has \(parameters.count) parameters but its config needs \(count)"
+        }
+        if let i = Self.firstNonFinite(parameters) {
+            return "parameter \(i) (\(parameterName(at: i))) is \(parameters[i]); the run it came from diverged"
+        }
+        guard let training else { return nil }
+        let s = training.settings
+        do {
+            try s.validate()
+            guard s.epsilon.isFinite && s.epsilon > 0 else {
+                throw TinyGPTError.usage("AdamW epsilon must be positive, got \(s.epsilon)")
+            }
+        } catch let error as TinyGPTError {
+            return "its training settings are invalid (\(error.message))"
+        } catch {
+            return "its training settings are invalid"
+        }
+        guard training.step >= 0, training.tokensSeen >= 0, training.corpusLength >= 0 else {
+            return "its step, token or corpus count is negative"
+        }
+        guard training.adamM.count == count && training.adamV.count == count else {
+            return "its optimizer moments hold \(training.adamM.count) and \(training.adamV.count) values, not \(count)"
+        }
+        if let i = Self.firstNonFinite(training.adamM) {
+            return "AdamW first moment \(i) (\(parameterName(at: i))) is \(training.adamM[i])"
+        }
+        if let i = Self.firstNonFinite(training.adamV) ?? training.adamV.firstIndex(where: { $0 < 0 }) {
+            return "AdamW second moment \(i) (\(parameterName(at: i))) is \(training.adamV[i]); it must be finite and not negative"
+        }
+        guard !training.bestValidationLoss.isNaN else { return "its best validation loss is NaN" }
+        let state = training.rng.state
+        guard state.0 | state.1 | state.2 | state.3 != 0 else {
+            return "its random generator state is all zeros, which xoshiro256** cannot leave"
+        }
+        if let entry = training.history.first(where: { $0.step < 0 }) {
+            return "its history holds a negative step (\(entry.step))"
+        }
+        return nil
+    }
+
+    /// Index of the first NaN or infinity, or nil.
+    static func firstNonFinite(_ values: [Float]) -> Int? {
+        values.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices where !buffer[i].isFinite { return i }
+            return nil
+        }
+    }
+
+    /// The name of the tensor holding parameter `index`, for error messages.
+    private func parameterName(at index: Int) -> String {
+        ParameterLayout(config).tensors.first { index >= $0.offset && index < $0.offset + $0.count }?.name ?? "unknown tensor"
+    }
+}
+
+// MARK: - Writing
+
+private extension BinaryWriter {
+    /// Appends tag, payload length, the payload `body` writes, and the payload's CRC32.
+    mutating func appendSection(_ tag: CheckpointFormat.Tag, _ body: (inout BinaryWriter) -> Void) {
+        append(contentsOf: Array(tag.rawValue.utf8))
+        let lengthOffset = count
+        append(UInt64(0))
+        let start = count
+        body(&self)
+        overwrite(UInt64(count - start), at: lengthOffset)
+        append(checksum(of: start..<count))
+    }
+}
+
+// MARK: - Reading
+
+/// Decodes checkpoint bytes; `label` ("checkpoint PATH") opens every error message.
+private struct CheckpointDecoder {
+    typealias Tag = CheckpointFormat.Tag
+    let label: String
+
+    func decode(_ raw: UnsafeRawBufferPointer) throws -> Checkpoint {
+        // Pass 1: frames, lengths and checksums. Nothing is allocated from a claimed size.
+        var reader = BinaryReader(raw)
+        let sectionCount = try readHeader(&reader)
+        let tags = CheckpointFormat.modelSections + (sectionCount == 3 ? [] : CheckpointFormat.trainingSections)
+        var payloads: [UnsafeRawBufferPointer] = []
+        for (index, tag) in tags.enumerated() {
+            payloads.append(try readSection(&reader, expecting: tag, index: index, of: tags.count))
+        }
+        guard reader.remaining == 0 else {
+            let extra = reader.remaining
+            throw corrupt("\(extra) extra byte\(extra == 1 ? "" : "s") follow its last section")
+        }
+
+        // Pass 2: contents. Every payload's size is checked against the config before use.
+        let config = try decodeConfig(payloads[0])
+        guard let count = Checkpoint.parameterCount(for: config) else {
+            throw corrupt("its model config describes more parameters than this computer can address")
+        }
+        let vocabulary = try decodeVocabulary(payloads[1], size: config.vocabSize)
+        let parameters = try decodeParameters(payloads[2], count: count)
+        var training: TrainingState?
+        if sectionCount == 7 {
+            training = try decodeTraining(settings: payloads[3], optimizer: payloads[4], progress: payloads[5],
+                                          history: payloads[6], count: count)
+        }
+        let checkpoint = Checkpoint(config: config, vocabulary: vocabulary, parameters: parameters, training: training)
+        if let problem = checkpoint.contentProblem() {
+            throw TinyGPTError.runtime("\(label) cannot be used: \(problem)")
+        }
+        return checkpoint
+    }
+
+    /// Header and config section only, from a prefix of the file.
+    func decodeConfigOnly(_ raw: UnsafeRawBufferPointer) throws -> GPTConfig {
+        var reader = BinaryReader(raw)
+        let sectionCount = try readHeader(&reader)
+        return try decodeConfig(try readSection(&reader, expecting: .config, index: 0, of: sectionCount))
+    }
+
+    // MARK: Frames
+
+    /// Checks magic, version and section count; returns the section count (3 or 7).
+    private func readHeader(_ reader: inout BinaryReader) throws -> Int {
+        let magic = CheckpointFormat.magic
+        if reader.bytes.isEmpty {
+            throw TinyGPTError.runtime("\(label) is empty (0 bytes); it is not a usable checkpoint")
+        }
+        let present = min(magic.count, reader.bytes.count)
+        guard reader.bytes.prefix(present).elementsEqual(magic.prefix(present)) else {
+            throw TinyGPTError.runtime("\(label) is not a tinygpt checkpoint (it does not start with TGPTCKPT); give a file written by tinygpt")
+        }
+        guard reader.bytes.count >= CheckpointFormat.headerSize else {
+            throw truncated("it ends inside its \(CheckpointFormat.headerSize)-byte header, after \(reader.bytes.count) bytes")
+        }
+        do {
+            _ = try reader.readBytes(magic.count)
+            let version = try reader.read(UInt32.self)
+            if version > CheckpointFormat.version {
+                throw TinyGPTError.runtime(
+                    "\(label) has format version \(version), which is newer than this tinygpt supports (\(CheckpointFormat.version)); update tinygpt")
+            }
+            if version == 0 { throw corrupt("its header says format version 0, which does not exist") }
+            let sectionCount = try reader.read(UInt32.self)
+            let model = CheckpointFormat.modelSections.count
+            let full = model + CheckpointFormat.trainingSections.count
+            guard sectionCount == model || sectionCount == full else {
+                throw corrupt("its header lists \(sectionCount) sections; a version-1 checkpoint has \(model) or \(full)")
+            }
+            return Int(sectionCount)
+        } catch is BinaryReader.Failure {
+            throw truncated("it ends inside its header")
+        }
+    }
+
+    /// Reads one section's frame, checks its tag, its length against the bytes that remain,
+    /// and its checksum; returns a view of the payload.
+    private func readSection(_ reader: inout BinaryReader, expecting tag: Tag, index: Int, of total: Int) throws -> UnsafeRawBufferPointer {
+        guard reader.remaining >= 12 else {
+            throw truncated(reader.remaining == 0
+                ? "it ends after section \(index) of \(total)"
+                : "it ends inside the frame of section \(index + 1) of \(total)")
+        }
+        do {
+            let tagBytes = try reader.readBytes(4)
+            let length = try reader.read(UInt64.self)
+            let found = Self.describeTag(tagBytes)
+            if found != tag.rawValue {
+                if Tag(rawValue: found) != nil {
+                    throw corrupt("section \(index + 1) is '\(found)' where '\(tag.rawValue)' belongs")
+                }
+                throw TinyGPTError.runtime(
+                    "\(label) holds an unknown section \(found.count == 4 ? "'\(found)'" : found) where '\(tag.rawValue)' belongs; it was written by a newer tinygpt or is corrupt; update tinygpt")
+            }
+            let available = max(0, reader.remaining - 4)
+            guard length <= UInt64(available) else {
+                throw truncated("section '\(tag.rawValue)' (\(index + 1) of \(total)) claims \(length) bytes plus a 4-byte checksum, but only \(reader.remaining) bytes remain")
+            }
+            let payload = try reader.readBytes(Int(length))
+            let stored = try reader.read(UInt32.self)
+            guard CRC32.checksum(payload) == stored else {
+                throw corrupt("section '\(tag.rawValue)' fails its checksum")
+            }
+            return payload
+        } catch is BinaryReader.Failure {
+            throw truncated("it ends inside section '\(tag.rawValue)'")
+        }
+    }
+
+    /// A tag as text when it is four printable ASCII bytes, else as hex.
+    private static func describeTag(_ bytes: UnsafeRawBufferPointer) -> String {
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
+        return "0x" + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    // MARK: Sections
+
+    /// Runs `body` on a reader over `payload` after checking its exact size.
+    private func parse<T>(_ tag: Tag, _ payload: UnsafeRawBufferPointer, size: Int,
+                          _ body: (inout BinaryReader) throws -> T) throws -> T {
+        guard payload.count == size else {
+            throw corrupt("section '\(tag.rawValue)' holds \(payload.count) bytes where \(size) belong")
+        }
+        var reader = BinaryReader(payload)
+        do {
+            return try body(&reader)
+        } catch BinaryReader.Failure.outOfRange {
+            throw corrupt("section '\(tag.rawValue)' holds a number this computer cannot represent")
+        } catch is BinaryReader.Failure {
+            throw corrupt("section '\(tag.rawValue)' is shorter than its fields")
+        }
+    }
+
+    private func decodeConfig(_ payload: UnsafeRawBufferPointer) throws -> GPTConfig {
+        let config = try parse(.config, payload, size: CheckpointFormat.configSize) { r -> GPTConfig in
+            let vocabSize = try r.readInt(), contextLength = try r.readInt(), layerCount = try r.readInt()
+            let headCount = try r.readInt(), modelWidth = try r.readInt()
+            let geluCode = try r.read(UInt32.self)
+            guard let gelu = UInt8(exactly: geluCode).flatMap(GELUForm.init(rawValue:)) else {
+                throw TinyGPTError.runtime("\(label) uses GELU form \(geluCode), which this tinygpt does not know; update tinygpt")
+            }
+            return GPTConfig(vocabSize: vocabSize, contextLength: contextLength, layerCount: layerCount,
+                             headCount: headCount, modelWidth: modelWidth, gelu: gelu)
+        }
+        do {
+            try config.validate()
+        } catch let error as TinyGPTError {
+            throw corrupt("its model config is out of range (\(error.message))")
+        }
+        return config
+    }
+
+    /// UTF-8 of exactly `size` scalars, strictly decoded (no byte-order mark is special).
+    private func decodeVocabulary(_ payload: UnsafeRawBufferPointer, size: Int) throws -> [UInt32] {
+        guard payload.count >= size && payload.count <= 4 * size else {
+            throw corrupt("section 'voca' holds \(payload.count) bytes, which cannot be \(size) UTF-8 characters")
+        }
+        guard let scalars = Self.decodeUTF8(payload, limit: size) else {
+            throw corrupt("section 'voca' is not valid UTF-8")
+        }
+        guard scalars.count == size else {
+            throw corrupt("section 'voca' holds \(scalars.count) characters but the config says \(size)")
+        }
+        return scalars
+    }
+
+    private func decodeParameters(_ payload: UnsafeRawBufferPointer, count: Int) throws -> [Float] {
+        guard payload.count / 4 == count && payload.count % 4 == 0 else {
+            throw corrupt("section 'parm' holds \(payload.count) bytes, but the model config needs \(count) parameters of 4 bytes")
+        }
+        return try parse(.parameters, payload, size: payload.count) { try $0.readFloats(count) }
+    }
+
+    private func decodeTraining(settings: UnsafeRawBufferPointer, optimizer: UnsafeRawBufferPointer,
+                                progress: UnsafeRawBufferPointer, history: UnsafeRawBufferPointer,
+                                count: Int) throws -> TrainingState {
+        let s = try parse(.settings, settings, size: CheckpointFormat.settingsSize) { r -> TrainingConfig in
+            var s = TrainingConfig()
+            s.batchSize = try r.readInt()
+            s.steps = try r.readInt()
+            s.learningRate = try r.readFloat()
+            s.minLearningRate = try r.readFloat()
+            s.warmupSteps = try r.readInt()
+            s.weightDecay = try r.readFloat()
+            s.beta1 = try r.readFloat()
+            s.beta2 = try r.readFloat()
+            s.epsilon = try r.readFloat()
+            s.gradClip = try r.readFloat()
+            s.dropout = try r.readFloat()
+            s.seed = try r.read(UInt64.self)
+            s.evalInterval = try r.readInt()
+            s.evalWindows = try r.readInt()
+            s.validationFraction = try r.readDouble()
+            return s
+        }
+        // 8 + 8·count cannot overflow: GPTConfig's limits keep count below 2^43.
+        let (step, m, v) = try parse(.optimizer, optimizer, size: 8 + 8 * count) { r in
+            (try r.readInt(), try r.readFloats(count), try r.readFloats(count))
+        }
+        let (rng, tokensSeen, corpusLength, best, digest) = try parse(.progress, progress, size: CheckpointFormat.progressSize) { r in
+            (RandomGenerator(state: (try r.read(UInt64.self), try r.read(UInt64.self), try r.read(UInt64.self), try r.read(UInt64.self))),
+             try r.readInt(), try r.readInt(), try r.readFloat(), try r.read(UInt32.self))
+        }
+        guard history.count >= 8 else { throw corrupt("section 'hist' holds \(history.count) bytes, fewer than its 8-byte count") }
+        let entryCount = history.loadUnaligned(as: UInt64.self).littleEndian
+        let entrySize = UInt64(CheckpointFormat.historyEntrySize)
+        guard entryCount <= UInt64(history.count - 8) / entrySize, UInt64(history.count - 8) == entryCount * entrySize else {
+            throw corrupt("section 'hist' holds \(history.count) bytes, which cannot be \(entryCount) entries of \(entrySize) bytes")
+        }
+        let entries = try parse(.history, history, size: history.count) { r -> [HistoryEntry] in
+            _ = try r.read(UInt64.self)
+            var entries: [HistoryEntry] = []
+            entries.reserveCapacity(Int(entryCount))
+            for _ in 0..<entryCount {
+                entries.append(HistoryEntry(step: try r.readInt(), trainLoss: try r.readFloat(),
+                                            validationLoss: try r.readFloat(), learningRate: try r.readFloat()))
+            }
+            return entries
+        }
+        return TrainingState(settings: s, step: step, adamM: m, adamV: v, rng: rng, tokensSeen: tokensSeen,
+                             bestValidationLoss: best, corpusLength: corpusLength, corpusDigest: digest,
+                             history: entries)
+    }
+
+    // MARK: Helpers
+
+    /// Strict UTF-8 (RFC 3629: no overlongs, surrogates or values above U+10FFFF). Returns nil
+    /// for invalid bytes; stops after `limit` + 1 scalars so the result stays small.
+    private static func decodeUTF8(_ bytes: UnsafeRawBufferPointer, limit: Int) -> [UInt32]? {
+        var scalars: [UInt32] = []
+        scalars.reserveCapacity(min(limit, bytes.count))
+        var i = 0
+        while i < bytes.count && scalars.count <= limit {
+            let lead = UInt32(bytes[i])
+            let length: Int, minimum: UInt32
+            var value: UInt32
+            switch lead {
+            case 0..<0x80: length = 1; value = lead; minimum = 0
+            case 0xC0..<0xE0: length = 2; value = lead & 0x1F; minimum = 0x80
+            case 0xE0..<0xF0: length = 3; value = lead & 0x0F; minimum = 0x800
+            case 0xF0..<0xF8: length = 4; value = lead & 0x07; minimum = 0x1_0000
+            default: return nil
+            }
+            guard i + length <= bytes.count else { return nil }
+            for k in 1..<length {
+                let byte = UInt32(bytes[i + k])
+                guard byte & 0xC0 == 0x80 else { return nil }
+                value = value << 6 | (byte & 0x3F)
+            }
+            guard value >= minimum, value <= 0x10_FFFF, !(0xD800...0xDFFF).contains(value) else { return nil }
+            scalars.append(value)
+            i += length
+        }
+        return scalars
+    }
+
+    private func corrupt(_ what: String) -> TinyGPTError {
+        TinyGPTError.runtime("\(label) is corrupt: \(what); use another copy or retrain")
+    }
+
+    private func truncated(_ what: String) -> TinyGPTError {
+        TinyGPTError.runtime("\(label) is truncated: \(what); the file was cut short, so copy or save it again")
+    }
+}

@@ -1,0 +1,289 @@
+// What temperature does to the next character: for one prompt, the distribution
+// softmax(logits / T) at several temperatures (T = 0 is greedy argmax), its entropy,
+// its top candidates, and sampled continuations with simple statistics.
+// Temperature scaling as in nanoGPT's sample.py (logits / temperature before softmax);
+// entropy in bits, H = -Σ p log₂ p (Shannon, 1948).
+
+import Foundation
+
+/// One sampled continuation and its statistics.
+public struct TemperatureSample {
+    /// The generated text, without the prompt.
+    public var text: String
+    /// Mean natural-log probability per generated character under the model at T = 1,
+    /// or nil when the caller did not measure it.
+    public var meanLogProbability: Double?
+    /// Distinct characters / characters of `text`.
+    public var distinctCharacterRatio: Double
+    /// Length of the longest substring of `text` that occurs twice.
+    public var longestRepeat: Int
+
+    /// `logProbabilities`: log p (natural log, under the model at T = 1) of each generated
+    /// character; its mean becomes `meanLogProbability`.
+    public init(text: String, logProbabilities: [Double]? = nil) {
+        self.text = text
+        if let logProbabilities, !logProbabilities.isEmpty {
+            meanLogProbability = logProbabilities.reduce(0, +) / Double(logProbabilities.count)
+        } else {
+            meanLogProbability = nil
+        }
+        distinctCharacterRatio = TextStatistics.distinctCharacterRatio(text)
+        longestRepeat = TextStatistics.longestRepeatedSubstringLength(text)
+    }
+}
+
+/// The next-character distribution of one prompt at several temperatures, with samples.
+public struct TemperatureReport {
+    /// A vocabulary entry and its probability at one temperature.
+    public struct Candidate: Equatable {
+        public var id: Int
+        public var character: String
+        public var probability: Double
+    }
+
+    /// Everything shown for one temperature.
+    public struct Panel {
+        /// 0 means greedy (argmax).
+        public var temperature: Double
+        /// softmax(logits / T) over the whole vocabulary.
+        public var probabilities: [Double]
+        public var entropyBits: Double
+        /// The most likely characters, most likely first.
+        public var candidates: [Candidate]
+        public var samples: [TemperatureSample]
+    }
+
+    public let prompt: String
+    public let vocabulary: [String]
+    /// The raw next-character logits after the prompt.
+    public let logits: [Float]
+    public let panels: [Panel]
+
+    /// - Parameters:
+    ///   - vocabulary: the character of each token id; `logits` has one entry per character.
+    ///   - temperatures: each ≥ 0; 0 means greedy.
+    ///   - samples: continuations per temperature, in the order of `temperatures`, or empty.
+    ///   - topCount: candidates listed per temperature.
+    public init(prompt: String, vocabulary: [String], logits: [Float], temperatures: [Double],
+                samples: [[TemperatureSample]] = [], topCount: Int = 10) throws {
+        precondition(logits.count == vocabulary.count && !logits.isEmpty, "one logit per vocabulary entry")
+        precondition(samples.isEmpty || samples.count == temperatures.count, "one list of samples per temperature")
+        guard !temperatures.isEmpty else {
+            throw TinyGPTError.usage("no temperatures given; pass at least one, e.g. 0,0.5,1")
+        }
+        for t in temperatures where !(t.isFinite && t >= 0 && t <= 100) {
+            throw TinyGPTError.usage("temperature \(t) is out of range; use values from 0 (greedy) to 100")
+        }
+        guard logits.allSatisfy(\.isFinite) else {
+            throw TinyGPTError.runtime("the model's logits contain NaN or infinity; the checkpoint has diverged, so train again with a lower --lr")
+        }
+        self.prompt = prompt
+        self.vocabulary = vocabulary
+        self.logits = logits
+        let count = max(1, min(topCount, vocabulary.count))
+        panels = temperatures.enumerated().map { index, t in
+            let p = Self.probabilities(logits: logits, temperature: t)
+            // Ties in probability (all the zeros at T = 0) are ordered by logit, then by id.
+            let order = p.indices.sorted { a, b in
+                p[a] != p[b] ? p[a] > p[b] : (logits[a] != logits[b] ? logits[a] > logits[b] : a < b)
+            }
+            let candidates = order.prefix(count).map { Candidate(id: $0, character: vocabulary[$0], probability: p[$0]) }
+            return Panel(temperature: t, probabilities: p, entropyBits: Self.entropyBits(p), candidates: candidates,
+                         samples: samples.isEmpty ? [] : samples[index])
+        }
+    }
+
+    // MARK: - The maths
+
+    /// p_i = exp(z_i / T) / Σ_j exp(z_j / T), in Double, with max(z) subtracted first so no
+    /// exponent overflows. T = 0 gives one-hot at the argmax (the first one on ties).
+    public static func probabilities(logits: [Float], temperature: Double) -> [Double] {
+        precondition(!logits.isEmpty && temperature >= 0)
+        var best = 0
+        for i in logits.indices where logits[i] > logits[best] { best = i }
+        var p = [Double](repeating: 0, count: logits.count)
+        if temperature == 0 {
+            p[best] = 1
+            return p
+        }
+        let shift = Double(logits[best])
+        var sum = 0.0
+        for i in logits.indices {
+            p[i] = exp((Double(logits[i]) - shift) / temperature)
+            sum += p[i]
+        }
+        for i in p.indices { p[i] /= sum }
+        return p
+    }
+
+    /// H = -Σ p log₂ p in bits (terms with p = 0 contribute 0).
+    public static func entropyBits(_ probabilities: [Double]) -> Double {
+        var h = 0.0
+        for p in probabilities where p > 0 { h -= p * log2(p) }
+        return max(0, h)
+    }
+
+    /// "T = 0.5", or "T = 0 (greedy)".
+    public static func temperatureLabel(_ t: Double) -> String {
+        t == 0 ? "T = 0 (greedy)" : "T = " + String(format: "%g", t)
+    }
+
+    // MARK: - HTML
+
+    /// One self-contained HTML page: formula, bar charts side by side, entropy, samples.
+    public func html() -> String {
+        var page = HTMLPage(title: "Temperature and the next character")
+        page.extraStyle = """
+        .prompt-text { background: #f3f4f6; padding: 1px 6px; border-radius: 4px; white-space: pre-wrap; }
+        .column { flex: 1 1 260px; min-width: 240px; max-width: 420px; }
+        .sample { white-space: pre-wrap; word-break: break-all; font-size: 14px; border: 1px solid #e1e4e8;
+                  border-radius: 4px; padding: 6px 8px; margin: 6px 0 2px 0; background: #fff; }
+        .sample .given { color: #8a8f98; }
+        .stats { font-size: 12px; color: #555; margin-bottom: 10px; }
+        .entropy { font-size: 13px; color: #444; margin: 0 0 6px 0; }
+        """
+        page.raw("<p>Prompt: <span class=\"prompt-text mono\">\(Markup.escape(Markup.visibleKeepingLines(prompt)))</span> "
+            + "<span class=\"note\">(\(prompt.unicodeScalars.count) characters; vocabulary of \(vocabulary.count) characters)</span></p>")
+        page.raw(formulaMarkup)
+        page.paragraph("z are the model's scores (logits) for every character that could come next. Dividing by T "
+            + "before the softmax sharpens the distribution when T < 1 and flattens it when T > 1; T = 1 is the "
+            + "model's own distribution, and T = 0 always picks the most likely character (greedy).", className: "note")
+
+        page.heading("Next-character distribution")
+        var cards = "<div class=\"row\">\n"
+        for panel in panels {
+            var bars = panel.candidates.map { c in
+                BarChart.Bar(label: c.character, value: c.probability,
+                             tooltip: "\(Markup.visible(c.character)) (id \(c.id)): p = \(Markup.fixed(c.probability, 5))")
+            }
+            let rest = max(0, 1 - panel.candidates.reduce(0) { $0 + $1.probability })
+            if vocabulary.count > panel.candidates.count {
+                bars.append(BarChart.Bar(label: "others", value: rest,
+                                         tooltip: "the other \(vocabulary.count - panel.candidates.count) characters together"))
+            }
+            var chart = BarChart(bars: bars, maxValue: 1)
+            chart.labelsAreCharacters = true
+            chart.width = 270
+            cards += "<div class=\"card\"><h3>\(Markup.escape(Self.temperatureLabel(panel.temperature)))</h3>"
+            cards += "<p class=\"entropy\">entropy \(Markup.fixed(panel.entropyBits, 2)) bits</p>\n"
+            cards += chart.svg() + "</div>\n"
+        }
+        page.raw(cards + "</div>")
+
+        page.heading("Entropy")
+        page.paragraph("How uncertain the next character is, in bits: 0 when one character is certain, log₂ V = "
+            + "\(Markup.fixed(log2(Double(vocabulary.count)), 2)) bits when all \(vocabulary.count) are equally likely.",
+            className: "note")
+        page.raw(entropyChart().svg())
+
+        if panels.contains(where: { !$0.samples.isEmpty }) {
+            page.heading("Samples")
+            page.paragraph("Each continuation follows the prompt (grey). Mean log p is the average natural-log probability "
+                + "of the generated characters under the model at T = 1 (higher is more typical); distinct is distinct "
+                + "characters ÷ characters; repeat is the length of the longest stretch that occurs twice "
+                + "(long repeats at low T are loops).", className: "note")
+            var columns = "<div class=\"row\">\n"
+            for panel in panels {
+                columns += "<div class=\"column\"><h3>\(Markup.escape(Self.temperatureLabel(panel.temperature)))</h3>\n"
+                columns += "<div class=\"stats\">\(Markup.escape(averageLine(panel.samples)))</div>\n"
+                for sample in panel.samples {
+                    columns += "<div class=\"sample mono\"><span class=\"given\">\(Markup.escape(Markup.visibleKeepingLines(prompt)))</span>"
+                    columns += Markup.escape(Markup.visibleKeepingLines(sample.text)) + "</div>\n"
+                    columns += "<div class=\"stats\">\(Markup.escape(statisticsLine(sample)))</div>\n"
+                }
+                columns += "</div>\n"
+            }
+            page.raw(columns + "</div>")
+        }
+        return page.render()
+    }
+
+    private var formulaMarkup: String {
+        let z = { (index: String) in "<i>z</i><sub><i>\(index)</i></sub>" }
+        return "<div class=\"formula\"><i>p</i><sub><i>i</i></sub> = "
+            + "<span class=\"frac\"><span>exp(\(z("i")) / <i>T</i>)</span>"
+            + "<span class=\"den\">Σ<sub><i>j</i></sub> exp(\(z("j")) / <i>T</i>)</span></span></div>"
+    }
+
+    /// Entropy as a function of T over a fine grid, with the report's temperatures marked.
+    func entropyChart() -> LineChart {
+        let highest = max(2, panels.map(\.temperature).max() ?? 1)
+        let grid = (0...100).map { highest * Double($0) / 100 }
+        let curve = grid.map { t in (x: t, y: Self.entropyBits(Self.probabilities(logits: logits, temperature: t))) }
+        let marks = panels.map { (x: $0.temperature, y: $0.entropyBits) }
+        var chart = LineChart(xTitle: "temperature T", yTitle: "entropy (bits)", series: [
+            LineChart.Series(name: "H(T)", points: curve, colour: ChartColours.series(0)),
+            LineChart.Series(name: "shown above", points: marks, colour: ChartColours.series(1), drawsLine: false, drawsMarkers: true),
+        ])
+        chart.referenceLines = [LineChart.ReferenceLine(label: "uniform", y: log2(Double(vocabulary.count)))]
+        chart.includesZero = true
+        chart.width = 640
+        chart.height = 320
+        return chart
+    }
+
+    private func statisticsLine(_ sample: TemperatureSample) -> String {
+        var parts: [String] = []
+        if let m = sample.meanLogProbability { parts.append("mean log p \(Markup.fixed(m, 2))") }
+        parts.append("distinct \(Markup.fixed(sample.distinctCharacterRatio, 2))")
+        parts.append("repeat \(sample.longestRepeat)")
+        return parts.joined(separator: " · ")
+    }
+
+    private func averageLine(_ samples: [TemperatureSample]) -> String {
+        guard !samples.isEmpty else { return "no samples" }
+        let n = Double(samples.count)
+        let logs = samples.compactMap(\.meanLogProbability)
+        var parts = ["\(samples.count) sample\(samples.count == 1 ? "" : "s")"]
+        if !logs.isEmpty { parts.append("mean log p \(Markup.fixed(logs.reduce(0, +) / Double(logs.count), 2))") }
+        parts.append("distinct \(Markup.fixed(samples.reduce(0) { $0 + $1.distinctCharacterRatio } / n, 2))")
+        parts.append("repeat \(Markup.fixed(samples.reduce(0) { $0 + Double($1.longestRepeat) } / n, 1))")
+        return "average: " + parts.joined(separator: " · ")
+    }
+
+    // MARK: - Terminal
+
+    /// Top candidates per temperature as aligned columns with bars, then the samples.
+    public func text() -> String {
+        let barWidth = 8, cellWidth = 2 + 1 + barWidth + 1 + 4, gap = "   "
+        var lines: [String] = []
+        lines.append("Prompt: \(Markup.visible(prompt))   (vocabulary \(vocabulary.count))")
+        lines.append("p_i = exp(z_i/T) / Σ_j exp(z_j/T)")
+        lines.append("")
+        let rankWidth = 4
+        lines.append(String(repeating: " ", count: rankWidth)
+            + panels.map { TerminalText.pad($0.temperature == 0 ? "T=0 (greedy)" : "T=" + String(format: "%g", $0.temperature), to: cellWidth) }
+                .joined(separator: gap))
+        lines.append(TerminalText.pad("H", to: rankWidth)
+            + panels.map { TerminalText.pad("\(Markup.fixed($0.entropyBits, 2)) bits", to: cellWidth) }.joined(separator: gap))
+        let rows = panels.map(\.candidates.count).max() ?? 0
+        for r in 0..<rows {
+            var line = TerminalText.pad("\(r + 1)", to: rankWidth - 1, alignRight: true) + " "
+            line += panels.map { panel -> String in
+                guard r < panel.candidates.count else { return String(repeating: " ", count: cellWidth) }
+                let c = panel.candidates[r]
+                return TerminalText.pad(Markup.visible(c.character), to: 2) + " "
+                    + TerminalText.bar(c.probability, width: barWidth) + " " + Markup.fixed(c.probability, 2)
+            }.joined(separator: gap)
+            lines.append(line)
+        }
+        for panel in panels where !panel.samples.isEmpty {
+            lines.append("")
+            lines.append("\(Self.temperatureLabel(panel.temperature))   \(averageLine(panel.samples))")
+            for (k, sample) in panel.samples.enumerated() {
+                lines.append("  #\(k + 1)  \(statisticsLine(sample))")
+                let body = Markup.visible(prompt) + "│" + Markup.visibleKeepingLines(sample.text)
+                for textLine in body.split(separator: "\n", omittingEmptySubsequences: false) {
+                    lines.append("      " + textLine)
+                }
+            }
+        }
+        return lines.map { trimTrailingSpaces($0) }.joined(separator: "\n") + "\n"
+    }
+
+    private func trimTrailingSpaces(_ s: String) -> String {
+        var t = Substring(s)
+        while t.hasSuffix(" ") { t = t.dropLast() }
+        return String(t)
+    }
+}

@@ -1,0 +1,178 @@
+// The training log: one CSV row per logged step, written as training runs (so a crash keeps
+// every row before it) and read back for plots. Columns:
+//   step,train_loss,val_loss,lr,tokens_per_s,elapsed_s
+// val_loss is empty on steps without an evaluation. CSV as in RFC 4180, restricted to
+// unquoted numeric fields. A number that is exactly a Float (the trainer's losses and rates)
+// is printed as that Float's shortest decimal ("2.3"), which reads back as the same Float;
+// any other Double is printed so that it reads back exactly.
+
+import Foundation
+
+/// One row of the training log.
+public struct TrainingLogRow: Equatable, Sendable {
+    public var step: Int
+    /// Mean training loss of the step, in nats per character.
+    public var trainLoss: Double
+    /// Validation loss when it was measured at this step.
+    public var validationLoss: Double?
+    public var learningRate: Double
+    public var tokensPerSecond: Double
+    /// Wall-clock seconds since training started (including earlier runs when resumed).
+    public var elapsedSeconds: Double
+
+    public init(step: Int, trainLoss: Double, validationLoss: Double? = nil, learningRate: Double,
+                tokensPerSecond: Double, elapsedSeconds: Double) {
+        self.step = step
+        self.trainLoss = trainLoss
+        self.validationLoss = validationLoss
+        self.learningRate = learningRate
+        self.tokensPerSecond = tokensPerSecond
+        self.elapsedSeconds = elapsedSeconds
+    }
+
+    /// Equal when every field is equal, counting NaN equal to NaN (a diverged loss).
+    public static func == (a: TrainingLogRow, b: TrainingLogRow) -> Bool {
+        func same(_ x: Double, _ y: Double) -> Bool { x == y || (x.isNaN && y.isNaN) }
+        let validation: Bool
+        switch (a.validationLoss, b.validationLoss) {
+        case (nil, nil): validation = true
+        case let (x?, y?): validation = same(x, y)
+        default: validation = false
+        }
+        return a.step == b.step && same(a.trainLoss, b.trainLoss) && validation && same(a.learningRate, b.learningRate)
+            && same(a.tokensPerSecond, b.tokensPerSecond) && same(a.elapsedSeconds, b.elapsedSeconds)
+    }
+}
+
+/// Formatting and parsing of the training-log CSV.
+public enum TrainingLog {
+    public static let header = "step,train_loss,val_loss,lr,tokens_per_s,elapsed_s"
+
+    /// One CSV line (without the newline).
+    public static func line(for row: TrainingLogRow) -> String {
+        [String(row.step), number(row.trainLoss), row.validationLoss.map(number) ?? "", number(row.learningRate),
+         number(row.tokensPerSecond), number(row.elapsedSeconds)].joined(separator: ",")
+    }
+
+    /// `value` as text: the shortest decimal that reads back as the same Float when `value` is
+    /// exactly a Float ("2.3", not "2.299999952316284"), else the shortest that reads back as
+    /// the same Double.
+    static func number(_ value: Double) -> String {
+        if value.isFinite, let f = Float(exactly: value) { return "\(f)" }
+        return "\(value)"
+    }
+
+    /// Parses a whole log. `name` (e.g. the file path) appears in errors, which name the line.
+    public static func parse(_ text: String, name: String = "training log") throws -> [TrainingLogRow] {
+        // "\r\n" is one Character in Swift, so both line endings are separators.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        while let last = lines.last, last.isEmpty { lines.removeLast() }
+        guard let first = lines.first else {
+            throw TinyGPTError.runtime("\(name) is empty; expected the header \(header)")
+        }
+        let headerLine = first.hasPrefix("\u{FEFF}") ? first.dropFirst() : first
+        guard headerLine == header else {
+            throw TinyGPTError.runtime("\(name) line 1: expected the header \(header), found \(headerLine.prefix(80)); is this a TinyGPT training log?")
+        }
+        var rows: [TrainingLogRow] = []
+        rows.reserveCapacity(lines.count - 1)
+        for (index, line) in lines.enumerated().dropFirst() {
+            rows.append(try parseRow(line, lineNumber: index + 1, name: name))
+        }
+        return rows
+    }
+
+    /// Reads and parses the log at `path`.
+    public static func read(path: String) throws -> [TrainingLogRow] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TinyGPTError.runtime("cannot read the training log \(path); check that the file exists")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TinyGPTError.runtime("the training log \(path) is not UTF-8 text; delete it or point to the right file")
+        }
+        return try parse(text, name: path)
+    }
+
+    static func parseRow(_ line: Substring, lineNumber: Int, name: String) throws -> TrainingLogRow {
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        let columns = header.split(separator: ",")
+        func fail(_ what: String) -> TinyGPTError {
+            TinyGPTError.runtime("\(name) line \(lineNumber): \(what); fix or delete that line")
+        }
+        guard fields.count == columns.count else {
+            throw fail("expected \(columns.count) comma-separated fields, found \(fields.count)")
+        }
+        func value(_ i: Int, allowsNonFinite: Bool = false) throws -> Double {
+            let field = fields[i].trimmingCharacters(in: .whitespaces)
+            guard let v = Double(field), !field.isEmpty else {
+                throw fail("\(columns[i]) '\(field.prefix(40))' is not a number")
+            }
+            if !v.isFinite && !allowsNonFinite { throw fail("\(columns[i]) must be finite, found \(field)") }
+            return v
+        }
+        func nonNegative(_ i: Int) throws -> Double {
+            let v = try value(i)
+            if v < 0 { throw fail("\(columns[i]) must not be negative, found \(fields[i])") }
+            return v
+        }
+        let stepField = fields[0].trimmingCharacters(in: .whitespaces)
+        guard let step = Int(stepField), step >= 0 else {
+            throw fail("step '\(stepField.prefix(40))' is not a whole number ≥ 0")
+        }
+        let validationField = fields[2].trimmingCharacters(in: .whitespaces)
+        return TrainingLogRow(
+            step: step,
+            trainLoss: try value(1, allowsNonFinite: true),
+            validationLoss: validationField.isEmpty ? nil : try value(2, allowsNonFinite: true),
+            learningRate: try nonNegative(3),
+            tokensPerSecond: try nonNegative(4),
+            elapsedSeconds: try nonNegative(5))
+    }
+}
+
+/// Appends rows to a training log as training runs, one write per row.
+public final class TrainingLogWriter {
+    public let path: String
+    private let handle: FileHandle
+
+    /// Opens the log at `path`. With `resumingAt` nil a new log replaces any old one. With a
+    /// step, an existing log keeps its rows for earlier steps (rows logged after the checkpoint
+    /// being resumed would otherwise appear twice) and new rows are appended after them.
+    public init(path: String, resumingAt step: Int? = nil) throws {
+        self.path = path
+        var kept: [TrainingLogRow] = []
+        if let step, let data = FileManager.default.contents(atPath: path) {
+            guard var old = String(data: data, encoding: .utf8) else {
+                throw TinyGPTError.runtime("the training log \(path) is not UTF-8 text; delete it or point to the right file")
+            }
+            // A crash in the middle of a write leaves a last line without its newline: drop it.
+            if !old.hasSuffix("\n"), let end = old.lastIndex(of: "\n") { old = String(old[...end]) }
+            if !old.isEmpty { kept = try TrainingLog.parse(old, name: path).filter { $0.step < step } }
+        }
+        var text = TrainingLog.header + "\n"
+        for row in kept { text += TrainingLog.line(for: row) + "\n" }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw TinyGPTError.runtime("cannot write the training log \(path); check that its folder exists and is writable")
+        }
+        self.handle = handle
+        do {
+            try handle.seekToEnd()
+        } catch {
+            throw TinyGPTError.runtime("cannot write the training log \(path): \(error.localizedDescription)")
+        }
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    /// Writes one row and hands it to the operating system at once.
+    public func append(_ row: TrainingLogRow) throws {
+        do {
+            try handle.write(contentsOf: Data((TrainingLog.line(for: row) + "\n").utf8))
+        } catch {
+            throw TinyGPTError.runtime("cannot append to the training log \(path): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+// Incremental inference with a key/value cache: each new character costs one position's
+// work (matrix-vector products and attention over the cached keys and values) instead of
+// recomputing the whole context, as nanoGPT's generate() does.
+//
+// When the cache is full (contextLength positions), the newest half of the characters is
+// kept and re-encoded at positions 0..<T/2, and generation goes on. Up to the first full
+// window the logits are exactly the full forward pass's; after it, each character sees
+// between T/2 and T characters of context instead of always T.
+
+/// A GPT's weights, seen one position at a time, with a cache of past keys and values.
+public final class KVCache {
+    public let model: GPT
+    private var length = 0
+    private var history: [Int32] = []
+    private let keys: [FloatBuffer]    // per layer (T, C)
+    private let values: [FloatBuffer]  // per layer (T, C)
+    private let x, h, qkv, y, fc, fcGelu, branch, scores, mean, rstd: FloatBuffer
+    /// The logits (V) for the character after the last one fed.
+    public let logits: FloatBuffer
+
+    public init(model: GPT) {
+        self.model = model
+        let c = model.config, C = c.modelWidth, T = c.contextLength
+        keys = (0..<c.layerCount).map { _ in FloatBuffer(count: T * C) }
+        values = (0..<c.layerCount).map { _ in FloatBuffer(count: T * C) }
+        x = FloatBuffer(count: C); h = FloatBuffer(count: C); qkv = FloatBuffer(count: 3 * C)
+        y = FloatBuffer(count: C); fc = FloatBuffer(count: 4 * C); fcGelu = FloatBuffer(count: 4 * C)
+        branch = FloatBuffer(count: C); scores = FloatBuffer(count: T)
+        mean = FloatBuffer(count: 1); rstd = FloatBuffer(count: 1)
+        logits = FloatBuffer(count: c.vocabSize)
+    }
+
+    /// Forgets everything fed so far.
+    public func reset() {
+        length = 0
+        history.removeAll(keepingCapacity: true)
+    }
+
+    /// Feeds characters in order; afterwards `logits` predicts the next one.
+    public func feed<S: Sequence>(_ tokens: S) where S.Element == Int32 {
+        for token in tokens { feed(token) }
+    }
+
+    /// Feeds one character.
+    public func feed(_ token: Int32) {
+        let T = model.config.contextLength
+        history.append(token)
+        if length == T {
+            // Full: keep the newest half of the window and re-encode it from position 0.
+            let keep = Array(history.suffix(max(1, T / 2)))
+            history = []
+            length = 0
+            for t in keep { history.append(t); step(t) }
+            return
+        }
+        step(token)
+    }
+
+    /// One position through every layer: x = wte[token] + wpe[pos], blocks, ln_f, logits.
+    private func step(_ token: Int32) {
+        let c = model.config, C = c.modelWidth, NH = c.headCount, hs = C / NH
+        let layout = model.layout, p = UnsafePointer(model.parameters.pointer), ctx = model.context
+        let pos = length
+        let e = p + layout.tokenEmbedding + Int(token) * C, w = p + layout.positionEmbedding + pos * C
+        for i in 0..<C { x.pointer[i] = e[i] + w[i] }
+        let scale = 1 / Float(hs).squareRoot()
+        for l in 0..<c.layerCount {
+            let b = layout.blocks[l]
+            LayerNorm.forward(h.pointer, mean.pointer, rstd.pointer, x.pointer, p + b.ln1Weight, p + b.ln1Bias,
+                              N: 1, C: C, context: ctx)
+            Linear.forwardVector(qkv.pointer, h.pointer, p + b.qkvWeight, p + b.qkvBias, C: C, OC: 3 * C)
+            let K = keys[l].pointer, V = values[l].pointer
+            (K + pos * C).update(from: qkv.pointer + C, count: C)
+            (V + pos * C).update(from: qkv.pointer + 2 * C, count: C)
+            for head in 0..<NH {
+                let q = qkv.pointer + head * hs
+                let s = scores.pointer
+                for t in 0...pos { s[t] = FastMath.dot(q, K + t * C + head * hs, hs) * scale }
+                let m = FastMath.max(s, pos + 1)
+                let inv = 1 / FastMath.expShifted(s, pos + 1, shift: m)
+                let out = y.pointer + head * hs
+                out.update(repeating: 0, count: hs)
+                for t in 0...pos { FastMath.axpy(out, s[t] * inv, V + t * C + head * hs, hs) }
+            }
+            Linear.forwardVector(branch.pointer, y.pointer, p + b.attnProjWeight, p + b.attnProjBias, C: C, OC: C)
+            for i in 0..<C { x.pointer[i] += branch.pointer[i] }
+            LayerNorm.forward(h.pointer, mean.pointer, rstd.pointer, x.pointer, p + b.ln2Weight, p + b.ln2Bias,
+                              N: 1, C: C, context: ctx)
+            Linear.forwardVector(fc.pointer, h.pointer, p + b.fcWeight, p + b.fcBias, C: C, OC: 4 * C)
+            GELU.forward(fcGelu.pointer, fc.pointer, count: 4 * C, form: c.gelu, context: ctx)
+            Linear.forwardVector(branch.pointer, fcGelu.pointer, p + b.mlpProjWeight, p + b.mlpProjBias, C: 4 * C, OC: C)
+            for i in 0..<C { x.pointer[i] += branch.pointer[i] }
+        }
+        LayerNorm.forward(h.pointer, mean.pointer, rstd.pointer, x.pointer, p + layout.finalNormWeight,
+                          p + layout.finalNormBias, N: 1, C: C, context: ctx)
+        Linear.forwardVector(logits.pointer, h.pointer, p + layout.tokenEmbedding, nil, C: C, OC: c.vocabSize)
+        length += 1
+    }
+}

@@ -1,0 +1,112 @@
+// Choosing the next character from the logits: greedy (argmax), or a draw from
+// softmax(logits / T), optionally cut to the k most likely (top-k, Fan et al. 2018) or to
+// the smallest set whose probability reaches p (top-p / nucleus, Holtzman et al. 2020).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How to pick each next character.
+public struct SamplingSettings: Equatable, Sendable {
+    /// Softmax temperature; 0 means greedy (argmax).
+    public var temperature: Float = 1
+    /// Keep only the k most likely characters (nil: all).
+    public var topK: Int? = nil
+    /// Keep the smallest set of most likely characters whose probability reaches p (nil: all).
+    public var topP: Float? = nil
+
+    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+    }
+
+    public var isGreedy: Bool { temperature == 0 }
+
+    public func validate() throws {
+        if !temperature.isFinite || temperature < 0 || temperature > 100 {
+            throw TinyGPTError.usage("--temperature must be between 0 and 100 (0 means greedy), got \(temperature)")
+        }
+        if let topK, topK < 1 { throw TinyGPTError.usage("--top-k must be at least 1, got \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw TinyGPTError.usage("--top-p must be in (0, 1], got \(topP)") }
+    }
+}
+
+public enum Sampler {
+    /// The probabilities softmax(logits / T) in Double (T > 0), or one-hot at the argmax (T = 0).
+    public static func probabilities(_ logits: UnsafePointer<Float>, count V: Int, temperature: Float) -> [Double] {
+        var p = [Double](repeating: 0, count: V)
+        if temperature == 0 {
+            p[argmax(logits, count: V)] = 1
+            return p
+        }
+        var m = -Double.infinity
+        for i in 0..<V { m = max(m, Double(logits[i])) }
+        var sum = 0.0
+        for i in 0..<V {
+            p[i] = Foundation_exp((Double(logits[i]) - m) / Double(temperature))
+            sum += p[i]
+        }
+        for i in 0..<V { p[i] /= sum }
+        return p
+    }
+
+    /// The index of the largest logit (the lowest index among ties).
+    public static func argmax(_ logits: UnsafePointer<Float>, count V: Int) -> Int {
+        var best = 0
+        for i in 1..<V where logits[i] > logits[best] { best = i }
+        return best
+    }
+
+    /// Picks the next token id from `logits` with `settings`, drawing from `rng` unless greedy.
+    public static func pick(_ logits: UnsafePointer<Float>, count V: Int, settings: SamplingSettings,
+                            rng: inout RandomGenerator) -> Int32 {
+        if settings.isGreedy { return Int32(argmax(logits, count: V)) }
+        var p = probabilities(logits, count: V, temperature: settings.temperature)
+        if settings.topK != nil || settings.topP != nil {
+            // Rank by probability (ties by id), then keep a prefix.
+            let order = (0..<V).sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
+            var keep = min(V, settings.topK ?? V)
+            if let topP = settings.topP {
+                var cumulative = 0.0
+                for (rank, id) in order.prefix(keep).enumerated() {
+                    cumulative += p[id]
+                    if cumulative >= Double(topP) { keep = rank + 1; break }
+                }
+            }
+            var kept = [Double](repeating: 0, count: V)
+            var sum = 0.0
+            for id in order.prefix(keep) { kept[id] = p[id]; sum += p[id] }
+            for i in 0..<V { kept[i] /= sum }
+            p = kept
+        }
+        let u = Double(rng.nextFloat())
+        var cumulative = 0.0
+        var last = 0
+        for i in 0..<V where p[i] > 0 {
+            cumulative += p[i]
+            last = i
+            if u < cumulative { return Int32(i) }
+        }
+        return Int32(last)  // rounding left u just above the total
+    }
+
+    /// Generates `count` characters after `prompt` (which must be non-empty), calling
+    /// `emit` with each new id as soon as it is chosen.
+    public static func generate(cache: KVCache, prompt: [Int32], count: Int, settings: SamplingSettings,
+                                rng: inout RandomGenerator, emit: (Int32) -> Void) {
+        precondition(!prompt.isEmpty, "generation needs at least one prompt character")
+        cache.reset()
+        cache.feed(prompt)
+        let V = cache.model.config.vocabSize
+        for i in 0..<count {
+            let next = pick(cache.logits.pointer, count: V, settings: settings, rng: &rng)
+            emit(next)
+            if i + 1 < count { cache.feed(next) }
+        }
+    }
+}
+
+@inline(__always) private func Foundation_exp(_ x: Double) -> Double { exp(x) }

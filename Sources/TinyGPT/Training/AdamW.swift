@@ -1,0 +1,81 @@
+// AdamW (Loshchilov & Hutter 2019) with PyTorch's update order, and global-norm gradient
+// clipping (torch.nn.utils.clip_grad_norm_). One loop over the one parameter buffer, split
+// into fixed chunks; sums are reduced in chunk order, so results do not depend on threads.
+
+/// Optimizer state: the first and second moments of every parameter.
+public final class AdamW {
+    public let m: FloatBuffer
+    public let v: FloatBuffer
+    /// The buffer cut into chunks that never cross a tensor, each knowing whether it decays.
+    private let chunks: [(offset: Int, count: Int, decays: Bool)]
+    static let chunk = 16384
+
+    public init(layout: ParameterLayout) {
+        m = FloatBuffer(count: layout.totalCount)
+        v = FloatBuffer(count: layout.totalCount)
+        var chunks: [(offset: Int, count: Int, decays: Bool)] = []
+        for tensor in layout.tensors {
+            var start = 0
+            while start < tensor.count {
+                let n = min(Self.chunk, tensor.count - start)
+                chunks.append((tensor.offset + start, n, tensor.decays))
+                start += n
+            }
+        }
+        self.chunks = chunks
+    }
+
+    /// The L2 norm of all gradients (computed in Double per chunk, summed in chunk order).
+    public static func globalNorm(_ grads: UnsafePointer<Float>, count: Int, context: KernelContext) -> Float {
+        let tasks = (count + chunk - 1) / chunk
+        let partial = context.partials.floats(tasks)
+        context.pool.run(tasks) { task in
+            var acc = Vec()
+            var i = task * chunk
+            let end = min(count, i + chunk)
+            while i + 8 <= end {
+                let g = UnsafeRawPointer(grads + i).loadUnaligned(as: Vec.self)
+                acc = acc.addingProduct(g, g)
+                i += 8
+            }
+            var sum = acc.sum()
+            while i < end { sum += grads[i] * grads[i]; i += 1 }
+            partial[task] = sum
+        }
+        var total: Double = 0
+        for t in 0..<tasks { total += Double(partial[t]) }
+        return Float(total.squareRoot())
+    }
+
+    /// One AdamW step at 1-based step number `t`: p ← p·(1 - lr·wd) for decaying tensors, then
+    /// p ← p - lr · m̂ / (√v̂ + eps), with m̂, v̂ the bias-corrected moments of `gradScale · grads`.
+    public func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                       gradScale: Float, learningRate lr: Float, step t: Int, settings: TrainingConfig,
+                       context: KernelContext) {
+        let b1 = settings.beta1, b2 = settings.beta2, eps = settings.epsilon
+        let correction1 = 1 - Float(pow(Double(b1), Double(t)))
+        let correction2 = 1 - Float(pow(Double(b2), Double(t)))
+        let mp = m.pointer, vp = v.pointer
+        let decayFactor = 1 - lr * settings.weightDecay
+        chunks.withUnsafeBufferPointer { chunks in
+            context.pool.run(chunks.count) { task in
+                let chunk = chunks[task]
+                let decay: Float = chunk.decays ? decayFactor : 1
+                for i in chunk.offset..<chunk.offset + chunk.count {
+                    let g = gradients[i] * gradScale
+                    mp[i] = b1 * mp[i] + (1 - b1) * g
+                    vp[i] = b2 * vp[i] + (1 - b2) * g * g
+                    let mHat = mp[i] / correction1
+                    let vHat = vp[i] / correction2
+                    parameters[i] = parameters[i] * decay - lr * mHat / (vHat.squareRoot() + eps)
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

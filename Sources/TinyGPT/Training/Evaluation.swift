@@ -1,0 +1,64 @@
+// Scoring a model on a whole text: the mean next-character cross-entropy over consecutive
+// windows of the context length (each character predicted from the characters before it in
+// its window), as bits per character and perplexity too.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A model's loss on a text.
+public struct TextScore: Sendable {
+    /// Mean cross-entropy in nats per character.
+    public var loss: Double
+    /// Characters scored.
+    public var positions: Int
+    public var bitsPerCharacter: Double { loss / log(2) }
+    public var perplexity: Double { exp(loss) }
+}
+
+public enum Evaluation {
+    /// Scores `tokens` with `model` in windows of `model.config.contextLength`, `batchSize`
+    /// windows per forward pass. Throws when the text has fewer than two characters.
+    public static func score(model: GPT, tokens: [Int32], batchSize: Int = 8) throws -> TextScore {
+        guard tokens.count >= 2 else {
+            throw TinyGPTError.runtime("the text is too short to score: it needs at least two characters")
+        }
+        let T = min(model.config.contextLength, tokens.count - 1)
+        // Full windows, then one window ending at the last character for the remainder.
+        var starts = Array(stride(from: 0, through: tokens.count - 1 - T, by: T))
+        let covered = starts.count * T
+        let remainder = tokens.count - 1 - covered
+        if remainder > 0 { starts.append(tokens.count - 1 - T) }
+        var inputs = [Int32](repeating: 0, count: batchSize * T)
+        var targets = [Int32](repeating: 0, count: batchSize * T)
+        var total = 0.0
+        var counted = 0
+        var rng = RandomGenerator(seed: 0)
+        for batchStart in stride(from: 0, to: starts.count, by: batchSize) {
+            let used = min(batchSize, starts.count - batchStart)
+            for b in 0..<batchSize {
+                let start = starts[batchStart + min(b, used - 1)]
+                for t in 0..<T {
+                    inputs[b * T + t] = tokens[start + t]
+                    targets[b * T + t] = tokens[start + t + 1]
+                }
+            }
+            inputs.withUnsafeBufferPointer { i in
+                targets.withUnsafeBufferPointer { g in
+                    _ = model.forward(tokens: i.baseAddress!, targets: g.baseAddress!, B: batchSize, T: T, rng: &rng)
+                }
+            }
+            let losses = model.positionLosses
+            for b in 0..<used {
+                let window = batchStart + b
+                // The remainder window scores only the characters no full window reached.
+                let first = (remainder > 0 && window == starts.count - 1) ? T - remainder : 0
+                for t in first..<T { total += Double(losses[b * T + t]) }
+                counted += T - first
+            }
+        }
+        return TextScore(loss: total / Double(counted), positions: counted)
+    }
+}

@@ -1,0 +1,114 @@
+// The training loop around a `Trainer`: evaluation on schedule, the divergence guard, and
+// the run folder's checkpoints: `latest.ckpt` (newest), `best.ckpt` (lowest validation
+// loss) and the last K `step-NNNNNNN.ckpt`, each written atomically.
+
+import Foundation
+
+/// What to do when a step's loss or gradient is NaN or infinite.
+public enum NonFinitePolicy: String, Sendable, CaseIterable {
+    /// Stop the run; the last saved checkpoint stays as it was.
+    case stop
+    /// Skip the batch and go on.
+    case skip
+}
+
+/// Where and how often a run saves, and how it reacts to divergence.
+public struct RunOptions: Sendable {
+    public var directory: String
+    /// Save `latest.ckpt` (and a step checkpoint) every this many steps; 0 = only at the end.
+    public var saveEvery: Int
+    /// Step checkpoints kept besides latest and best.
+    public var keep: Int
+    public var onNonFinite: NonFinitePolicy
+
+    public init(directory: String, saveEvery: Int, keep: Int = 2, onNonFinite: NonFinitePolicy = .stop) {
+        self.directory = directory
+        self.saveEvery = saveEvery
+        self.keep = keep
+        self.onNonFinite = onNonFinite
+    }
+
+    public var latestPath: String { (directory as NSString).appendingPathComponent("latest.ckpt") }
+    public var bestPath: String { (directory as NSString).appendingPathComponent("best.ckpt") }
+    public func stepPath(_ step: Int) -> String {
+        (directory as NSString).appendingPathComponent(String(format: "step-%07d.ckpt", step))
+    }
+}
+
+/// Something the loop reports to whoever shows progress.
+public enum TrainingEvent {
+    case step(StepResult, step: Int, tokensPerSecond: Double, elapsed: Double)
+    case evaluation(step: Int, trainLoss: Float, validationLoss: Float, isBest: Bool)
+    case skipped(step: Int, loss: Float, gradNorm: Float)
+    case saved(path: String, step: Int)
+}
+
+/// How a run ended.
+public enum TrainingOutcome: Equatable, Sendable {
+    case finished(validationLoss: Float)
+    case interrupted(step: Int)
+}
+
+public enum TrainingRun {
+    /// Runs `trainer` to its last step or until `shouldStop()` is true, saving per `options`.
+    /// Throws when a step diverges under `.stop` (after reporting it; nothing is saved then).
+    public static func run(_ trainer: Trainer, options: RunOptions, shouldStop: () -> Bool,
+                           report: (TrainingEvent) -> Void) throws -> TrainingOutcome {
+        let settings = trainer.settings
+        let start = DispatchTime.now().uptimeNanoseconds
+        var stepsTimed = 0
+        var lastValidation = Float.nan
+        while !trainer.isFinished {
+            if shouldStop() {
+                try save(trainer, options, report: report, stepCheckpoint: false)
+                return .interrupted(step: trainer.step)
+            }
+            let result = trainer.trainStep()
+            if !result.applied {
+                report(.skipped(step: trainer.step, loss: result.loss, gradNorm: result.gradNorm))
+                if options.onNonFinite == .stop {
+                    throw TinyGPTError.runtime(
+                        "training diverged at step \(trainer.step + 1) (loss \(result.loss), gradient norm \(result.gradNorm)); the last saved checkpoint is kept; lower --lr, or pass --on-nan skip to skip such batches")
+                }
+                trainer.skipStep()
+                continue
+            }
+            stepsTimed += 1
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let tokensPerSecond = Double(stepsTimed * trainer.B * trainer.T) / max(elapsed, 1e-9)
+            report(.step(result, step: trainer.step, tokensPerSecond: tokensPerSecond, elapsed: elapsed))
+            let step = trainer.step
+            if step % settings.evalInterval == 0 || trainer.isFinished {
+                let validation = trainer.evaluate()
+                lastValidation = validation
+                let isBest = trainer.record(trainLoss: result.loss, validationLoss: validation, learningRate: result.learningRate)
+                report(.evaluation(step: step, trainLoss: result.loss, validationLoss: validation, isBest: isBest))
+                if isBest {
+                    try trainer.checkpoint().write(to: options.bestPath)
+                    report(.saved(path: options.bestPath, step: step))
+                }
+            }
+            if trainer.isFinished || (options.saveEvery > 0 && step % options.saveEvery == 0) {
+                try save(trainer, options, report: report, stepCheckpoint: true)
+            }
+        }
+        return .finished(validationLoss: lastValidation)
+    }
+
+    /// Writes latest.ckpt (and a step checkpoint, pruning old ones beyond `keep`).
+    static func save(_ trainer: Trainer, _ options: RunOptions, report: (TrainingEvent) -> Void,
+                     stepCheckpoint: Bool) throws {
+        let checkpoint = trainer.checkpoint()
+        try checkpoint.write(to: options.latestPath)
+        report(.saved(path: options.latestPath, step: trainer.step))
+        guard stepCheckpoint, options.keep > 0 else { return }
+        try checkpoint.write(to: options.stepPath(trainer.step))
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: options.directory)) ?? [])
+            .filter { $0.hasPrefix("step-") && $0.hasSuffix(".ckpt") }
+            .sorted()
+        for name in names.dropLast(options.keep) {
+            try? fm.removeItem(atPath: (options.directory as NSString).appendingPathComponent(name))
+        }
+    }
+}

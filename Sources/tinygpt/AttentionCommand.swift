@@ -1,0 +1,68 @@
+// tinygpt attention: where each character of a prompt looks, per layer and head.
+
+import Foundation
+import TinyGPT
+
+struct AttentionCommand: Command {
+    let spec = CommandSpec(
+        name: "attention", summary: "Show the attention maps of a prompt (terminal view, or HTML heatmaps).",
+        flags: [
+            SharedFlags.checkpoint,
+            .string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)"),
+            .int("--layer", "L", in: 0...GPTConfig.maxLayerCount, help: "only this layer (0-based)"),
+            .int("--head", "H", in: 0...4096, help: "only this head (0-based); default: the mean over heads"),
+            .string("--report", "FILE.html", help: "write heatmaps of every layer and head to this HTML file"),
+            SharedFlags.threads,
+        ],
+        examples: ["tinygpt attention --prompt \"MIRA: The lamp\"", "tinygpt attention --prompt \"注意力机制\" --report attention.html"])
+
+    func run(_ flags: ParsedFlags) throws {
+        guard let text = flags.string("--prompt") else {
+            throw TinyGPTError.usage("attention needs --prompt TEXT (the characters to look at)")
+        }
+        let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
+        let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
+        let c = session.model.config
+        var ids = try session.tokenizer.encode(text)
+        if ids.count > c.contextLength {
+            Console.warn("the prompt has \(ids.count) characters; showing its last \(c.contextLength) (the context length)")
+            ids = Array(ids.suffix(c.contextLength))
+        }
+        if let layer = flags.int("--layer"), layer >= c.layerCount {
+            throw TinyGPTError.usage("--layer \(layer) is out of range; this model has layers 0...\(c.layerCount - 1)")
+        }
+        if let head = flags.int("--head"), head >= c.headCount {
+            throw TinyGPTError.usage("--head \(head) is out of range; this model has heads 0...\(c.headCount - 1)")
+        }
+        let T = ids.count
+        ids.withUnsafeBufferPointer { session.model.forward(tokens: $0.baseAddress!, B: 1, T: T) }
+        let weights: [[[Float]]] = (0..<c.layerCount).map { l in
+            let att = session.model.attention(layer: l)
+            return (0..<c.headCount).map { h in Array(att[(h * T * T)..<((h + 1) * T * T)]) }
+        }
+        let report = try AttentionReport(characters: ids.map { session.tokenizer.character(Int($0)) }, weights: weights)
+        let layers = flags.int("--layer").map { [$0] } ?? Array(0..<c.layerCount)
+        let head = flags.int("--head")
+        for l in layers {
+            print("layer \(l), \(head.map { "head \($0)" } ?? "mean over \(c.headCount) heads"): each character ← the earlier character it attends to most")
+            let strongest = report.strongestKeys(layer: l, head: head)
+            let line = strongest.enumerated().map { q, s in
+                "\(show(report.characters[q]))←\(show(report.characters[s.key]))\(String(format: "%.2f", s.weight))"
+            }
+            print("  " + line.joined(separator: "  "))
+        }
+        if let path = flags.string("--report") {
+            try AtomicFile.write(Array(report.html().utf8), to: path)
+            print("report: \(path)")
+        }
+    }
+
+    private func show(_ character: String) -> String {
+        switch character {
+        case "\n": return "⏎"
+        case " ": return "␣"
+        case "\t": return "⇥"
+        default: return character
+        }
+    }
+}

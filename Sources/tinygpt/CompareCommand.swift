@@ -1,0 +1,102 @@
+// tinygpt compare: the same prompt and seed at several temperatures, side by side, with the
+// next character's candidates under softmax(logits / T) at each one.
+
+import Foundation
+import TinyGPT
+
+struct CompareCommand: Command {
+    let spec = CommandSpec(
+        name: "compare", summary: "Compare continuations and next-character probabilities across temperatures.",
+        flags: [
+            SharedFlags.checkpoint,
+            .string("--prompt", "TEXT", help: "text to continue (default: a newline)"),
+            .floatList("--temperatures", "LIST", in: .closed(0, 100), help: "comma-separated temperatures; 0 means greedy", default: "0,0.5,1,1.5"),
+            .int("--tokens", "N", in: 1...100_000, help: "characters to generate at each temperature", default: "200"),
+            .int("--top", "N", in: 1...1000, help: "next-character candidates listed per temperature", default: "8"),
+            .int("--samples", "N", in: 1...100, help: "continuations per temperature (in the HTML report)", default: "1"),
+            .string("--report", "FILE.html", help: "also write a self-contained HTML report with charts"),
+            SharedFlags.seed,
+            SharedFlags.threads,
+        ],
+        examples: ["tinygpt compare --prompt \"MIRA:\"", "tinygpt compare --prompt \"温度\" --temperatures 0,0.7,1.2 --report temperature.html"])
+
+    func run(_ flags: ParsedFlags) throws {
+        let temperatures = (flags.floatList("--temperatures") ?? [0, 0.5, 1, 1.5])
+        let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
+        let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
+        let prompt = try session.encodePrompt(flags.string("--prompt"))
+        let seed = flags.uint64("--seed") ?? 1337
+        let tokens = flags.int("--tokens") ?? 200
+        let sampleCount = flags.int("--samples") ?? 1
+        let V = session.model.config.vocabSize
+
+        session.cache.reset()
+        session.cache.feed(prompt)
+        let logits = Array(session.cache.logits.buffer)
+        var samples: [[TemperatureSample]] = []
+        for t in temperatures {
+            var perTemperature: [TemperatureSample] = []
+            for s in 0..<sampleCount {
+                var rng = RandomGenerator(seed: seed &+ UInt64(s))
+                var ids: [Int32] = []
+                var logProbabilities: [Double] = []
+                Sampler.generate(cache: session.cache, prompt: prompt, count: tokens,
+                                 settings: SamplingSettings(temperature: t), rng: &rng) { id in
+                    let p = Sampler.probabilities(session.cache.logits.pointer, count: V, temperature: 1)
+                    logProbabilities.append(Foundation.log(max(p[Int(id)], 1e-300)))
+                    ids.append(id)
+                }
+                perTemperature.append(TemperatureSample(text: session.tokenizer.decode(ids), logProbabilities: logProbabilities))
+            }
+            samples.append(perTemperature)
+        }
+        let vocabulary = (0..<V).map { session.tokenizer.character($0) }
+        let report = try TemperatureReport(prompt: session.tokenizer.decode(prompt), vocabulary: vocabulary, logits: logits,
+                                           temperatures: temperatures.map(Double.init), samples: samples,
+                                           topCount: flags.int("--top") ?? 8)
+        print("checkpoint: \(loaded.path)")
+        print(report.text())
+        print("")
+        printSideBySide(temperatures: temperatures, texts: samples.map { $0[0].text }, stats: samples.map { $0[0] })
+        if let path = flags.string("--report") {
+            try AtomicFile.write(Array(report.html().utf8), to: path)
+            print("\nreport: \(path)")
+        }
+    }
+
+    /// Continuations in columns, one per temperature; newlines shown as ⏎ and wrapped to the column.
+    private func printSideBySide(temperatures: [Float], texts: [String], stats: [TemperatureSample]) {
+        let gap = 3
+        let width = max(16, (Console.width - gap * (texts.count - 1)) / max(1, texts.count))
+        let columns: [[String]] = texts.map { wrap($0.replacingOccurrences(of: "\n", with: "⏎"), width: width) }
+        let header = temperatures.map { TerminalText.pad($0 == 0 ? "T = 0 (greedy)" : "T = \($0)", to: width) }
+        let rule = texts.map { _ in String(repeating: "─", count: width) }
+        print(header.joined(separator: String(repeating: " ", count: gap)))
+        print(rule.joined(separator: String(repeating: " ", count: gap)))
+        let rows = columns.map(\.count).max() ?? 0
+        for r in 0..<rows {
+            let cells = columns.map { TerminalText.pad(r < $0.count ? $0[r] : "", to: width) }
+            print(cells.joined(separator: String(repeating: " ", count: gap)))
+        }
+        print(rule.joined(separator: String(repeating: " ", count: gap)))
+        let summary = stats.map { s in
+            TerminalText.pad(String(format: "logp %.2f · distinct %.2f · repeat %d", s.meanLogProbability ?? .nan,
+                                    s.distinctCharacterRatio, s.longestRepeat), to: width)
+        }
+        print(summary.joined(separator: String(repeating: " ", count: gap)))
+    }
+
+    /// Splits text into lines of at most `width` terminal columns (wide characters count two).
+    private func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = "", used = 0
+        for ch in text {
+            let w = TerminalText.displayWidth(String(ch))
+            if used + w > width { lines.append(line); line = ""; used = 0 }
+            line.append(ch)
+            used += w
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+}

@@ -1,0 +1,40 @@
+// tinygpt eval: a checkpoint's loss, bits per character and perplexity on a text file,
+// beside n-gram counting baselines.
+
+import Foundation
+import TinyGPT
+
+struct EvalCommand: Command {
+    let spec = CommandSpec(
+        name: "eval", summary: "Report a checkpoint's loss, bits per character and perplexity on a text file.",
+        flags: [
+            SharedFlags.checkpoint,
+            .string("--data", "FILE", help: "text file to score", default: Defaults.corpus),
+            .int("--max-chars", "N", in: 2...Int(Int32.max), help: "score only the first N characters"),
+            .boolean("--no-baselines", help: "skip the n-gram baselines"),
+            SharedFlags.threads,
+        ],
+        examples: ["tinygpt eval --data Corpora/lighthouse.txt", "tinygpt eval --checkpoint run/best.ckpt --data notes.txt"])
+
+    func run(_ flags: ParsedFlags) throws {
+        let dataPath = flags.string("--data") ?? Defaults.corpus
+        let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
+        let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
+        var tokens = try loadCorpus(dataPath, tokenizer: session.tokenizer).tokens
+        if let limit = flags.int("--max-chars"), limit < tokens.count { tokens = Array(tokens[..<limit]) }
+        let score = try Evaluation.score(model: session.model, tokens: tokens)
+        print("checkpoint: \(loaded.path)")
+        print("text: \(dataPath) · \(score.positions) characters scored")
+        print(String(format: "loss %.4f nats/char · %.4f bits/char · perplexity %.3f", score.loss, score.bitsPerCharacter, score.perplexity))
+        guard !flags.bool("--no-baselines") else { return }
+        // Like for like: counting models fitted on the first 90% of this text, all scored on the last 10%.
+        let split = tokens.count - max(2, tokens.count / 10)
+        guard split >= 2 else { return }
+        let train = Array(tokens[..<split]), held = Array(tokens[split...])
+        let gpt = try Evaluation.score(model: session.model, tokens: held)
+        let baselines = try NGramBaseline.evaluate(train: train, validation: held, vocabSize: session.model.config.vocabSize)
+        print("on the last 10% (\(held.count) characters), against counting models fitted on the first 90%:")
+        for b in baselines { print("  \(TerminalText.pad(b.name, to: 8)) loss \(String(format: "%.4f", b.loss))") }
+        print("  \(TerminalText.pad("GPT", to: 8)) loss \(String(format: "%.4f", gpt.loss))")
+    }
+}

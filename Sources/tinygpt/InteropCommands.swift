@@ -1,0 +1,58 @@
+// tinygpt export / import: weights to and from safetensors, named as nanoGPT's state dict.
+
+import Foundation
+import TinyGPT
+
+struct ExportCommand: Command {
+    let spec = CommandSpec(
+        name: "export", summary: "Write a checkpoint's weights as safetensors (nanoGPT names) plus a JSON sidecar.",
+        positionals: [PositionalSpec("CKPT", help: "checkpoint to export")],
+        flags: [
+            .choice("--format", "FORMAT", ["safetensors"], help: "output format", default: "safetensors"),
+            .string("--out", "FILE", help: "output file; the sidecar (config and vocabulary) goes beside it as .json"),
+            .string("--prompt", "TEXT", help: "also print the logits of every position of this prompt (for comparisons)"),
+        ],
+        examples: ["tinygpt export Checkpoints/lighthouse/best.ckpt --out model.safetensors"])
+
+    func run(_ flags: ParsedFlags) throws {
+        let path = flags.positional(0)!
+        guard let out = flags.string("--out") else {
+            throw TinyGPTError.usage("export needs --out FILE (e.g. --out model.safetensors)")
+        }
+        let checkpoint = try Checkpoint(contentsOf: path)
+        try ModelExport.exportSafetensors(checkpoint, to: out)
+        print("wrote \(out) and \(ModelExport.sidecarPath(for: out))")
+        if let prompt = flags.string("--prompt") {
+            let session = try SamplingSession(checkpoint: checkpoint, context: KernelContext())
+            let ids = try session.tokenizer.encode(prompt)
+            let T = min(ids.count, checkpoint.config.contextLength)
+            let window = Array(ids.prefix(T))
+            window.withUnsafeBufferPointer { session.model.forward(tokens: $0.baseAddress!, B: 1, T: T) }
+            for t in 0..<T {
+                let row = session.model.logits(row: t)
+                print((0..<checkpoint.config.vocabSize).map { "\(row[$0])" }.joined(separator: " "))
+            }
+        }
+    }
+}
+
+struct ImportCommand: Command {
+    let spec = CommandSpec(
+        name: "import", summary: "Make a checkpoint from safetensors weights (e.g. trained with nanoGPT on a GPU).",
+        positionals: [PositionalSpec("FILE", help: "the .safetensors file")],
+        flags: [
+            .string("--vocab", "FILE.json", help: "sidecar with the config and vocabulary (default: FILE with .json)"),
+            .string("--out", "CKPT", help: "checkpoint to write"),
+        ],
+        examples: ["tinygpt import model.safetensors --vocab model.json --out Checkpoints/imported/latest.ckpt"])
+
+    func run(_ flags: ParsedFlags) throws {
+        guard let out = flags.string("--out") else {
+            throw TinyGPTError.usage("import needs --out CKPT (the checkpoint to write)")
+        }
+        let checkpoint = try ModelExport.importSafetensors(path: flags.positional(0)!, vocabPath: flags.string("--vocab"))
+        try checkpoint.write(to: out)
+        let c = checkpoint.config
+        print("wrote \(out): \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), vocabulary \(c.vocabSize), \(c.gelu.name) GELU")
+    }
+}

@@ -1,0 +1,177 @@
+// Tests for Ops/Matmul.swift: the GEMM against a naive Double triple loop for every stride
+// pattern the model uses, and the Linear op's forward and backward against the Double
+// reference and its central finite differences. Shapes are chosen off the 6×16 micro-tile
+// and past the 256-deep K block, so edge tiles and multi-block sums are exercised.
+
+import XCTest
+@testable import TinyGPT
+
+final class MatmulTests: XCTestCase {
+    // Float GEMM vs Double: each output sums K products; with inputs in [-1, 1] the rounding
+    // error grows like √K · 2⁻²⁴ · (typical partial sum), about 1e-6 of max|c| for K = 300.
+    // 1e-5 of max|c| leaves a 10× margin; a wrong index or a dropped K block is O(1) off.
+    static let gemmTolerance = 1e-5
+
+    // A Float backward against Double finite differences: the Float side sums at most a few
+    // hundred products per element (relative error ~1e-6), the Double side is accurate to ~1e-10.
+    // 1e-4 of max|gradient| is a 100× margin over rounding, and far below any real mistake.
+    static let gradientTolerance = 1e-4
+
+    /// (M, N, K) triples: one full tile, edge tiles everywhere, K past one block, many row tasks,
+    /// and few rows with many column panels, where columns are split across tasks too: 19 and
+    /// 10 panels over 8 splits, and 5 panels over 4 (one 64-token sequence's logits over a
+    /// 65-character vocabulary).
+    static let shapes = [(6, 16, 256), (13, 37, 300), (7, 17, 257), (1, 1, 1), (100, 50, 7), (61, 3, 600),
+                         (13, 300, 37), (40, 150, 9), (64, 65, 32)]
+
+    enum Pattern: CaseIterable { case abTransposed, ab, aTransposedB }
+
+    // MARK: - GEMM
+
+    func testGemmMatchesNaiveProductForAllStridePatterns() {
+        var rng = RandomGenerator(seed: 1)
+        for (M, N, K) in Self.shapes {
+            for pattern in Pattern.allCases {
+                for accumulate in [false, true] {
+                    checkGemm(M: M, N: N, K: K, pattern: pattern, accumulate: accumulate, rng: &rng)
+                }
+            }
+        }
+    }
+
+    /// Runs one GEMM into a C with row stride N + 3, whose three extra columns must stay untouched.
+    private func checkGemm(M: Int, N: Int, K: Int, pattern: Pattern, accumulate: Bool, rng: inout RandomGenerator) {
+        let a = randomFloats(M * K, &rng), b = randomFloats(K * N, &rng)  // logical (M, K), (K, N)
+        let ldc = N + 3
+        let initial = randomFloats(M * ldc, &rng)
+        // Store A and B the way each pattern reads them.
+        let aStored = pattern == .aTransposedB ? transposeFloats(a, rows: M, cols: K) : a
+        let bStored = pattern == .abTransposed ? transposeFloats(b, rows: K, cols: N) : b
+        let aBuffer = FloatBuffer(aStored), bBuffer = FloatBuffer(bStored), c = FloatBuffer(initial)
+        withExtendedLifetime((aBuffer, bBuffer)) {
+            let aView: MatrixView = pattern == .aTransposedB
+                ? .transposed(aBuffer.pointer, rows: M) : .rowMajor(aBuffer.pointer, cols: K)
+            let bView: MatrixView = pattern == .abTransposed
+                ? .transposed(bBuffer.pointer, rows: K) : .rowMajor(bBuffer.pointer, cols: N)
+            Gemm.multiply(M: M, N: N, K: K, a: aView, b: bView, c: c.pointer, ldc: ldc,
+                          accumulate: accumulate, context: testContext)
+        }
+
+        let product = Reference.matmul(a.doubles, b.doubles, M: M, N: N, K: K)
+        var expected = initial.doubles
+        for i in 0..<M {
+            for j in 0..<N { expected[i * ldc + j] = (accumulate ? expected[i * ldc + j] : 0) + product[i * N + j] }
+        }
+        assertClose(c.array, expected, rtol: Self.gemmTolerance,
+                    "GEMM \(pattern) M=\(M) N=\(N) K=\(K) accumulate=\(accumulate)")
+        for i in 0..<M {
+            for j in N..<ldc where c[i * ldc + j] != initial[i * ldc + j] {
+                XCTFail("GEMM \(pattern) M=\(M) N=\(N) K=\(K) wrote outside its columns at (\(i), \(j))")
+                return
+            }
+        }
+    }
+
+    func testGemmWithEmptyDepthClearsOrKeeps() {
+        let a = FloatBuffer(count: 1), b = FloatBuffer(count: 1)
+        let c = FloatBuffer([1, 2, 3, 4, 5, 6])
+        withExtendedLifetime((a, b)) {
+            Gemm.multiply(M: 2, N: 3, K: 0, a: .rowMajor(a.pointer, cols: 0), b: .rowMajor(b.pointer, cols: 3),
+                          c: c.pointer, ldc: 3, accumulate: true, context: testContext)
+            XCTAssertEqual(c.array, [1, 2, 3, 4, 5, 6], "accumulating an empty product must leave C alone")
+            Gemm.multiply(M: 2, N: 3, K: 0, a: .rowMajor(a.pointer, cols: 0), b: .rowMajor(b.pointer, cols: 3),
+                          c: c.pointer, ldc: 3, accumulate: false, context: testContext)
+        }
+        XCTAssertEqual(c.array, [0, 0, 0, 0, 0, 0], "an empty product is zero")
+    }
+
+    func testGemmIsIndependentOfThreadCount() {
+        var rng = RandomGenerator(seed: 2)
+        let (M, N, K) = (150, 70, 300)
+        let a = FloatBuffer(randomFloats(M * K, &rng)), b = FloatBuffer(randomFloats(K * N, &rng))
+        var results: [[UInt32]] = []
+        for threads in [1, 2] {
+            let c = FloatBuffer(count: M * N)
+            withExtendedLifetime((a, b)) {
+                Gemm.multiply(M: M, N: N, K: K, a: .rowMajor(a.pointer, cols: K), b: .rowMajor(b.pointer, cols: N),
+                              c: c.pointer, ldc: N, accumulate: false, context: DeterminismPools.context(threads: threads))
+            }
+            results.append(c.array.map(\.bitPattern))
+        }
+        XCTAssertEqual(results[0], results[1], "GEMM results differ between 1 and 2 threads")
+    }
+
+    // MARK: - Linear
+
+    /// (N, C, OC). The backward's three products have K = C (forward), OC (dinp) and N (dweight):
+    /// the first shape takes the forward past one K block, the second takes dweight past it.
+    static let linearShapes = [(13, 300, 37), (270, 19, 37), (5, 8, 24)]
+
+    func testLinearForwardMatchesReference() {
+        var rng = RandomGenerator(seed: 3)
+        for (N, C, OC) in Self.linearShapes {
+            let inp = randomFloats(N * C, &rng), weight = randomFloats(OC * C, &rng), bias = randomFloats(OC, &rng)
+            let inpBuffer = FloatBuffer(inp), weightBuffer = FloatBuffer(weight), biasBuffer = FloatBuffer(bias)
+            for withBias in [true, false] {
+                let out = FloatBuffer(randomFloats(N * OC, &rng))  // garbage: forward overwrites
+                withExtendedLifetime((inpBuffer, weightBuffer, biasBuffer)) {
+                    Linear.forward(out.pointer, inpBuffer.pointer, weightBuffer.pointer,
+                                   withBias ? UnsafePointer(biasBuffer.pointer) : nil, N: N, C: C, OC: OC,
+                                   context: testContext)
+                }
+                let expected = Reference.linear(inp.doubles, weight.doubles, withBias ? bias.doubles : nil,
+                                                N: N, C: C, OC: OC)
+                assertClose(out.array, expected, rtol: Self.gemmTolerance,
+                            "Linear forward N=\(N) C=\(C) OC=\(OC) bias=\(withBias)")
+            }
+        }
+    }
+
+    func testLinearBackwardMatchesFiniteDifferences() {
+        var rng = RandomGenerator(seed: 4)
+        for (N, C, OC) in Self.linearShapes {
+            let inp = randomFloats(N * C, &rng), weight = randomFloats(OC * C, &rng), bias = randomFloats(OC, &rng)
+            let dout = randomFloats(N * OC, &rng)
+            let dinp = FloatBuffer(randomFloats(N * C, &rng))  // overwritten
+            let dweightStart = randomFloats(OC * C, &rng), dbiasStart = randomFloats(OC, &rng)  // accumulated into
+            let dweight = FloatBuffer(dweightStart), dbias = FloatBuffer(dbiasStart)
+            let inputs = (FloatBuffer(dout), FloatBuffer(inp), FloatBuffer(weight))
+            withExtendedLifetime(inputs) {
+                Linear.backward(dinp.pointer, dweight.pointer, dbias.pointer, inputs.0.pointer, inputs.1.pointer,
+                                inputs.2.pointer, N: N, C: C, OC: OC, context: testContext)
+            }
+
+            let x = inp.doubles, w = weight.doubles, bb = bias.doubles, d = dout.doubles
+            let shape = "N=\(N) C=\(C) OC=\(OC)"
+            var at = sampledIndices(x.count, limit: 300)
+            assertClose(gather(dinp.array, at),
+                        weightedSumGradient(at: x, dOut: d, indices: at) { Reference.linear($0, w, bb, N: N, C: C, OC: OC) },
+                        rtol: Self.gradientTolerance, "Linear dinp (overwritten) \(shape)")
+            at = sampledIndices(w.count, limit: 300)
+            assertClose(gather(dweight.doubles.minus(dweightStart.doubles), at),
+                        weightedSumGradient(at: w, dOut: d, indices: at) { Reference.linear(x, $0, bb, N: N, C: C, OC: OC) },
+                        rtol: Self.gradientTolerance, "Linear dweight (accumulated) \(shape)")
+            at = Array(0..<OC)
+            assertClose(dbias.doubles.minus(dbiasStart.doubles),
+                        weightedSumGradient(at: bb, dOut: d, indices: at) { Reference.linear(x, w, $0, N: N, C: C, OC: OC) },
+                        rtol: Self.gradientTolerance, "Linear dbias (accumulated) \(shape)")
+        }
+    }
+
+    func testLinearBackwardWithoutInputOrBiasGradient() {
+        // The tied LM head has no bias, and a caller may not need dinp.
+        var rng = RandomGenerator(seed: 5)
+        let (N, C, OC) = (9, 20, 11)
+        let inp = randomFloats(N * C, &rng), weight = randomFloats(OC * C, &rng), dout = randomFloats(N * OC, &rng)
+        let dweight = FloatBuffer(count: OC * C)
+        let inputs = (FloatBuffer(dout), FloatBuffer(inp), FloatBuffer(weight))
+        withExtendedLifetime(inputs) {
+            Linear.backward(nil, dweight.pointer, nil, inputs.0.pointer, inputs.1.pointer, inputs.2.pointer,
+                            N: N, C: C, OC: OC, context: testContext)
+        }
+        let expected = weightedSumGradient(at: weight.doubles, dOut: dout.doubles, indices: Array(0..<OC * C)) {
+            Reference.linear(inp.doubles, $0, nil, N: N, C: C, OC: OC)
+        }
+        assertClose(dweight.array, expected, rtol: Self.gradientTolerance, "Linear dweight without dinp and dbias")
+    }
+}

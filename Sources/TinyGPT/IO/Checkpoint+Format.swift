@@ -144,10 +144,16 @@ extension Checkpoint {
     /// is complete on disk. Throws, leaving any old file untouched, if the checkpoint could not
     /// be read back (e.g. NaN weights from a diverged run).
     public func write(to path: String) throws {
+        try write(to: [path])
+    }
+
+    /// Writes the same bytes atomically to each of `paths`, validating and encoding once.
+    public func write(to paths: [String]) throws {
         if let problem = contentProblem() {
-            throw TinyGPTError.runtime("refusing to write \(path): \(problem); the previous file, if any, is untouched")
+            throw TinyGPTError.runtime("refusing to write \(paths.first ?? "a checkpoint"): \(problem); the previous file, if any, is untouched")
         }
-        try AtomicFile.write(encoded(), to: path)
+        let bytes = encoded()
+        for path in paths { try AtomicFile.write(bytes, to: path) }
     }
 
     /// Reads and validates the checkpoint at `path`.
@@ -215,7 +221,7 @@ extension Checkpoint {
             return "it has \(parameters.count) parameters but its config needs \(count)"
         }
         if let i = Self.firstNonFinite(parameters) {
-            return "parameter \(i) (\(parameterName(at: i))) is \(parameters[i]); the run it came from diverged"
+            return "parameter \(i) (\(parameterName(at: i))) is \(parameters[i]) (the run diverged; retrain with a lower --lr)"
         }
         guard let training else { return nil }
         let s = training.settings
@@ -334,7 +340,7 @@ private struct CheckpointDecoder {
     private func readHeader(_ reader: inout BinaryReader) throws -> Int {
         let magic = CheckpointFormat.magic
         if reader.bytes.isEmpty {
-            throw TinyGPTError.runtime("\(label) is empty (0 bytes); it is not a usable checkpoint")
+            throw TinyGPTError.runtime("\(label) is empty (0 bytes); give a checkpoint written by tinygpt")
         }
         let present = min(magic.count, reader.bytes.count)
         guard reader.bytes.prefix(present).elementsEqual(magic.prefix(present)) else {

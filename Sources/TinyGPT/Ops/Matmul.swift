@@ -5,8 +5,9 @@
 // (OC, C) like PyTorch's nn.Linear, so forward is out = inp · Wᵀ + b.
 //
 // Kernel shape (shared PERF-NOTES): B is packed into zero-padded K-major panels 16 columns
-// wide; A is read through row and column strides, so A·B, A·Bᵀ and Aᵀ·B share one 4×16
-// micro-kernel that keeps twelve SIMD8 accumulators in registers with K innermost.
+// wide and A into 4-row K-major micro-panels, each read through its strides, so A·B, A·Bᵀ
+// and Aᵀ·B share one 4×16 micro-kernel that keeps eight SIMD8 accumulators in registers
+// with K innermost.
 // Every output element is summed over k in the same order whatever the partition, so
 // results do not depend on the number of threads.
 
@@ -73,26 +74,30 @@ public enum Gemm {
         let wantedSplits = min(panels, max(1, 8 / rowTasks))
         let panelsPerSplit = (panels + wantedSplits - 1) / wantedSplits
         let columnSplits = (panels + panelsPerSplit - 1) / panelsPerSplit  // so every split is non-empty
-        context.pool.run(rowTasks * columnSplits) { task in
+        // Each task packs its block of A (rowsPerTask × kc) into 4-row micro-panels, k-major,
+        // zero-padded past M, so the kernel reads A contiguously whatever its strides.
+        let tasks = rowTasks * columnSplits
+        let aPacks = context.packingA.floats(tasks * rowsPerTask * kc)
+        context.pool.run(tasks) { task in
             let m0 = (task / columnSplits) * rowsPerTask
             let m1 = min(M, m0 + rowsPerTask)
             let p0 = (task % columnSplits) * panelsPerSplit
             let p1 = min(panels, p0 + panelsPerSplit)
+            let aPack = aPacks + task * rowsPerTask * kc
+            let tiles = (m1 - m0 + mr - 1) / mr
             var k0 = 0
             while k0 < K {
                 let kLen = min(kc, K - k0)
                 let add = accumulate || k0 > 0
+                packA(a, rows: m0..<m1, k0: k0, kLen: kLen, into: aPack)
                 for p in p0..<p1 {
                     let n0 = p * nr
                     let cols = min(nr, N - n0)
                     let panel = UnsafePointer(packed + p * K * nr + k0 * nr)
-                    var m = m0
-                    while m < m1 {
-                        let rows = min(mr, m1 - m)
-                        microKernel(kLen: kLen, a: a.base + m * a.rowStride + k0 * a.colStride,
-                                    rowStride: a.rowStride, colStride: a.colStride, rows: rows,
+                    for tile in 0..<tiles {
+                        let m = m0 + tile * mr
+                        microKernel(kLen: kLen, a: aPack + tile * kLen * mr, rows: min(mr, m1 - m),
                                     panel: panel, c: c + m * ldc + n0, ldc: ldc, cols: cols, add: add)
-                        m += mr
                     }
                 }
                 k0 += kLen
@@ -100,34 +105,51 @@ public enum Gemm {
         }
     }
 
-    /// c[0..<rows, 0..<cols] (+)= a[0..<rows, 0..<kLen] · panel (kLen × 16).
+    /// Copies a[rows, k0 ..< k0+kLen] into 4-row micro-panels: tile t, step k, row r at
+    /// dst[t·kLen·4 + k·4 + r]; rows past the end are zero.
+    @inline(__always)
+    static func packA(_ a: MatrixView, rows: Range<Int>, k0: Int, kLen: Int, into dst: UnsafeMutablePointer<Float>) {
+        let tiles = (rows.count + mr - 1) / mr
+        for t in 0..<tiles {
+            let tileDst = dst + t * kLen * mr
+            for r in 0..<mr {
+                let m = rows.lowerBound + t * mr + r
+                if m < rows.upperBound {
+                    let src = a.base + m * a.rowStride + k0 * a.colStride
+                    if a.colStride == 1 {
+                        for k in 0..<kLen { tileDst[k * mr + r] = src[k] }
+                    } else {
+                        for k in 0..<kLen { tileDst[k * mr + r] = src[k * a.colStride] }
+                    }
+                } else {
+                    for k in 0..<kLen { tileDst[k * mr + r] = 0 }
+                }
+            }
+        }
+    }
+
+    /// c[0..<rows, 0..<cols] (+)= aPanel (4 × kLen, k-major) · panel (kLen × 16).
     /// Eight SIMD8 accumulators, two panel vectors and a broadcast fit the sixteen AVX2
     /// registers; a 6-row tile made LLVM spill accumulators to the stack inside the loop.
     @inline(__always)
-    static func microKernel(kLen: Int, a: UnsafePointer<Float>, rowStride: Int, colStride: Int, rows: Int,
+    static func microKernel(kLen: Int, a: UnsafePointer<Float>, rows: Int,
                             panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
                             cols: Int, add: Bool) {
-        // Rows past the edge re-read row 0 and are discarded.
-        let a0 = a
-        let a1 = rows > 1 ? a + rowStride : a
-        let a2 = rows > 2 ? a + 2 * rowStride : a
-        let a3 = rows > 3 ? a + 3 * rowStride : a
         var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec()
         var c20 = Vec(), c21 = Vec(), c30 = Vec(), c31 = Vec()
         let raw = UnsafeRawPointer(panel)
-        var ak = 0
         for k in 0..<kLen {
             let b0 = raw.loadUnaligned(fromByteOffset: k * 64, as: Vec.self)
             let b1 = raw.loadUnaligned(fromByteOffset: k * 64 + 32, as: Vec.self)
-            var x = Vec(repeating: a0[ak])
+            let ak = a + k * 4
+            var x = Vec(repeating: ak[0])
             c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-            x = Vec(repeating: a1[ak])
+            x = Vec(repeating: ak[1])
             c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-            x = Vec(repeating: a2[ak])
+            x = Vec(repeating: ak[2])
             c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-            x = Vec(repeating: a3[ak])
+            x = Vec(repeating: ak[3])
             c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-            ak += colStride
         }
         if rows == mr && cols == nr {
             store(c00, c01, c + 0 * ldc, add)

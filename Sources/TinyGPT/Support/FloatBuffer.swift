@@ -57,8 +57,9 @@ public final class Scratch {
 /// What every kernel needs besides its operands: the threads, and scratch memory.
 public final class KernelContext {
     public let pool: ThreadPool
-    /// Scratch for GEMM panels.
+    /// Scratch for GEMM panels of B and of A.
     let packing = Scratch()
+    let packingA = Scratch()
     /// Scratch for per-task partial sums and temporaries.
     let partials = Scratch()
 

@@ -15,8 +15,13 @@ public struct CharTokenizer: Equatable, Sendable {
     public init(fitting text: [UInt32]) {
         var seen = [Bool](repeating: false, count: 0x11_0000)
         for s in text { seen[Int(s)] = true }
+        self.init(present: seen)
+    }
+
+    /// The vocabulary of every scalar value v with `present[v]` (a table over all of Unicode).
+    init(present: [Bool]) {
         var scalars: [UInt32] = []
-        for (value, present) in seen.enumerated() where present { scalars.append(UInt32(value)) }
+        for (value, isPresent) in present.enumerated() where isPresent { scalars.append(UInt32(value)) }
         self.init(uncheckedScalars: scalars)
     }
 

@@ -9,13 +9,7 @@ public enum TextFile {
     /// Reads `path` and decodes it as UTF-8. Throws a runtime error for a missing, unreadable,
     /// empty or non-UTF-8 file. A leading byte-order mark is skipped.
     public static func readScalars(_ path: String) throws -> [UInt32] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw TinyGPTError.runtime("file not found: \(path); check the path (--data takes a UTF-8 text file)")
-        }
-        if isDirectory.boolValue {
-            throw TinyGPTError.runtime("\(path) is a folder; give a text file inside it")
-        }
+        try checkReadable(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TinyGPTError.runtime("cannot read \(path); check its permissions")
         }
@@ -27,17 +21,71 @@ public enum TextFile {
         }
     }
 
-    /// Decodes UTF-8 bytes into scalar values; `name` appears in the error message.
-    public static func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> [UInt32] {
-        var scalars = [UInt32]()
-        scalars.reserveCapacity(bytes.count)
+    /// Reads `path` straight into token ids, never holding more than the file's (memory-mapped)
+    /// bytes and the id array: a first pass finds the vocabulary (unless `tokenizer` is given),
+    /// a second decodes into ids. Errors as `readScalars`, plus a character the given
+    /// tokenizer lacks.
+    public static func readTokens(_ path: String, tokenizer given: CharTokenizer? = nil) throws -> (tokenizer: CharTokenizer, tokens: [Int32]) {
+        try checkReadable(path)
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw TinyGPTError.runtime("cannot read \(path); check its permissions")
+        }
+        if data.isEmpty {
+            throw TinyGPTError.runtime("\(path) is empty; give a file with some text in it")
+        }
+        return try data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let tokenizer: CharTokenizer
+            var count = 0
+            if let given {
+                tokenizer = given
+                try forEachScalar(bytes, name: path) { _ in count += 1 }
+            } else {
+                var seen = [Bool](repeating: false, count: 0x11_0000)
+                try forEachScalar(bytes, name: path) { seen[Int($0)] = true; count += 1 }
+                tokenizer = CharTokenizer(present: seen)
+            }
+            var tokens = [Int32](repeating: 0, count: count)
+            var i = 0
+            var missing: (scalar: UInt32, position: Int)?
+            try tokens.withUnsafeMutableBufferPointer { ids in
+                try forEachScalar(bytes, name: path) { s in
+                    if let id = tokenizer.id(of: s) { ids[i] = id } else if missing == nil { missing = (s, i) }
+                    i += 1
+                }
+            }
+            if let missing {
+                throw TinyGPTError.runtime(
+                    "\(path): the character \(CharTokenizer.describe(missing.scalar)) at position \(missing.position) is not in the model's vocabulary of \(tokenizer.vocabSize) characters; this checkpoint cannot read that text")
+            }
+            return (tokenizer, tokens)
+        }
+    }
+
+    private static func checkReadable(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TinyGPTError.runtime("file not found: \(path); check the path (--data takes a UTF-8 text file)")
+        }
+        if isDirectory.boolValue {
+            throw TinyGPTError.runtime("\(path) is a folder; give a text file inside it")
+        }
+    }
+
+    /// Calls `body` with each scalar of UTF-8 `bytes` (a leading byte-order mark skipped);
+    /// throws naming the offset of the first invalid byte.
+    @inline(__always)
+    static func forEachScalar(_ bytes: UnsafeBufferPointer<UInt8>, name: String, _ body: (UInt32) -> Void) throws {
         var i = 0
         let n = bytes.count
         if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
         while i < n {
             let b0 = UInt32(bytes[i])
             if b0 < 0x80 {
-                scalars.append(b0)
+                body(b0)
                 i += 1
                 continue
             }
@@ -57,9 +105,16 @@ public enum TextFile {
                 throw TinyGPTError.runtime(
                     "\(name) is not valid UTF-8: bad byte 0x\(String(bytes[i], radix: 16, uppercase: true)) at offset \(i); save the file as UTF-8 text")
             }
-            scalars.append(value)
+            body(value)
             i += length
         }
+    }
+
+    /// Decodes UTF-8 bytes into scalar values; `name` appears in the error message.
+    public static func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> [UInt32] {
+        var scalars = [UInt32]()
+        scalars.reserveCapacity(bytes.count)
+        try forEachScalar(bytes, name: name) { scalars.append($0) }
         return scalars
     }
 

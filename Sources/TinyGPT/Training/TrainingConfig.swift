@@ -55,6 +55,7 @@ public struct TrainingConfig: Equatable, Sendable {
         try check(warmupSteps >= 0, "--warmup must be 0 or more, got \(warmupSteps)")
         try check(weightDecay.isFinite && weightDecay >= 0 && weightDecay < 10, "--weight-decay must be in [0, 10), got \(weightDecay)")
         try check(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "AdamW betas must be in [0, 1)")
+        try check(epsilon.isFinite && epsilon > 0, "AdamW epsilon must be a positive number, got \(epsilon)")
         try check(gradClip.isFinite && gradClip >= 0, "--grad-clip must be 0 (off) or positive, got \(gradClip)")
         try check(dropout.isFinite && dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got \(dropout)")
         try check(evalInterval >= 1, "--eval-every must be at least 1, got \(evalInterval)")

@@ -98,11 +98,11 @@ public enum TrainingRun {
     /// Writes latest.ckpt (and a step checkpoint, pruning old ones beyond `keep`).
     static func save(_ trainer: Trainer, _ options: RunOptions, report: (TrainingEvent) -> Void,
                      stepCheckpoint: Bool) throws {
-        let checkpoint = trainer.checkpoint()
-        try checkpoint.write(to: options.latestPath)
+        let withStep = stepCheckpoint && options.keep > 0
+        let paths = [options.latestPath] + (withStep ? [options.stepPath(trainer.step)] : [])
+        try trainer.checkpoint().write(to: paths)
         report(.saved(path: options.latestPath, step: trainer.step))
-        guard stepCheckpoint, options.keep > 0 else { return }
-        try checkpoint.write(to: options.stepPath(trainer.step))
+        guard withStep else { return }
         let fm = FileManager.default
         let names = ((try? fm.contentsOfDirectory(atPath: options.directory)) ?? [])
             .filter { $0.hasPrefix("step-") && $0.hasSuffix(".ckpt") }

@@ -20,6 +20,7 @@ struct AttentionCommand: Command {
         guard let text = flags.string("--prompt") else {
             throw TinyGPTError.usage("attention needs --prompt TEXT (the characters to look at)")
         }
+        if let path = flags.string("--report") { try checkOutputPath(path, flag: "--report") }
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let c = session.model.config

@@ -23,12 +23,22 @@ enum SharedFlags {
     static func context(_ flags: ParsedFlags) -> KernelContext {
         KernelContext(threads: flags.int("--threads") ?? ThreadPool.shared.threadCount)
     }
+
+    /// The text file named by --data, or the default corpus, which must then be present.
+    static func dataPath(_ flags: ParsedFlags) throws -> String {
+        if let path = flags.string("--data") { return path }
+        guard FileManager.default.fileExists(atPath: Defaults.corpus) else {
+            throw TinyGPTError.usage("the default corpus \(Defaults.corpus) is not here; run tinygpt from the project folder or pass --data FILE")
+        }
+        return Defaults.corpus
+    }
 }
 
 /// Finding and loading checkpoints.
 enum CheckpointFinder {
     /// The checkpoint named by --checkpoint, or else the newest `latest.ckpt` under Checkpoints/.
-    static func resolve(_ explicit: String?) throws -> String {
+    /// `howToName` tells the user how to name one when none is found.
+    static func resolve(_ explicit: String?, howToName: String = "pass --checkpoint FILE") throws -> String {
         if let explicit { return explicit }
         let fm = FileManager.default
         var newest: (path: String, date: Date)?
@@ -47,25 +57,32 @@ enum CheckpointFinder {
             }
         }
         guard let found = newest else {
-            throw TinyGPTError.runtime("no checkpoint found under \(Defaults.checkpointRoot)/; train one first (tinygpt train) or pass --checkpoint FILE")
+            throw TinyGPTError.runtime("no checkpoint found under \(Defaults.checkpointRoot)/; train one first (tinygpt train) or \(howToName)")
         }
         return found.path
     }
 
-    static func load(_ explicit: String?) throws -> (path: String, checkpoint: Checkpoint) {
-        let path = try resolve(explicit)
+    static func load(_ explicit: String?, howToName: String = "pass --checkpoint FILE") throws -> (path: String, checkpoint: Checkpoint) {
+        let path = try resolve(explicit, howToName: howToName)
         return (path, try Checkpoint(contentsOf: path))
     }
 }
 
 /// Output helpers: stderr lines, flushing, and whether stdout is a terminal.
 enum Console {
+    /// Writes "tinygpt: MESSAGE" as exactly one line, whatever the message holds.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("tinygpt: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("tinygpt: " + oneLine(message) + "\n").utf8))
     }
 
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("tinygpt: warning: " + oneLine(message) + "\n").utf8))
+    }
+
+    /// The message with line breaks turned into spaces, so it stays one line on the terminal.
+    static func oneLine(_ message: String) -> String {
+        message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
     }
 
     static func flush() { fflush(stdout) }
@@ -86,6 +103,23 @@ func formatDuration(_ seconds: Double) -> String {
     if s < 60 { return "\(s)s" }
     if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
     return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+}
+
+/// Fails early, before any work, when a file could not be written at `path` later because its
+/// folder is missing or `path` is a folder; AtomicFile reports any other problem when writing.
+func checkOutputPath(_ path: String, flag: String) throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+        throw TinyGPTError.runtime("cannot write \(path): it is a folder; give a file name to \(flag)")
+    }
+    let folder = (path as NSString).deletingLastPathComponent
+    guard !folder.isEmpty else { return }
+    if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+        throw TinyGPTError.runtime("cannot write \(path): no such folder \(folder); create it first (mkdir -p \(folder))")
+    }
+    if !isFolder.boolValue {
+        throw TinyGPTError.runtime("cannot write \(path): \(folder) is not a folder")
+    }
 }
 
 /// Reads a corpus file and encodes it, fitting a new tokenizer or using a given one.

@@ -22,6 +22,7 @@ struct CompareCommand: Command {
 
     func run(_ flags: ParsedFlags) throws {
         let temperatures = (flags.floatList("--temperatures") ?? [0, 0.5, 1, 1.5])
+        if let path = flags.string("--report") { try checkOutputPath(path, flag: "--report") }
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let prompt = try session.encodePrompt(flags.string("--prompt"))

@@ -17,12 +17,17 @@ struct EvalCommand: Command {
         examples: ["tinygpt eval --data Corpora/lighthouse.txt", "tinygpt eval --checkpoint run/best.ckpt --data notes.txt"])
 
     func run(_ flags: ParsedFlags) throws {
-        let dataPath = flags.string("--data") ?? Defaults.corpus
+        let dataPath = try SharedFlags.dataPath(flags)
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         var tokens = try loadCorpus(dataPath, tokenizer: session.tokenizer).tokens
         if let limit = flags.int("--max-chars"), limit < tokens.count { tokens = Array(tokens[..<limit]) }
-        let score = try Evaluation.score(model: session.model, tokens: tokens)
+        let score: TextScore
+        do {
+            score = try Evaluation.score(model: session.model, tokens: tokens)
+        } catch let error as TinyGPTError {
+            throw TinyGPTError(error.kind, "\(dataPath): \(error.message)")
+        }
         print("checkpoint: \(loaded.path)")
         print("text: \(dataPath) · \(score.positions) characters scored")
         print(String(format: "loss %.4f nats/char · %.4f bits/char · perplexity %.3f", score.loss, score.bitsPerCharacter, score.perplexity))

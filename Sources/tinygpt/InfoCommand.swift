@@ -11,7 +11,7 @@ struct InfoCommand: Command {
         examples: ["tinygpt info Checkpoints/lighthouse/best.ckpt"])
 
     func run(_ flags: ParsedFlags) throws {
-        let loaded = try CheckpointFinder.load(flags.positional(0))
+        let loaded = try CheckpointFinder.load(flags.positional(0), howToName: "give one: tinygpt info FILE")
         let c = loaded.checkpoint.config
         let size = ((try? FileManager.default.attributesOfItem(atPath: loaded.path))?[.size] as? Int) ?? 0
         print("checkpoint: \(loaded.path) (\(formatCount(size)) bytes)")

@@ -19,12 +19,16 @@ struct ExportCommand: Command {
         guard let out = flags.string("--out") else {
             throw TinyGPTError.usage("export needs --out FILE (e.g. --out model.safetensors)")
         }
+        try checkOutputPath(out, flag: "--out")
         let checkpoint = try Checkpoint(contentsOf: path)
+        // Check the prompt before writing anything.
+        let probe = try flags.string("--prompt").map { prompt in
+            let session = try SamplingSession(checkpoint: checkpoint, context: KernelContext())
+            return (session, try session.tokenizer.encode(prompt))
+        }
         try ModelExport.exportSafetensors(checkpoint, to: out)
         print("wrote \(out) and \(ModelExport.sidecarPath(for: out))")
-        if let prompt = flags.string("--prompt") {
-            let session = try SamplingSession(checkpoint: checkpoint, context: KernelContext())
-            let ids = try session.tokenizer.encode(prompt)
+        if let (session, ids) = probe {
             let T = min(ids.count, checkpoint.config.contextLength)
             let window = Array(ids.prefix(T))
             window.withUnsafeBufferPointer { session.model.forward(tokens: $0.baseAddress!, B: 1, T: T) }
@@ -50,6 +54,7 @@ struct ImportCommand: Command {
         guard let out = flags.string("--out") else {
             throw TinyGPTError.usage("import needs --out CKPT (the checkpoint to write)")
         }
+        try checkOutputPath(out, flag: "--out")
         let checkpoint = try ModelExport.importSafetensors(path: flags.positional(0)!, vocabPath: flags.string("--vocab"))
         try checkpoint.write(to: out)
         let c = checkpoint.config

@@ -77,10 +77,7 @@ struct TrainCommand: Command {
                                 "--min-lr", "--warmup", "--weight-decay", "--grad-clip", "--dropout", "--seed", "--eval-windows"]
 
     func run(_ flags: ParsedFlags) throws {
-        let dataPath = flags.string("--data") ?? Defaults.corpus
-        if !flags.contains("--data") && !FileManager.default.fileExists(atPath: dataPath) {
-            throw TinyGPTError.usage("the default corpus \(dataPath) is not here; run tinygpt from the project folder or pass --data FILE")
-        }
+        let dataPath = try SharedFlags.dataPath(flags)
         let context = SharedFlags.context(flags)
         let trainer: Trainer
         var resumedFrom: Int?
@@ -89,6 +86,9 @@ struct TrainCommand: Command {
                 throw TinyGPTError.usage("\(fixed) comes from the checkpoint when resuming; drop it (only --steps and the saving/logging flags may change)")
             }
             let checkpoint = try Checkpoint(contentsOf: resume)
+            if let state = checkpoint.training {
+                try MemoryEstimate.check(config: checkpoint.config, batchSize: state.settings.batchSize, dropout: state.settings.dropout > 0)
+            }
             let tokenizer = try CharTokenizer(vocabulary: checkpoint.vocabulary)
             let corpus = try loadCorpus(dataPath, tokenizer: tokenizer)
             trainer = try Trainer(resuming: checkpoint, tokens: corpus.tokens, corpusName: dataPath,
@@ -118,6 +118,8 @@ struct TrainCommand: Command {
             s.seed = flags.uint64("--seed") ?? s.seed
             s.evalInterval = flags.int("--eval-every") ?? min(s.evalInterval, max(1, s.steps / 4))
             s.evalWindows = flags.int("--eval-windows") ?? s.evalWindows
+            try config.validate()
+            try MemoryEstimate.check(config: config, batchSize: s.batchSize, dropout: s.dropout > 0)
             trainer = try Trainer(config: config, settings: s, tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                   corpusName: dataPath, context: context)
         }
@@ -134,6 +136,10 @@ struct TrainCommand: Command {
     }
 
     private func makeDirectory(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw TinyGPTError.runtime("--out \(path) is a file, not a folder; give a folder for the checkpoints")
+        }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -267,6 +273,36 @@ final class TrainProgress {
                 stopRequested.store(true, ordering: .relaxed)
             }
         }
+    }
+}
+
+/// A rough upper bound on the memory a training run allocates, checked before allocating, so
+/// a shape too big for this computer gets a clear error instead of a failed allocation.
+enum MemoryEstimate {
+    /// Bytes for parameters, gradients, AdamW's two moments, a checkpoint's copies while
+    /// saving, and one batch's activations (the sizes GPT.activationBytes adds up, computed
+    /// in Double so an absurd shape cannot overflow).
+    static func trainingBytes(config c: GPTConfig, batchSize: Int, dropout: Bool) -> Double {
+        let C = Double(c.modelWidth), T = Double(c.contextLength), V = Double(c.vocabSize)
+        let L = Double(c.layerCount), NH = Double(c.headCount), B = Double(batchSize), N = B * T
+        let parameters = V * C + T * C + L * (12 * C * C + 13 * C) + 2 * C
+        let perLayer = N * (18 * C + 4) + B * NH * T * T + (dropout ? 2 * N * C : 0)
+        let activations = N * (V + 16 * C + 6) + L * perLayer
+        return 4 * (10 * parameters + activations)
+    }
+
+    static func check(config: GPTConfig, batchSize: Int, dropout: Bool) throws {
+        let needed = trainingBytes(config: config, batchSize: batchSize, dropout: dropout)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard available > 0, needed > available else { return }
+        throw TinyGPTError.usage("training this shape needs about \(formatBytes(needed)) of memory but this computer has \(formatBytes(available)); use a smaller --width, --layers, --context or --batch")
+    }
+
+    static func formatBytes(_ bytes: Double) -> String {
+        let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
+        var value = bytes, unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(Int(value)) bytes" : String(format: "%.1f %@", value, units[unit])
     }
 }
 

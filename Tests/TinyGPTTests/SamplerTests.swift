@@ -18,10 +18,12 @@ final class SamplerTests: XCTestCase {
 
     /// A model with every parameter drawn from N(0, scale²): far larger than GPT-2's init, so
     /// attention is sharp, logits spread out, and a wrong position or head would show.
-    static func randomModel(_ config: GPTConfig, seed: UInt64, scale: Float = 0.5) -> GPT {
+    /// Tests that run many small passes use one thread (the pool's hand-offs would dominate).
+    static func randomModel(_ config: GPTConfig, seed: UInt64, scale: Float = 0.5,
+                            context: KernelContext = DeterminismPools.single) -> GPT {
         var rng = RandomGenerator(seed: seed)
         let values = (0..<ParameterLayout(config).totalCount).map { _ in rng.nextNormal() * scale }
-        return GPT(config: config, parameters: values, context: testContext)
+        return GPT(config: config, parameters: values, context: context)
     }
 
     /// The logits of the last position of a full forward pass over `tokens` (batch of one).
@@ -37,7 +39,8 @@ final class SamplerTests: XCTestCase {
         for gelu in GELUForm.allCases {
             let config = Self.config(gelu: gelu)
             let T = config.contextLength, V = config.vocabSize
-            let model = Self.randomModel(config, seed: 11)
+            // The full pass on the shared pool: the parallel kernels that ship.
+            let model = Self.randomModel(config, seed: 11, context: testContext)
             var rng = RandomGenerator(seed: 12)
             let tokens = randomTokens(T, below: V, &rng)
             tokens.withUnsafeBufferPointer { model.forward(tokens: $0.baseAddress!, B: 1, T: T) }

@@ -93,20 +93,33 @@ final class TextFileTests: XCTestCase {
         assertRejects([0xEF, 0xBB, 0xBF, 0x80], byte: 0x80, offset: 3, "offsets count the BOM's bytes")
     }
 
-    /// Random byte strings, mostly near-UTF-8, must decode exactly when the standard library's
-    /// validator accepts them, to the same scalars; when it rejects them, the error must name
-    /// the end of the longest valid prefix (UTF-8 is self-synchronising, so that is where a
-    /// sequential decoder first fails).
+    /// Random byte strings must decode exactly when the standard library's validator accepts
+    /// them, to the same scalars; when it rejects them, the error must name the end of the
+    /// longest valid prefix (UTF-8 is self-synchronising, so that is where a sequential
+    /// decoder first fails). Half the strings are valid UTF-8 of boundary scalars; the other
+    /// half are such strings with one byte replaced, inserted or cut off.
     func testAgreesWithStandardLibraryOnRandomBytes() {
         var rng = RandomGenerator(seed: 2024)
-        // Weighted toward bytes that make interesting sequences.
-        let palette: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
-                                0xE0, 0xE4, 0xED, 0xEE, 0xEF, 0xF0, 0xF3, 0xF4, 0xF5, 0xFF]
+        let scalars: [UInt32] = [0x00, 0x41, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFFFD, 0xFFFF,
+                                 0x10000, 0x1F642, 0x10FFFF, 0x4E2D]
+        let palette: [UInt8] = [0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                                0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF]
         var accepted = 0, rejected = 0
         for _ in 0..<4000 {
-            let count = 1 + rng.nextInt(below: 8)
-            var bytes = (0..<count).map { _ in palette[rng.nextInt(below: palette.count)] }
-            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes[0] = 0x41 }  // the BOM rule is tested above
+            var bytes: [UInt8] = []
+            for _ in 0..<1 + rng.nextInt(below: 4) {
+                let scalar = Unicode.Scalar(scalars[rng.nextInt(below: scalars.count)]) ?? "?"
+                bytes += Array(String(Character(scalar)).utf8)
+            }
+            if rng.nextInt(below: 2) == 0 {
+                let at = rng.nextInt(below: bytes.count)
+                switch rng.nextInt(below: 3) {
+                case 0: bytes[at] = palette[rng.nextInt(below: palette.count)]
+                case 1: bytes.insert(palette[rng.nextInt(below: palette.count)], at: at)
+                default: bytes.removeLast(1 + rng.nextInt(below: bytes.count - at))
+                }
+            }
+            if bytes.isEmpty || bytes.starts(with: [0xEF, 0xBB, 0xBF]) { continue }  // the BOM rule is tested above
             if let string = String(validating: bytes, as: UTF8.self) {
                 accepted += 1
                 XCTAssertEqual(try? decode(bytes), string.unicodeScalars.map(\.value), "bytes \(bytes)")
@@ -116,8 +129,8 @@ final class TextFileTests: XCTestCase {
                 assertRejects(bytes, byte: bytes[validPrefix], offset: validPrefix, "bytes \(bytes)")
             }
         }
-        XCTAssertGreaterThan(accepted, 200, "the sample should hold plenty of valid strings")
-        XCTAssertGreaterThan(rejected, 200, "and plenty of invalid ones")
+        XCTAssertGreaterThan(accepted, 1000, "the sample should hold plenty of valid strings")
+        XCTAssertGreaterThan(rejected, 1000, "and plenty of invalid ones")
     }
 
     // MARK: - Files

@@ -96,3 +96,48 @@ extension FastMath {
         return m
     }
 }
+
+extension FastMath {
+    /// out[0..<n] = Σⱼ w[j·wStride] · x[j·xStride ..< j·xStride + n] for j in 0..<count.
+    /// Overwrites `out`. Accumulates 32 outputs at a time in registers, so it is the building
+    /// block of attention's small matrix products (scores, weighted values, their gradients).
+    @inline(__always)
+    static func weightedSum(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, wStride: Int,
+                            _ x: UnsafePointer<Float>, xStride: Int, count: Int, n: Int) {
+        var c = 0
+        while c + 32 <= n {
+            var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec()
+            var xp = UnsafeRawPointer(x + c)
+            for j in 0..<count {
+                let wj = Vec(repeating: w[j * wStride])
+                a0 = a0.addingProduct(wj, xp.loadUnaligned(as: Vec.self))
+                a1 = a1.addingProduct(wj, xp.loadUnaligned(fromByteOffset: 32, as: Vec.self))
+                a2 = a2.addingProduct(wj, xp.loadUnaligned(fromByteOffset: 64, as: Vec.self))
+                a3 = a3.addingProduct(wj, xp.loadUnaligned(fromByteOffset: 96, as: Vec.self))
+                xp += xStride * 4
+            }
+            let o = UnsafeMutableRawPointer(out + c)
+            o.storeBytes(of: a0, as: Vec.self)
+            o.storeBytes(of: a1, toByteOffset: 32, as: Vec.self)
+            o.storeBytes(of: a2, toByteOffset: 64, as: Vec.self)
+            o.storeBytes(of: a3, toByteOffset: 96, as: Vec.self)
+            c += 32
+        }
+        while c + 8 <= n {
+            var a0 = Vec()
+            var xp = UnsafeRawPointer(x + c)
+            for j in 0..<count {
+                a0 = a0.addingProduct(Vec(repeating: w[j * wStride]), xp.loadUnaligned(as: Vec.self))
+                xp += xStride * 4
+            }
+            UnsafeMutableRawPointer(out + c).storeBytes(of: a0, as: Vec.self)
+            c += 8
+        }
+        while c < n {
+            var sum: Float = 0
+            for j in 0..<count { sum += w[j * wStride] * x[j * xStride + c] }
+            out[c] = sum
+            c += 1
+        }
+    }
+}

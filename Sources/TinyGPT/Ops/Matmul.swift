@@ -112,15 +112,18 @@ public enum Gemm {
         let tiles = (rows.count + mr - 1) / mr
         for t in 0..<tiles {
             let tileDst = dst + t * kLen * mr
+            let m0 = rows.lowerBound + t * mr
+            let valid = min(mr, rows.upperBound - m0)
+            let src = a.base + m0 * a.rowStride + k0 * a.colStride
+            if valid == mr && a.rowStride == 1 {
+                // Transposed A: the tile's four rows sit side by side at each k.
+                for k in 0..<kLen { (tileDst + k * mr).update(from: src + k * a.colStride, count: mr) }
+                continue
+            }
             for r in 0..<mr {
-                let m = rows.lowerBound + t * mr + r
-                if m < rows.upperBound {
-                    let src = a.base + m * a.rowStride + k0 * a.colStride
-                    if a.colStride == 1 {
-                        for k in 0..<kLen { tileDst[k * mr + r] = src[k] }
-                    } else {
-                        for k in 0..<kLen { tileDst[k * mr + r] = src[k * a.colStride] }
-                    }
+                let row = src + r * a.rowStride
+                if r < valid {
+                    for k in 0..<kLen { tileDst[k * mr + r] = row[k * a.colStride] }
                 } else {
                     for k in 0..<kLen { tileDst[k * mr + r] = 0 }
                 }

@@ -89,8 +89,8 @@ public final class GPT {
             LayerNorm.forward(s.ln2, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
                               N: N, C: C, context: context)
             Linear.forward(s.fch, s.ln2, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C, context: context)
-            GELU.forward(s.fchGelu, s.fch, count: N * 4 * C, form: config.gelu, context: context)
-            Linear.forward(a.branch, s.fchGelu, params + w.mlpProjWeight, params + w.mlpProjBias,
+            GELU.forward(a.gelu, s.fch, count: N * 4 * C, form: config.gelu, context: context)
+            Linear.forward(a.branch, a.gelu, params + w.mlpProjWeight, params + w.mlpProjBias,
                            N: N, C: 4 * C, OC: C, context: context)
             if dropout > 0 { Dropout.forward(a.branch, s.mlpMask!, a.branch, count: N * C, p: dropout, rng: &rng) }
             Residual.forward(s.residual3, s.residual2, a.branch, count: N * C, context: context)
@@ -161,9 +161,11 @@ public final class GPT {
                 Dropout.backward(a.branch, s.mlpMask!, dres, count: N * C)
                 dbranch = UnsafePointer(a.branch)
             }
-            Linear.backward(a.dfchGelu, grads + w.mlpProjWeight, grads + w.mlpProjBias, dbranch, s.fchGelu,
+            // GELU's output is not kept per layer (it is 4C wide); recompute it.
+            GELU.forward(a.gelu, s.fch, count: N * 4 * C, form: config.gelu, context: context)
+            Linear.backward(a.dfch, grads + w.mlpProjWeight, grads + w.mlpProjBias, dbranch, a.gelu,
                             params + w.mlpProjWeight, N: N, C: 4 * C, OC: C, context: context)
-            GELU.backward(a.dfch, s.fch, a.dfchGelu, count: N * 4 * C, form: config.gelu, context: context)
+            GELU.backward(a.dfch, s.fch, a.dfch, count: N * 4 * C, form: config.gelu, context: context)
             Linear.backward(a.dln, grads + w.fcWeight, grads + w.fcBias, a.dfch, s.ln2, params + w.fcWeight,
                             N: N, C: C, OC: 4 * C, context: context)
             LayerNorm.backward(dres, grads + w.ln2Weight, grads + w.ln2Bias, a.dln, s.residual2,
@@ -210,7 +212,7 @@ public final class GPT {
 private final class Activations {
     struct Layer {
         var ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
-        var ln2, ln2Mean, ln2Rstd, fch, fchGelu, residual3: UnsafeMutablePointer<Float>
+        var ln2, ln2Mean, ln2Rstd, fch, residual3: UnsafeMutablePointer<Float>
         var attnMask, mlpMask: UnsafeMutablePointer<Float>?
     }
 
@@ -220,19 +222,19 @@ private final class Activations {
     var hasTargets = false
     var backwardDone = false
     var dropout: Float = 0
-    var encoded, branch, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
-    var dresidual, dln, dqkv, datty, dfch, dfchGelu: UnsafeMutablePointer<Float>
+    var encoded, branch, gelu, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
+    var dresidual, dln, dqkv, datty, dfch: UnsafeMutablePointer<Float>
     var embeddingMask: UnsafeMutablePointer<Float>?
     var layers: [Layer] = []
 
     /// The sizes carved, in order; `floatCount` and `init` walk the same list.
     private static func sizes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> (global: [Int], layer: [Int]) {
         let C = config.modelWidth, N = B * T, V = config.vocabSize, NH = config.headCount
-        let global = [N * C, N * C, N * C, N, N, N * V, N,                   // encoded … losses
-                      N * C, N * C, N * 3 * C, N * C, N * 4 * C, N * 4 * C,  // gradient temporaries
+        let global = [N * C, N * C, N * 4 * C, N * C, N, N, N * V, N,      // encoded … losses
+                      N * C, N * C, N * 3 * C, N * C, N * 4 * C,          // gradient temporaries
                       dropout ? N * C : 0]
         let layer = [N * C, N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
-                     N * C, N, N, N * 4 * C, N * 4 * C, N * C,
+                     N * C, N, N, N * 4 * C, N * C,
                      dropout ? N * C : 0, dropout ? N * C : 0]
         return (global, layer)
     }
@@ -249,17 +251,16 @@ private final class Activations {
         var next = arena.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { next += n }; return next }
         let (g, l) = Self.sizes(config: config, B: B, T: T, dropout: dropout)
-        encoded = take(g[0]); branch = take(g[1]); lnf = take(g[2]); lnfMean = take(g[3]); lnfRstd = take(g[4])
-        logits = take(g[5]); losses = take(g[6])
-        dresidual = take(g[7]); dln = take(g[8]); dqkv = take(g[9]); datty = take(g[10])
-        dfch = take(g[11]); dfchGelu = take(g[12])
+        encoded = take(g[0]); branch = take(g[1]); gelu = take(g[2]); lnf = take(g[3]); lnfMean = take(g[4])
+        lnfRstd = take(g[5]); logits = take(g[6]); losses = take(g[7])
+        dresidual = take(g[8]); dln = take(g[9]); dqkv = take(g[10]); datty = take(g[11]); dfch = take(g[12])
         embeddingMask = dropout ? take(g[13]) : nil
         for _ in 0..<config.layerCount {
             layers.append(Layer(ln1: take(l[0]), ln1Mean: take(l[1]), ln1Rstd: take(l[2]), qkv: take(l[3]),
                                 att: take(l[4]), atty: take(l[5]), residual2: take(l[6]),
                                 ln2: take(l[7]), ln2Mean: take(l[8]), ln2Rstd: take(l[9]), fch: take(l[10]),
-                                fchGelu: take(l[11]), residual3: take(l[12]),
-                                attnMask: dropout ? take(l[13]) : nil, mlpMask: dropout ? take(l[14]) : nil))
+                                residual3: take(l[11]),
+                                attnMask: dropout ? take(l[12]) : nil, mlpMask: dropout ? take(l[13]) : nil))
         }
         // Token ids share the arena (Int32 and Float are both four bytes).
         let ids = UnsafeMutableRawPointer(take(2 * B * T)).bindMemory(to: Int32.self, capacity: 2 * B * T)

@@ -44,7 +44,7 @@ public enum GELU {
         }
     }
 
-    /// dinp (N) = gelu'(inp) · dout. Overwrites `dinp`.
+    /// dinp (N) = gelu'(inp) · dout. Overwrites `dinp`, which may alias `dout`.
     /// tanh: gelu'(x) = ½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(√(2/π)(x + 0.044715x³))
     /// exact: gelu'(x) = ½(1 + erf(x/√2)) + x·φ(x), φ the standard normal density.
     public static func backward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,

@@ -58,7 +58,12 @@ public final class ThreadPool: @unchecked Sendable {
             sleepLock.unlock()
             drainTasks(escapable, count)
             // Every worker checks in after its last task, so none is in flight once we return.
-            while checkedIn.load(ordering: .acquiring) < threadCount - 1 {}
+            // Spin briefly, then yield the core: on a busy machine a worker may be waiting for it.
+            var spins = 0
+            while checkedIn.load(ordering: .acquiring) < threadCount - 1 {
+                spins += 1
+                if spins > 2_000 { sched_yield() }
+            }
             job = nil
         }
     }
@@ -74,11 +79,13 @@ public final class ThreadPool: @unchecked Sendable {
     private func workerLoop() {
         var seen = 0
         while true {
-            // Spin about a millisecond for the next job, then sleep until one is posted.
+            // Spin briefly for the next job, then yield the core for a while (jobs within a
+            // training step come microseconds apart), then sleep until one is posted.
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins > 1_000_000 {
+                if spins > 5_000 { sched_yield() }
+                if spins > 50_000 {
                     sleepLock.lock()
                     while generation.load(ordering: .acquiring) == seen { sleepLock.wait() }
                     sleepLock.unlock()

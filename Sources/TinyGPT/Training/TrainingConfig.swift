@@ -33,11 +33,12 @@ public struct TrainingConfig: Equatable, Sendable {
 
     public init() {}
 
-    /// Learning rate at `step` (0-based): linear warmup, then cosine decay to `minLearningRate`.
+    /// Learning rate at `step` (0-based): linear warmup, then cosine decay that reaches
+    /// `minLearningRate` at the run's last step (`steps - 1`).
     public func learningRate(at step: Int) -> Float {
         if step < warmupSteps { return learningRate * Float(step + 1) / Float(warmupSteps + 1) }
-        if step >= steps { return minLearningRate }
-        let progress = Double(step - warmupSteps) / Double(max(1, steps - warmupSteps))
+        if step >= steps - 1 { return minLearningRate }
+        let progress = Double(step - warmupSteps) / Double(max(1, steps - 1 - warmupSteps))
         let coefficient = 0.5 * (1 + cos(Double.pi * progress))
         return minLearningRate + Float(coefficient) * (learningRate - minLearningRate)
     }

@@ -64,25 +64,27 @@ public enum TrainingRun {
                 return .interrupted(step: trainer.step)
             }
             let result = trainer.trainStep()
-            if !result.applied {
+            if result.applied {
+                stepsTimed += 1
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let tokensPerSecond = Double(stepsTimed * trainer.B * trainer.T) / max(elapsed, 1e-9)
+                report(.step(result, step: trainer.step, tokensPerSecond: tokensPerSecond, elapsed: elapsed))
+            } else {
                 report(.skipped(step: trainer.step, loss: result.loss, gradNorm: result.gradNorm))
                 if options.onNonFinite == .stop {
                     throw TinyGPTError.runtime(
                         "training diverged at step \(trainer.step + 1) (loss \(result.loss), gradient norm \(result.gradNorm)); the last saved checkpoint is kept; lower --lr, or pass --on-nan skip to skip such batches")
                 }
                 trainer.skipStep()
-                continue
             }
-            stepsTimed += 1
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let tokensPerSecond = Double(stepsTimed * trainer.B * trainer.T) / max(elapsed, 1e-9)
-            report(.step(result, step: trainer.step, tokensPerSecond: tokensPerSecond, elapsed: elapsed))
+            // Evaluate and save on schedule, whether or not this step's batch was skipped.
             let step = trainer.step
             if step % settings.evalInterval == 0 || trainer.isFinished {
                 let validation = trainer.evaluate()
                 lastValidation = validation
-                let isBest = trainer.record(trainLoss: result.loss, validationLoss: validation, learningRate: result.learningRate)
-                report(.evaluation(step: step, trainLoss: result.loss, validationLoss: validation, isBest: isBest))
+                let trainLoss = result.applied ? result.loss : Float.nan
+                let isBest = trainer.record(trainLoss: trainLoss, validationLoss: validation, learningRate: result.learningRate)
+                report(.evaluation(step: step, trainLoss: trainLoss, validationLoss: validation, isBest: isBest))
                 if isBest {
                     try trainer.checkpoint().write(to: options.bestPath)
                     report(.saved(path: options.bestPath, step: step))

@@ -14,9 +14,9 @@ final class CrashSafetyTests: XCTestCase {
     nonisolated(unsafe) static var reference: (latest: Data, best: Data)?
     nonisolated(unsafe) static var setupError: String?
 
-    /// The run every test interrupts: small, saving every 5 steps, two threads.
+    /// The run every test interrupts: small, saving every 5 steps, two threads, a quick evaluation.
     static let run40 = ["train", "--preset", "tiny", "--steps", "40", "--save-every", "5", "--data", "corpus.txt",
-                        "--threads", "2", "--seed", "1337"]
+                        "--threads", "2", "--seed", "1337", "--eval-windows", "8"]
 
     override class func setUp() {
         super.setUp()
@@ -120,8 +120,9 @@ final class CrashSafetyTests: XCTestCase {
 
     // MARK: - Tests
 
-    /// kill -9 at seeded random moments of a run that saves after every step: each time, every
-    /// checkpoint left loads cleanly and the run resumes.
+    /// kill -9 a run that saves after every step, 20 times: at seeded random moments, and (every
+    /// other try) the moment a temporary checkpoint file appears, so that some kills land in the
+    /// middle of a write. Each time, every checkpoint left loads cleanly and the run resumes.
     func testKillNineDuringFrequentSavesNeverTearsACheckpoint() throws {
         var rng = RandomGenerator(seed: 2024)
         let tries = 20
@@ -129,9 +130,16 @@ final class CrashSafetyTests: XCTestCase {
         for attempt in 0..<tries {
             let folder = "kill-\(attempt)"
             let (process, _) = try start(["train", "--preset", "tiny", "--steps", "100000", "--save-every", "1", "--keep", "2",
-                                          "--data", "corpus.txt", "--out", folder, "--log-every", "100000", "--threads", "2"])
+                                          "--data", "corpus.txt", "--out", folder, "--log-every", "100000", "--threads", "2",
+                                          "--eval-windows", "8"])
             let saved = waitFor(process) { FileManager.default.fileExists(atPath: url("\(folder)/latest.ckpt").path) }
-            usleep(UInt32(rng.nextInt(below: 150_000)))
+            if attempt % 2 == 0 {
+                usleep(UInt32(rng.nextInt(below: 150_000)))
+            } else {
+                _ = waitFor(process, timeout: 5) {
+                    ((try? FileManager.default.contentsOfDirectory(atPath: url(folder).path)) ?? []).contains { $0.contains(".tmp") }
+                }
+            }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             XCTAssertTrue(saved, "try \(attempt): no latest.ckpt appeared before the kill")

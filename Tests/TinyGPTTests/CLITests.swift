@@ -466,7 +466,7 @@ final class CLITests: XCTestCase {
                 XCTFail("\(shown): \(problems.joined(separator: "; ")); stderr: \(outcome.stderr)")
             }
         }
-        print("CLITests: \(cases.count) bad-input cases checked, \(failures) failed")
+        print("CLITests: \(cases.count) bad-input cases checked, \(failures) failed (\(TinyGPTProcess.executable?.path ?? "?"))")
         XCTAssertGreaterThan(cases.count, 250, "the case table shrank")
     }
 

@@ -62,14 +62,14 @@ final class CrashSafetyTests: XCTestCase {
         return (process, out)
     }
 
-    /// Waits until `condition` holds, polling every millisecond; false if `process` ended first
-    /// or `timeout` passed.
-    private func waitFor(_ process: Process, timeout: TimeInterval = 60, _ condition: () -> Bool) -> Bool {
+    /// Waits until `condition` holds, polling every `interval` microseconds; false if `process`
+    /// ended first or `timeout` passed.
+    private func waitFor(_ process: Process, timeout: TimeInterval = 60, interval: UInt32 = 1_000, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return true }
             if !process.isRunning { return condition() }
-            usleep(1_000)
+            usleep(interval)
         }
         return false
     }
@@ -136,7 +136,7 @@ final class CrashSafetyTests: XCTestCase {
             if attempt % 2 == 0 {
                 usleep(UInt32(rng.nextInt(below: 150_000)))
             } else {
-                _ = waitFor(process, timeout: 5) {
+                _ = waitFor(process, timeout: 5, interval: 50) {
                     ((try? FileManager.default.contentsOfDirectory(atPath: url(folder).path)) ?? []).contains { $0.contains(".tmp") }
                 }
             }

@@ -41,13 +41,19 @@ public enum Gemm {
     static let kc = 256      // depth of one K block (a 16 KB panel slice stays in L1)
     static let rowsPerTask = 48
 
-    /// c (M, N), row-major with row stride `ldc`: c = a·b, or c += a·b when `accumulate`.
+    /// c (M, N), row-major with row stride `ldc`: c = a·b (+ bias (N) on every row, if given),
+    /// or c += a·b when `accumulate` (then `bias` must be nil).
     public static func multiply(M: Int, N: Int, K: Int, a: MatrixView, b: MatrixView,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                                context: KernelContext) {
+                                bias: UnsafePointer<Float>? = nil, context: KernelContext) {
+        precondition(bias == nil || !accumulate, "a bias initialises c; it cannot be accumulated")
         if M == 0 || N == 0 { return }
         if K == 0 {
-            if !accumulate { for i in 0..<M { (c + i * ldc).update(repeating: 0, count: N) } }
+            if !accumulate {
+                for i in 0..<M {
+                    if let bias { (c + i * ldc).update(from: bias, count: N) } else { (c + i * ldc).update(repeating: 0, count: N) }
+                }
+            }
             return
         }
         let panels = (N + nr - 1) / nr
@@ -85,10 +91,15 @@ public enum Gemm {
             let p1 = min(panels, p0 + panelsPerSplit)
             let aPack = aPacks + task * rowsPerTask * kc
             let tiles = (m1 - m0 + mr - 1) / mr
+            if let bias {
+                // This task's block of c starts as the bias; the products are added to it.
+                let n0 = p0 * nr, width = min(N, p1 * nr) - n0
+                for m in m0..<m1 { (c + m * ldc + n0).update(from: bias + n0, count: width) }
+            }
             var k0 = 0
             while k0 < K {
                 let kLen = min(kc, K - k0)
-                let add = accumulate || k0 > 0
+                let add = accumulate || bias != nil || k0 > 0
                 packA(a, rows: m0..<m1, k0: k0, kLen: kLen, into: aPack)
                 for p in p0..<p1 {
                     let n0 = p * nr
@@ -193,11 +204,8 @@ public enum Linear {
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                N: Int, C: Int, OC: Int, context: KernelContext) {
-        if let bias {
-            for n in 0..<N { (out + n * OC).update(from: bias, count: OC) }
-        }
         Gemm.multiply(M: N, N: OC, K: C, a: .rowMajor(inp, cols: C), b: .transposed(weight, rows: C),
-                      c: out, ldc: OC, accumulate: bias != nil, context: context)
+                      c: out, ldc: OC, accumulate: false, bias: bias, context: context)
     }
 
     /// Backward of `out = inp · Wᵀ + b`:
@@ -223,42 +231,6 @@ public enum Linear {
                     for o in o0..<o1 { dbias[o] += row[o] }
                 }
             }
-        }
-    }
-}
-
-extension Linear {
-    /// out (OC) = weight (OC, C) · inp (C) + bias (OC), for one position: a dot product per
-    /// output row, with no packing (what sampling with a KV cache needs). Overwrites `out`.
-    public static func forwardVector(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                                     _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                                     C: Int, OC: Int) {
-        var o = 0
-        // Four rows at a time share each load of `inp`.
-        while o + 4 <= OC {
-            let w0 = weight + o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C
-            var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec()
-            var i = 0
-            while i + 8 <= C {
-                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
-                a0 = a0.addingProduct(UnsafeRawPointer(w0 + i).loadUnaligned(as: Vec.self), x)
-                a1 = a1.addingProduct(UnsafeRawPointer(w1 + i).loadUnaligned(as: Vec.self), x)
-                a2 = a2.addingProduct(UnsafeRawPointer(w2 + i).loadUnaligned(as: Vec.self), x)
-                a3 = a3.addingProduct(UnsafeRawPointer(w3 + i).loadUnaligned(as: Vec.self), x)
-                i += 8
-            }
-            var s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum()
-            while i < C {
-                s0 += w0[i] * inp[i]; s1 += w1[i] * inp[i]; s2 += w2[i] * inp[i]; s3 += w3[i] * inp[i]
-                i += 1
-            }
-            if let bias { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3] }
-            out[o] = s0; out[o + 1] = s1; out[o + 2] = s2; out[o + 3] = s3
-            o += 4
-        }
-        while o < OC {
-            out[o] = FastMath.dot(weight + o * C, inp, C) + (bias?[o] ?? 0)
-            o += 1
         }
     }
 }

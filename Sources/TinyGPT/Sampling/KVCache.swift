@@ -8,9 +8,14 @@
 // between T/2 and T characters of context instead of always T.
 
 /// A GPT's weights, seen one position at a time, with a cache of past keys and values.
+/// It keeps its own transposed copy of every weight matrix (taken at init), so that each
+/// matrix-vector product streams the weights once with no horizontal sums.
 public final class KVCache {
     public let model: GPT
     private var length = 0
+    private let transposed: FloatBuffer
+    private let blockWeights: [(qkv: Int, attnProj: Int, fc: Int, mlpProj: Int)]
+    private let headWeights: Int
     private var history: [Int32] = []
     private let keys: [FloatBuffer]    // per layer (T, C)
     private let values: [FloatBuffer]  // per layer (T, C)
@@ -28,6 +33,34 @@ public final class KVCache {
         branch = FloatBuffer(count: C); scores = FloatBuffer(count: T)
         mean = FloatBuffer(count: 1); rstd = FloatBuffer(count: 1)
         logits = FloatBuffer(count: c.vocabSize)
+        // Wᵀ (in, out) for every weight matrix, in one buffer.
+        let layout = model.layout
+        var size = 0
+        func reserve(_ count: Int) -> Int { defer { size += count }; return size }
+        blockWeights = layout.blocks.map { _ in
+            (reserve(3 * C * C), reserve(C * C), reserve(4 * C * C), reserve(4 * C * C))
+        }
+        headWeights = reserve(c.vocabSize * C)
+        transposed = FloatBuffer(count: size)
+        let p = model.parameters.pointer, t = transposed.pointer
+        func transpose(_ source: Int, rows: Int, cols: Int, into target: Int) {
+            for r in 0..<rows { for k in 0..<cols { t[target + k * rows + r] = p[source + r * cols + k] } }
+        }
+        for (b, w) in zip(layout.blocks, blockWeights) {
+            transpose(b.qkvWeight, rows: 3 * C, cols: C, into: w.qkv)
+            transpose(b.attnProjWeight, rows: C, cols: C, into: w.attnProj)
+            transpose(b.fcWeight, rows: 4 * C, cols: C, into: w.fc)
+            transpose(b.mlpProjWeight, rows: C, cols: 4 * C, into: w.mlpProj)
+        }
+        transpose(layout.tokenEmbedding, rows: c.vocabSize, cols: C, into: headWeights)
+    }
+
+    /// out (OC) = W · inp + bias, with W given transposed as (C, OC).
+    @inline(__always)
+    private func matVec(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weightT: Int,
+                        _ bias: UnsafePointer<Float>?, C: Int, OC: Int) {
+        FastMath.weightedSum(out, inp, wStride: 1, transposed.pointer + weightT, xStride: OC, count: C, n: OC)
+        if let bias { for o in 0..<OC { out[o] += bias[o] } }
     }
 
     /// Forgets everything fed so far.
@@ -65,10 +98,10 @@ public final class KVCache {
         for i in 0..<C { x.pointer[i] = e[i] + w[i] }
         let scale = 1 / Float(hs).squareRoot()
         for l in 0..<c.layerCount {
-            let b = layout.blocks[l]
+            let b = layout.blocks[l], tw = blockWeights[l]
             LayerNorm.forward(h.pointer, mean.pointer, rstd.pointer, x.pointer, p + b.ln1Weight, p + b.ln1Bias,
                               N: 1, C: C, context: ctx)
-            Linear.forwardVector(qkv.pointer, h.pointer, p + b.qkvWeight, p + b.qkvBias, C: C, OC: 3 * C)
+            matVec(qkv.pointer, h.pointer, tw.qkv, p + b.qkvBias, C: C, OC: 3 * C)
             let K = keys[l].pointer, V = values[l].pointer
             (K + pos * C).update(from: qkv.pointer + C, count: C)
             (V + pos * C).update(from: qkv.pointer + 2 * C, count: C)
@@ -82,18 +115,18 @@ public final class KVCache {
                 out.update(repeating: 0, count: hs)
                 for t in 0...pos { FastMath.axpy(out, s[t] * inv, V + t * C + head * hs, hs) }
             }
-            Linear.forwardVector(branch.pointer, y.pointer, p + b.attnProjWeight, p + b.attnProjBias, C: C, OC: C)
+            matVec(branch.pointer, y.pointer, tw.attnProj, p + b.attnProjBias, C: C, OC: C)
             for i in 0..<C { x.pointer[i] += branch.pointer[i] }
             LayerNorm.forward(h.pointer, mean.pointer, rstd.pointer, x.pointer, p + b.ln2Weight, p + b.ln2Bias,
                               N: 1, C: C, context: ctx)
-            Linear.forwardVector(fc.pointer, h.pointer, p + b.fcWeight, p + b.fcBias, C: C, OC: 4 * C)
+            matVec(fc.pointer, h.pointer, tw.fc, p + b.fcBias, C: C, OC: 4 * C)
             GELU.forward(fcGelu.pointer, fc.pointer, count: 4 * C, form: c.gelu, context: ctx)
-            Linear.forwardVector(branch.pointer, fcGelu.pointer, p + b.mlpProjWeight, p + b.mlpProjBias, C: 4 * C, OC: C)
+            matVec(branch.pointer, fcGelu.pointer, tw.mlpProj, p + b.mlpProjBias, C: 4 * C, OC: C)
             for i in 0..<C { x.pointer[i] += branch.pointer[i] }
         }
         LayerNorm.forward(h.pointer, mean.pointer, rstd.pointer, x.pointer, p + layout.finalNormWeight,
                           p + layout.finalNormBias, N: 1, C: C, context: ctx)
-        Linear.forwardVector(logits.pointer, h.pointer, p + layout.tokenEmbedding, nil, C: C, OC: c.vocabSize)
+        matVec(logits.pointer, h.pointer, headWeights, nil, C: C, OC: c.vocabSize)
         length += 1
     }
 }

@@ -1,5 +1,6 @@
 // Layer normalisation over the last dimension (Ba, Kiros & Hinton 2016; PyTorch nn.LayerNorm,
-// eps = 1e-5). Legend: N rows, C features.
+// eps = 1e-5). Legend: N rows, C features. Rows are summed with eight-lane accumulators
+// (then the lanes in order), so results are fixed for a given C.
 
 public enum LayerNorm {
     static let eps: Float = 1e-5
@@ -10,17 +11,26 @@ public enum LayerNorm {
                                _ rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                                N: Int, C: Int, context: KernelContext) {
+        let C8 = C & ~7
         context.pool.run((N + rowsPerTask - 1) / rowsPerTask) { task in
             for n in task * rowsPerTask..<min(N, (task + 1) * rowsPerTask) {
-                let x = inp + n * C
-                var sum: Float = 0
-                for i in 0..<C { sum += x[i] }
+                let x = inp + n * C, y = out + n * C
+                var acc = Vec()
+                for i in stride(from: 0, to: C8, by: 8) { acc += load(x + i) }
+                var sum = acc.sum()
+                for i in C8..<C { sum += x[i] }
                 let m = sum / Float(C)
-                var sq: Float = 0
-                for i in 0..<C { let d = x[i] - m; sq += d * d }
+                let vm = Vec(repeating: m)
+                acc = Vec()
+                for i in stride(from: 0, to: C8, by: 8) { let d = load(x + i) - vm; acc += d * d }
+                var sq = acc.sum()
+                for i in C8..<C { let d = x[i] - m; sq += d * d }
                 let s = 1 / (sq / Float(C) + eps).squareRoot()
-                let y = out + n * C
-                for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
+                let vs = Vec(repeating: s)
+                for i in stride(from: 0, to: C8, by: 8) {
+                    store((load(x + i) - vm) * vs * load(weight + i) + load(bias + i), y + i)
+                }
+                for i in C8..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
                 mean[n] = m
                 rstd[n] = s
             }
@@ -36,6 +46,7 @@ public enum LayerNorm {
                                 _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
                                 N: Int, C: Int, context: KernelContext) {
         let tasks = (N + rowsPerTask - 1) / rowsPerTask
+        let C8 = C & ~7
         // Each task sums dweight and dbias over its rows into its own slot; the slots are then
         // added in task order, so the result does not depend on the threads.
         let partial = context.partials.floats(tasks * 2 * C)
@@ -45,8 +56,16 @@ public enum LayerNorm {
             for n in task * rowsPerTask..<min(N, (task + 1) * rowsPerTask) {
                 let x = inp + n * C, dy = dout + n * C, dx = dinp + n * C
                 let m = mean[n], s = rstd[n]
-                var gMean: Float = 0, gxMean: Float = 0
-                for i in 0..<C {
+                let vm = Vec(repeating: m), vs = Vec(repeating: s)
+                var gAcc = Vec(), gxAcc = Vec()
+                for i in stride(from: 0, to: C8, by: 8) {
+                    let xhat = (load(x + i) - vm) * vs
+                    let g = load(weight + i) * load(dy + i)
+                    gAcc += g
+                    gxAcc += g * xhat
+                }
+                var gMean = gAcc.sum(), gxMean = gxAcc.sum()
+                for i in C8..<C {
                     let xhat = (x[i] - m) * s
                     let g = weight[i] * dy[i]
                     gMean += g
@@ -54,7 +73,15 @@ public enum LayerNorm {
                 }
                 gMean /= Float(C)
                 gxMean /= Float(C)
-                for i in 0..<C {
+                let vg = Vec(repeating: gMean), vgx = Vec(repeating: gxMean)
+                for i in stride(from: 0, to: C8, by: 8) {
+                    let xhat = (load(x + i) - vm) * vs
+                    let d = load(dy + i)
+                    store(load(pb + i) + d, pb + i)
+                    store(load(pw + i) + xhat * d, pw + i)
+                    store(load(dx + i) + (load(weight + i) * d - vg - xhat * vgx) * vs, dx + i)
+                }
+                for i in C8..<C {
                     let xhat = (x[i] - m) * s
                     pb[i] += dy[i]
                     pw[i] += xhat * dy[i]
@@ -69,5 +96,15 @@ public enum LayerNorm {
                 dbias[i] += pb[i]
             }
         }
+    }
+
+    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> Vec {
+        UnsafeRawPointer(p).loadUnaligned(as: Vec.self)
+    }
+    @inline(__always) private static func load(_ p: UnsafeMutablePointer<Float>) -> Vec {
+        UnsafeRawPointer(p).loadUnaligned(as: Vec.self)
+    }
+    @inline(__always) private static func store(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec.self)
     }
 }

@@ -61,13 +61,32 @@ public final class AdamW {
             context.pool.run(chunks.count) { task in
                 let chunk = chunks[task]
                 let decay: Float = chunk.decays ? decayFactor : 1
-                for i in chunk.offset..<chunk.offset + chunk.count {
+                let vb1 = Vec(repeating: b1), vb2 = Vec(repeating: b2)
+                let va1 = Vec(repeating: 1 - b1), va2 = Vec(repeating: 1 - b2)
+                let vScale = Vec(repeating: gradScale), vDecay = Vec(repeating: decay)
+                let vc1 = Vec(repeating: 1 / correction1), vc2 = Vec(repeating: 1 / correction2)
+                let vlr = Vec(repeating: lr), veps = Vec(repeating: eps)
+                var i = chunk.offset
+                let end = chunk.offset + chunk.count
+                while i + 8 <= end {
+                    let g = UnsafeRawPointer(gradients + i).loadUnaligned(as: Vec.self) * vScale
+                    let mRaw = UnsafeMutableRawPointer(mp + i), vRaw = UnsafeMutableRawPointer(vp + i)
+                    let pRaw = UnsafeMutableRawPointer(parameters + i)
+                    let m = vb1 * mRaw.loadUnaligned(as: Vec.self) + va1 * g
+                    let v = vb2 * vRaw.loadUnaligned(as: Vec.self) + va2 * (g * g)
+                    mRaw.storeBytes(of: m, as: Vec.self)
+                    vRaw.storeBytes(of: v, as: Vec.self)
+                    let update = (m * vc1) / ((v * vc2).squareRoot() + veps)
+                    pRaw.storeBytes(of: pRaw.loadUnaligned(as: Vec.self) * vDecay - vlr * update, as: Vec.self)
+                    i += 8
+                }
+                while i < end {
                     let g = gradients[i] * gradScale
                     mp[i] = b1 * mp[i] + (1 - b1) * g
-                    vp[i] = b2 * vp[i] + (1 - b2) * g * g
-                    let mHat = mp[i] / correction1
-                    let vHat = vp[i] / correction2
-                    parameters[i] = parameters[i] * decay - lr * mHat / (vHat.squareRoot() + eps)
+                    vp[i] = b2 * vp[i] + (1 - b2) * (g * g)
+                    let update = (mp[i] * (1 / correction1)) / ((vp[i] * (1 / correction2)).squareRoot() + eps)
+                    parameters[i] = parameters[i] * decay - lr * update
+                    i += 1
                 }
             }
         }

@@ -77,16 +77,20 @@ struct TrainCommand: Command {
                                 "--min-lr", "--warmup", "--weight-decay", "--grad-clip", "--dropout", "--seed", "--eval-windows"]
 
     func run(_ flags: ParsedFlags) throws {
+        if flags.contains("--resume"), let fixed = Self.fixedOnResume.first(where: flags.contains) {
+            throw TinyGPTError.usage("\(fixed) comes from the checkpoint when resuming; drop it (only --steps and the saving/logging flags may change)")
+        }
         let dataPath = try SharedFlags.dataPath(flags)
         let context = SharedFlags.context(flags)
         let trainer: Trainer
         var resumedFrom: Int?
         if let resume = flags.string("--resume") {
-            if let fixed = Self.fixedOnResume.first(where: flags.contains) {
-                throw TinyGPTError.usage("\(fixed) comes from the checkpoint when resuming; drop it (only --steps and the saving/logging flags may change)")
-            }
             let checkpoint = try Checkpoint(contentsOf: resume)
             if let state = checkpoint.training {
+                let steps = flags.int("--steps") ?? state.settings.steps
+                if state.step >= steps {
+                    throw TinyGPTError.usage("\(resume) is already at step \(state.step) of \(steps); pass --steps above \(state.step) to continue it")
+                }
                 try MemoryEstimate.check(config: checkpoint.config, batchSize: state.settings.batchSize, dropout: state.settings.dropout > 0)
             }
             let tokenizer = try CharTokenizer(vocabulary: checkpoint.vocabulary)

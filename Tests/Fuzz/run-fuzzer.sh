@@ -61,7 +61,7 @@ mkdir -p "$out"
 
 build() {
     local stale
-    stale=$(find Sources/TinyGPT Tests/Fuzz -name '*.swift' -newer "$binary" 2>/dev/null | head -n 1 || true)
+    stale=$(find Sources/TinyGPT Tests/Fuzz \( -name '*.swift' -o -name run-fuzzer.sh \) -newer "$binary" 2>/dev/null | head -n 1 || true)
     if [ -x "$binary" ] && [ -z "$stale" ]; then return 0; fi
     # Compile a snapshot, so an edit made during the build cannot break it; the prefix map makes
     # file names in messages and stack traces point at the real sources.
@@ -70,12 +70,12 @@ build() {
     cp -R Sources/TinyGPT "$out/src/Sources/"
     cp Tests/Fuzz/*.swift "$out/src/Tests/Fuzz/"
     local sources=()
-    while IFS= read -r file; do sources+=("$file"); done < <(find "$root/$out/src" -name '*.swift' | sort)
+    while IFS= read -r file; do sources+=("$file"); done < <(cd "$out/src" && find Sources Tests -name '*.swift' | sort)
     local start=$SECONDS
     echo "fuzz: compiling ${#sources[@]} files with -sanitize=fuzzer,address (about a minute)"
-    if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 5 -module-name TinyGPT \
-            "${arch_flags[@]}" -num-threads 2 -file-prefix-map "$root/$out/src=$root" -debug-prefix-map "$root/$out/src=$root" \
-            "${sources[@]}" -o "$binary.new" >"$out/build.log" 2>&1; then
+    if ! (cd "$out/src" && swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 5 -module-name TinyGPT \
+            "${arch_flags[@]}" -num-threads 2 -file-prefix-map "$root/$out/src=$root" \
+            "${sources[@]}" -o "$root/$binary.new") >"$out/build.log" 2>&1; then
         grep -v "Cannot export local symbol" "$out/build.log" | tail -n 40 >&2
         echo "fuzz: FAIL: the fuzzer did not compile (full log: $out/build.log)" >&2
         exit 1

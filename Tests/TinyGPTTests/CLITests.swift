@@ -372,7 +372,9 @@ final class CLITests: XCTestCase {
             // train: resuming.
             BadInput(arguments: ["train", "--resume", c, "--layers", "3", "--data", "corpus.txt"], exitCode: 2, mentions: "--layers comes from the checkpoint"),
             BadInput(arguments: ["train", "--resume", c, "--preset", "tiny", "--data", "corpus.txt"], exitCode: 2, mentions: "--preset comes from the checkpoint"),
-            BadInput(arguments: ["train", "--resume", c, "--steps", "10", "--data", "corpus.txt"], exitCode: 2, mentions: "larger --steps"),
+            BadInput(arguments: ["train", "--resume", c, "--steps", "10", "--data", "corpus.txt"], exitCode: 2, mentions: "already at step 20 of 10"),
+            BadInput(arguments: ["train", "--resume", c, "--data", "corpus.txt"], exitCode: 2, mentions: "pass --steps above 20"),
+            BadInput(arguments: ["train", "--resume", c, "--layers", "3"], exitCode: 2, mentions: "--layers comes from the checkpoint"),
             BadInput(arguments: ["train", "--resume", "missing.ckpt", "--data", "corpus.txt"], exitCode: 1, mentions: "checkpoint not found"),
             BadInput(arguments: ["train", "--resume", "notes.txt", "--data", "corpus.txt"], exitCode: 1, mentions: "not a tinygpt checkpoint"),
             BadInput(arguments: ["train", "--resume", "trunc.ckpt", "--data", "corpus.txt"], exitCode: 1, mentions: "truncated"),

@@ -186,7 +186,7 @@ final class CrashSafetyTests: XCTestCase {
         XCTAssertTrue(reached, "the run never printed step 22: \(printed(out))")
         XCTAssertEqual(process.terminationReason, .uncaughtSignal, "the run ended before the kill")
         let step = try XCTUnwrap(try checkFolder("killed").step)
-        XCTAssertTrue([20, 25].contains(step), "latest.ckpt is at step \(step), expected the save at 20 (or 25)")
+        XCTAssertTrue(step % 5 == 0 && (20..<40).contains(step), "latest.ckpt is at step \(step), expected a periodic save from 20 on")
         try resumeAndCompare("killed")
     }
 

@@ -162,6 +162,10 @@ public enum ModelExport {
             parameters.replaceSubrange(tensor.offset..<tensor.offset + tensor.count, with: try file.floats(entry))
         }
         try checkTiedHead(entries, file: file, embedding: parameters[0..<config.vocabSize * config.modelWidth])
+        if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+            let name = ParameterLayout(config).tensors.last { $0.offset <= bad }?.name ?? "a tensor"
+            throw TinyGPTError.runtime("the imported weights hold \(parameters[bad]) in \(name); export the model again from a run that has not diverged")
+        }
         return Checkpoint(config: config, vocabulary: side.vocabulary, parameters: parameters, training: nil)
     }
 

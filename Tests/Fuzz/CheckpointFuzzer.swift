@@ -8,7 +8,7 @@
 //
 //   bit 0 clear          the file as it is (reaches the magic, header and frame checks);
 //   bit 0 set            every section's CRC is recomputed first, walking the frames as
-//                        FORMAT.md lays them out, so mutated payloads reach the content checks;
+//                        Docs/FORMAT.md lays them out, so mutated payloads reach the content checks;
 //   bits 0 and 1 set     each section's length is redrawn first too, to end where the next
 //                        expected tag begins, so inserted or erased bytes still give sound frames.
 //
@@ -17,7 +17,7 @@
 
 /// Feeds fuzz inputs to the checkpoint decoder.
 enum CheckpointFuzzer {
-    /// The section tags in file order (FORMAT.md, "File layout").
+    /// The section tags in file order (Docs/FORMAT.md, "File layout").
     static let tags: [[UInt8]] = ["conf", "voca", "parm", "tcfg", "optm", "prog", "hist"].map { Array($0.utf8) }
     /// Magic, version and section count.
     static let headerSize = 16

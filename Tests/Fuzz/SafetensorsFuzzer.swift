@@ -1,5 +1,5 @@
 // libFuzzer harness for safetensors import, `ModelExport.checkpoint(safetensors:sidecar:)` in
-// Sources/TinyGPT/IO/ModelExport.swift (container parsing in IO/Safetensors.swift). FORMAT.md,
+// Sources/TinyGPT/IO/ModelExport.swift (container parsing in IO/Safetensors.swift). Docs/FORMAT.md,
 // "Safetensors export and import", gives both files' layout and the import rules.
 //
 // One input holds both files:

@@ -1,4 +1,4 @@
-// Tests of the checkpoint format (FORMAT.md), CRC32 and atomic writes: exact round trips,
+// Tests of the checkpoint format (Docs/FORMAT.md), CRC32 and atomic writes: exact round trips,
 // deterministic bytes, and hostile files (truncated at every offset, every single-bit flip,
 // foreign, future, huge claims, non-finite values) that must all give errors, never crashes.
 
@@ -221,7 +221,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(Self.frames(Self.makeCheckpoint(Self.tinyConfig, training: false).encoded()).map(\.tag), ["conf", "voca", "parm"])
     }
 
-    /// The worked example in FORMAT.md, rebuilt: its size, checksums and weights-only prefix.
+    /// The worked example in Docs/FORMAT.md, rebuilt: its size, checksums and weights-only prefix.
     func testWorkedExampleOfFormatDocument() throws {
         let config = GPTConfig(vocabSize: 2, contextLength: 2, layerCount: 1, headCount: 1, modelWidth: 2)
         var settings = TrainingConfig()
@@ -252,7 +252,7 @@ final class CheckpointTests: XCTestCase {
     /// Fails when a field is added to a saved type without the format saving it.
     func testEverySavedTypeHasTheFieldsTheFormatStores() {
         let checkpoint = Self.makeCheckpoint(Self.tinyConfig, training: true)
-        let message = "a field was added: save it in Checkpoint+Format.swift, document it in FORMAT.md, then update this count"
+        let message = "a field was added: save it in Checkpoint+Format.swift, document it in Docs/FORMAT.md, then update this count"
         XCTAssertEqual(Mirror(reflecting: checkpoint.config).children.count, 6, message)
         XCTAssertEqual(Mirror(reflecting: TrainingConfig()).children.count, 15, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint.training!).children.count, 10, message)

@@ -2,7 +2,7 @@
 // claim terabytes, config fields at and just past their limits, malformed vocabularies, NaN,
 // infinities and negative second moments sealed with valid checksums, random garbage of many
 // sizes, and mutated files whose frames and checksums are then repaired. Each must be rejected
-// with a TinyGPTError in well under a second and without a large allocation (FORMAT.md, "Reading:
+// with a TinyGPTError in well under a second and without a large allocation (Docs/FORMAT.md, "Reading:
 // what is checked, and in what order"). CheckpointTests has the basic cases, truncation at every
 // offset and single-bit flips; Tests/Fuzz runs the same reader under libFuzzer, and its seed
 // corpus is checked here.
@@ -58,7 +58,7 @@ final class HostileCheckpointTests: XCTestCase {
             return result
         }
 
-        /// Whether a message comes from pass 2 of the reader (FORMAT.md), not from the frames.
+        /// Whether a message comes from pass 2 of the reader (Docs/FORMAT.md), not from the frames.
         static func isContentError(_ message: String) -> Bool {
             !["is empty", "not a tinygpt checkpoint", "format version", "sections;", "is truncated",
               "unknown section", "belongs", "checksum", "extra byte"].contains { message.contains($0) }

@@ -5,7 +5,7 @@
 // lm_head.weight) import; damaged or foreign files give one-line errors naming the problem.
 //
 // With TINYGPT_EXPORT_DIR set, `testExportsComparisonModels` leaves two models, their prompts
-// and their logits there for Scripts/compare_with_pytorch.py.
+// and their logits there for Tests/Interop/compare_with_pytorch.py.
 
 import Foundation
 import XCTest

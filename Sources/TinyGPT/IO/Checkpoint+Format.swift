@@ -1,5 +1,5 @@
 // The checkpoint file format, version 1: a 16-byte header, then tagged, length-prefixed,
-// CRC32-checked sections, all little-endian. FORMAT.md documents it byte by byte.
+// CRC32-checked sections, all little-endian. Docs/FORMAT.md documents it byte by byte.
 //
 // Writing goes through AtomicFile (temporary file, fsync, rename). Reading first walks the
 // section frames, checking magic, version, every length against the bytes actually present and

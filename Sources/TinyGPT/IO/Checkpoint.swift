@@ -1,5 +1,5 @@
 // What a checkpoint holds. The byte layout and its reading and writing are in
-// Checkpoint+Format.swift; FORMAT.md documents it byte by byte.
+// Checkpoint+Format.swift; Docs/FORMAT.md documents it byte by byte.
 
 /// One point of a run's history, as written into the checkpoint and the training log.
 public struct HistoryEntry: Equatable, Sendable {

@@ -1,6 +1,6 @@
 // Moving weights to and from PyTorch: a checkpoint as a nanoGPT state dict in safetensors, plus a
 // JSON sidecar with the config and vocabulary. Tensor names are nanoGPT's (model.py, GPT class);
-// FORMAT.md describes both files and the import rules.
+// Docs/FORMAT.md describes both files and the import rules.
 //
 // Export writes every tensor of `ParameterLayout` in layout order, then `lm_head.weight` as its own
 // copy of `transformer.wte.weight`, so `model.load_state_dict(load_file(path), strict=True)`

@@ -124,11 +124,5 @@ func checkOutputPath(_ path: String, flag: String) throws {
 
 /// Reads a corpus file and encodes it, fitting a new tokenizer or using a given one.
 func loadCorpus(_ path: String, tokenizer: CharTokenizer? = nil) throws -> (tokenizer: CharTokenizer, tokens: [Int32]) {
-    let scalars = try TextFile.readScalars(path)
-    let tokenizer = tokenizer ?? CharTokenizer(fitting: scalars)
-    do {
-        return (tokenizer, try tokenizer.encode(scalars))
-    } catch let error as TinyGPTError {
-        throw TinyGPTError.runtime("\(path): " + error.message.replacingOccurrences(of: "; remove it or train on text that contains it", with: "; this checkpoint cannot read that text, so train on it instead"))
-    }
+    try TextFile.readTokens(path, tokenizer: tokenizer)
 }

@@ -56,7 +56,7 @@ struct CompareCommand: Command {
                                            temperatures: temperatures.map(Double.init), samples: samples,
                                            topCount: flags.int("--top") ?? 8)
         print("checkpoint: \(loaded.path)")
-        print(report.text())
+        print(report.text(includeSamples: false))
         print("")
         printSideBySide(temperatures: temperatures, texts: samples.map { $0[0].text }, stats: samples.map { $0[0] })
         if let path = flags.string("--report") {
@@ -81,7 +81,7 @@ struct CompareCommand: Command {
         }
         print(rule.joined(separator: String(repeating: " ", count: gap)))
         let summary = stats.map { s in
-            TerminalText.pad(String(format: "logp %.2f · distinct %.2f · repeat %d", s.meanLogProbability ?? .nan,
+            TerminalText.pad(String(format: "logp %.2f · uniq %.2f · rep %d", s.meanLogProbability ?? .nan,
                                     s.distinctCharacterRatio, s.longestRepeat), to: width)
         }
         print(summary.joined(separator: String(repeating: " ", count: gap)))

@@ -26,7 +26,7 @@ struct InfoCommand: Command {
             return
         }
         let s = t.settings
-        print("training: step \(t.step) of \(s.steps), \(formatCount(t.tokensSeen)) tokens seen, batch \(s.batchSize), lr \(s.learningRate) → \(s.minLearningRate), warmup \(s.warmupSteps), weight decay \(s.weightDecay), dropout \(s.dropout), seed \(s.seed)")
+        print("training: step \(t.step) of \(s.steps), \(formatCount(t.tokensSeen)) tokens seen, batch \(s.batchSize), lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), weight decay \(s.weightDecay), dropout \(s.dropout), seed \(s.seed)")
         print("corpus: \(t.corpusLength) characters, CRC32 \(String(format: "%08x", t.corpusDigest))")
         print("best val loss: \(t.bestValidationLoss.isFinite ? String(format: "%.4f", t.bestValidationLoss) : "none yet")")
         if !t.history.isEmpty {

@@ -244,7 +244,9 @@ public struct TemperatureReport {
     // MARK: - Terminal
 
     /// Top candidates per temperature as aligned columns with bars, then the samples.
-    public func text() -> String {
+    /// The terminal view: candidates per temperature, then (with `includeSamples`) each
+    /// temperature's samples with their statistics.
+    public func text(includeSamples: Bool = true) -> String {
         let barWidth = 8, cellWidth = 2 + 1 + barWidth + 1 + 4, gap = "   "
         var lines: [String] = []
         lines.append("Prompt: \(Markup.visible(prompt))   (vocabulary \(vocabulary.count))")
@@ -267,7 +269,7 @@ public struct TemperatureReport {
             }.joined(separator: gap)
             lines.append(line)
         }
-        for panel in panels where !panel.samples.isEmpty {
+        for panel in panels where includeSamples && !panel.samples.isEmpty {
             lines.append("")
             lines.append("\(Self.temperatureLabel(panel.temperature))   \(averageLine(panel.samples))")
             for (k, sample) in panel.samples.enumerated() {

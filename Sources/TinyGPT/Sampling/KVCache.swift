@@ -55,12 +55,21 @@ public final class KVCache {
         transpose(layout.tokenEmbedding, rows: c.vocabSize, cols: C, into: headWeights)
     }
 
-    /// out (OC) = W · inp + bias, with W given transposed as (C, OC).
+    /// out (OC) = W · inp + bias, with W given transposed as (C, OC). Large products are split
+    /// by output columns (at multiples of 32) over the pool's threads; each output is summed
+    /// in the same order either way.
     @inline(__always)
     private func matVec(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weightT: Int,
                         _ bias: UnsafePointer<Float>?, C: Int, OC: Int) {
-        FastMath.weightedSum(out, inp, wStride: 1, transposed.pointer + weightT, xStride: OC, count: C, n: OC)
-        if let bias { for o in 0..<OC { out[o] += bias[o] } }
+        let w = UnsafePointer(transposed.pointer + weightT)
+        let parts = C * OC >= 32_768 ? min(model.context.pool.threadCount, (OC + 31) / 32) : 1
+        let width = ((OC + parts - 1) / parts + 31) / 32 * 32
+        model.context.pool.run(parts) { part in
+            let o0 = part * width, o1 = min(OC, o0 + width)
+            guard o0 < o1 else { return }
+            FastMath.weightedSum(out + o0, inp, wStride: 1, w + o0, xStride: OC, count: C, n: o1 - o0)
+            if let bias { for o in o0..<o1 { out[o] += bias[o] } }
+        }
     }
 
     /// Forgets everything fed so far.

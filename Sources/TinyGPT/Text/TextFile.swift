@@ -59,7 +59,7 @@ public enum TextFile {
             }
             if let missing {
                 throw TinyGPTError.runtime(
-                    "\(path): the character \(CharTokenizer.describe(missing.scalar)) at position \(missing.position) is not in the model's vocabulary of \(tokenizer.vocabSize) characters; this checkpoint cannot read that text")
+                    "\(path): the character \(CharTokenizer.describe(missing.scalar)) at position \(missing.position) is not in the model's vocabulary of \(tokenizer.vocabSize) characters; this checkpoint cannot read that text, so train on it instead")
             }
             return (tokenizer, tokens)
         }

@@ -50,7 +50,16 @@ struct AttentionCommand: Command {
             let line = strongest.enumerated().map { q, s in
                 "\(show(report.characters[q]))←\(show(report.characters[s.key]))\(String(format: "%.2f", s.weight))"
             }
-            print("  " + line.joined(separator: "  "))
+            // Wrap the entries to the terminal's width.
+            var row = " "
+            for entry in line {
+                if TerminalText.displayWidth(row) + 2 + TerminalText.displayWidth(entry) > Console.width {
+                    print(row)
+                    row = " "
+                }
+                row += " " + entry
+            }
+            print(row)
         }
         if let path = flags.string("--report") {
             try AtomicFile.write(Array(report.html().utf8), to: path)

@@ -80,11 +80,12 @@ struct CompareCommand: Command {
             print(cells.joined(separator: String(repeating: " ", count: gap)))
         }
         print(rule.joined(separator: String(repeating: " ", count: gap)))
-        let summary = stats.map { s in
-            TerminalText.pad(String(format: "logp %.2f · uniq %.2f · rep %d", s.meanLogProbability ?? .nan,
-                                    s.distinctCharacterRatio, s.longestRepeat), to: width)
+        let logLine = stats.map { TerminalText.pad(String(format: "mean log p %.2f", $0.meanLogProbability ?? .nan), to: width) }
+        let shapeLine = stats.map {
+            TerminalText.pad(String(format: "distinct %.2f, rep %d", $0.distinctCharacterRatio, $0.longestRepeat), to: width)
         }
-        print(summary.joined(separator: String(repeating: " ", count: gap)))
+        print(logLine.joined(separator: String(repeating: " ", count: gap)))
+        print(shapeLine.joined(separator: String(repeating: " ", count: gap)))
     }
 
     /// Splits text into lines of at most `width` terminal columns (wide characters count two).

@@ -164,6 +164,7 @@ final class TrainProgress {
     private let redraw = Console.isTerminal
     private var progressShown = false
     private var lastTokensPerSecond = 0.0
+    private var lastElapsed = 0.0
 
     init(trainer: Trainer, options: RunOptions, log: TrainingLogWriter, logEvery: Int, dataPath: String, resumedFrom: Int?) {
         self.trainer = trainer
@@ -225,6 +226,7 @@ final class TrainProgress {
         switch event {
         case .step(let result, let step, let tokensPerSecond, let elapsed):
             lastTokensPerSecond = tokensPerSecond
+            lastElapsed = elapsed
             if step % logEvery == 0 || step == trainer.settings.steps {
                 let row = TrainingLogRow(step: step, trainLoss: Double(result.loss), learningRate: Double(result.learningRate),
                                          tokensPerSecond: tokensPerSecond, elapsedSeconds: elapsed)
@@ -240,7 +242,7 @@ final class TrainProgress {
             Console.flush()
             appendLog(TrainingLogRow(step: step, trainLoss: Double(trainLoss), validationLoss: Double(validationLoss),
                                      learningRate: Double(trainer.settings.learningRate(at: step - 1)),
-                                     tokensPerSecond: lastTokensPerSecond, elapsedSeconds: 0))
+                                     tokensPerSecond: lastTokensPerSecond, elapsedSeconds: lastElapsed))
         case .skipped(let step, let loss, let norm):
             endProgressLine()
             Console.warn("step \(step + 1): loss \(loss), gradient norm \(norm) is not finite" +

@@ -165,6 +165,7 @@ final class TrainProgress {
     private var progressShown = false
     private var lastTokensPerSecond = 0.0
     private var lastElapsed = 0.0
+    private var baselines: [NGramBaseline.Result] = []
 
     init(trainer: Trainer, options: RunOptions, log: TrainingLogWriter, logEvery: Int, dataPath: String, resumedFrom: Int?) {
         self.trainer = trainer
@@ -186,6 +187,10 @@ final class TrainProgress {
         print("saving to \(options.directory)/ (latest.ckpt, best.ckpt, train_log.csv); Ctrl-C saves and stops")
         Console.flush()
         installSignalHandlers()
+        // Counted before the first step, while no activation memory is allocated yet.
+        baselines = try NGramBaseline.evaluate(train: Array(trainer.data.tokens[..<trainer.data.trainCount]),
+                                               validation: Array(trainer.data.tokens[trainer.data.trainCount...]),
+                                               vocabSize: trainer.model.config.vocabSize)
         let outcome: TrainingOutcome
         do {
             outcome = try TrainingRun.run(trainer, options: options, shouldStop: { stopRequested.load(ordering: .relaxed) },
@@ -207,9 +212,6 @@ final class TrainProgress {
     private func finish(validationLoss: Float) throws {
         let rows = try TrainingLog.read(path: log.path)
         let plotPath = (options.directory as NSString).appendingPathComponent("loss.svg")
-        let baselines = try NGramBaseline.evaluate(train: Array(trainer.data.tokens[..<trainer.data.trainCount]),
-                                                   validation: Array(trainer.data.tokens[trainer.data.trainCount...]),
-                                                   vocabSize: trainer.model.config.vocabSize)
         let plot = LossPlot(rows: rows, baselines: baselines.map { LineChart.ReferenceLine(label: $0.name, y: $0.loss) },
                             title: "Training on \((dataPath as NSString).lastPathComponent)")
         try AtomicFile.write(Array(plot.svg().utf8), to: plotPath)

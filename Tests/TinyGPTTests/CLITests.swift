@@ -5,6 +5,9 @@
 // The exit-code convention follows sysexits-style practice as GNU tools use it (2: usage).
 
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import XCTest
 @testable import TinyGPT
 
@@ -518,6 +521,24 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: Self.work.appendingPathComponent("run/\(name)").path), name)
         }
         XCTAssertFalse(TinyGPTProcess.listing(Self.work).contains { $0.contains(".tmp") })
+
+        // The log is the run: steps rise to the last one, the last row's validation loss is the
+        // one printed, and every validation point of the checkpoint's history is in the log.
+        let run = Self.work.appendingPathComponent("run")
+        let rows = try TrainingLog.read(path: run.appendingPathComponent("train_log.csv").path)
+        XCTAssertEqual(rows.map(\.step), rows.map(\.step).sorted())
+        let checkpoint = try Checkpoint(contentsOf: run.appendingPathComponent("latest.ckpt").path)
+        let history = try XCTUnwrap(checkpoint.training?.history)
+        XCTAssertEqual(rows.last?.step, checkpoint.training?.step)
+        for entry in history where !entry.validationLoss.isNaN {
+            let row = rows.first { $0.step == entry.step && $0.validationLoss != nil }
+            XCTAssertEqual(row?.validationLoss.map(Float.init), entry.validationLoss, "step \(entry.step)")
+            XCTAssertEqual(row.map { Float($0.trainLoss) }, entry.trainLoss, "step \(entry.step)")
+        }
+        let printed = try XCTUnwrap(last.range(of: #"[0-9]+\.[0-9]+$"#, options: .regularExpression).map { Double(last[$0])! })
+        XCTAssertEqual(try XCTUnwrap(rows.last?.validationLoss), printed, accuracy: 1e-4)
+        let svg = try Data(contentsOf: run.appendingPathComponent("loss.svg"))
+        XCTAssertTrue(XMLParser(data: svg).parse(), "loss.svg is well-formed XML")
     }
 
     func testSamplingIsRepeatable() throws {

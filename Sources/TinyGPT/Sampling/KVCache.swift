@@ -17,7 +17,7 @@ public final class KVCache {
     private let blockWeights: [(qkv: Int, attnProj: Int, fc: Int, mlpProj: Int)]
     private let headWeights: Int
     private var history: [Int32] = []
-    private let keys: [FloatBuffer]    // per layer (T, C)
+    private let keys: [FloatBuffer]    // per layer Kᵀ (C, T): scores run along positions
     private let values: [FloatBuffer]  // per layer (T, C)
     private let x, h, qkv, y, fc, fcGelu, branch, scores, mean, rstd: FloatBuffer
     /// The logits (V) for the character after the last one fed.
@@ -100,7 +100,7 @@ public final class KVCache {
 
     /// One position through every layer: x = wte[token] + wpe[pos], blocks, ln_f, logits.
     private func step(_ token: Int32) {
-        let c = model.config, C = c.modelWidth, NH = c.headCount, hs = C / NH
+        let c = model.config, C = c.modelWidth, NH = c.headCount, hs = C / NH, T = c.contextLength
         let layout = model.layout, p = UnsafePointer(model.parameters.pointer), ctx = model.context
         let pos = length
         let e = p + layout.tokenEmbedding + Int(token) * C, w = p + layout.positionEmbedding + pos * C
@@ -112,17 +112,19 @@ public final class KVCache {
                               N: 1, C: C, context: ctx)
             matVec(qkv.pointer, h.pointer, tw.qkv, p + b.qkvBias, C: C, OC: 3 * C)
             let K = keys[l].pointer, V = values[l].pointer
-            (K + pos * C).update(from: qkv.pointer + C, count: C)
+            for i in 0..<C { K[i * T + pos] = qkv.pointer[C + i] }
             (V + pos * C).update(from: qkv.pointer + 2 * C, count: C)
             for head in 0..<NH {
-                let q = qkv.pointer + head * hs
                 let s = scores.pointer
-                for t in 0...pos { s[t] = FastMath.dot(q, K + t * C + head * hs, hs) * scale }
+                // s[t] = q · k_t over the cached positions, then softmax, then out = Σ s[t] v_t.
+                FastMath.weightedSum(s, qkv.pointer + head * hs, wStride: 1, K + head * hs * T, xStride: T,
+                                     count: hs, n: pos + 1)
+                for t in 0...pos { s[t] *= scale }
                 let m = FastMath.max(s, pos + 1)
                 let inv = 1 / FastMath.expShifted(s, pos + 1, shift: m)
-                let out = y.pointer + head * hs
-                out.update(repeating: 0, count: hs)
-                for t in 0...pos { FastMath.axpy(out, s[t] * inv, V + t * C + head * hs, hs) }
+                for t in 0...pos { s[t] *= inv }
+                FastMath.weightedSum(y.pointer + head * hs, s, wStride: 1, V + head * hs, xStride: C,
+                                     count: pos + 1, n: hs)
             }
             matVec(branch.pointer, y.pointer, tw.attnProj, p + b.attnProjBias, C: C, OC: C)
             for i in 0..<C { x.pointer[i] += branch.pointer[i] }

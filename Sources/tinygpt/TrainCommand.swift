@@ -289,36 +289,6 @@ final class TrainProgress {
     }
 }
 
-/// A rough upper bound on the memory a training run allocates, checked before allocating, so
-/// a shape too big for this computer gets a clear error instead of a failed allocation.
-enum MemoryEstimate {
-    /// Bytes for parameters, gradients, AdamW's two moments, a checkpoint's copies while
-    /// saving, and one batch's activations (the sizes GPT.activationBytes adds up, computed
-    /// in Double so an absurd shape cannot overflow).
-    static func trainingBytes(config c: GPTConfig, batchSize: Int, dropout: Bool) -> Double {
-        let C = Double(c.modelWidth), T = Double(c.contextLength), V = Double(c.vocabSize)
-        let L = Double(c.layerCount), NH = Double(c.headCount), B = Double(batchSize), N = B * T
-        let parameters = V * C + T * C + L * (12 * C * C + 13 * C) + 2 * C
-        let perLayer = N * (18 * C + 4) + B * NH * T * T + (dropout ? 2 * N * C : 0)
-        let activations = N * (V + 16 * C + 6) + L * perLayer
-        return 4 * (10 * parameters + activations)
-    }
-
-    static func check(config: GPTConfig, batchSize: Int, dropout: Bool) throws {
-        let needed = trainingBytes(config: config, batchSize: batchSize, dropout: dropout)
-        let available = Double(ProcessInfo.processInfo.physicalMemory)
-        guard available > 0, needed > available else { return }
-        throw TinyGPTError.usage("training this shape needs about \(formatBytes(needed)) of memory but this computer has \(formatBytes(available)); use a smaller --width, --layers, --context or --batch")
-    }
-
-    static func formatBytes(_ bytes: Double) -> String {
-        let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
-        var value = bytes, unit = 0
-        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(Int(value)) bytes" : String(format: "%.1f %@", value, units[unit])
-    }
-}
-
 func formatCount(_ n: Int) -> String {
     if n >= 1_000_000 { return String(format: "%.2fM", Double(n) / 1e6) }
     if n >= 10_000 { return String(format: "%.1fK", Double(n) / 1e3) }

@@ -451,7 +451,12 @@ private struct CheckpointDecoder {
         guard payload.count >= size && payload.count <= 4 * size else {
             throw corrupt("section 'voca' holds \(payload.count) bytes, which cannot be \(size) UTF-8 characters")
         }
-        guard let scalars = Self.decodeUTF8(payload, limit: size) else {
+        var scalars: [UInt32] = []
+        scalars.reserveCapacity(size)
+        do {
+            try TextFile.forEachScalar(payload.bindMemory(to: UInt8.self), name: "section 'voca'",
+                                       skippingByteOrderMark: false) { scalars.append($0) }
+        } catch {
             throw corrupt("section 'voca' is not valid UTF-8")
         }
         guard scalars.count == size else {
@@ -519,36 +524,6 @@ private struct CheckpointDecoder {
     }
 
     // MARK: Helpers
-
-    /// Strict UTF-8 (RFC 3629: no overlongs, surrogates or values above U+10FFFF). Returns nil
-    /// for invalid bytes; stops after `limit` + 1 scalars so the result stays small.
-    private static func decodeUTF8(_ bytes: UnsafeRawBufferPointer, limit: Int) -> [UInt32]? {
-        var scalars: [UInt32] = []
-        scalars.reserveCapacity(min(limit, bytes.count))
-        var i = 0
-        while i < bytes.count && scalars.count <= limit {
-            let lead = UInt32(bytes[i])
-            let length: Int, minimum: UInt32
-            var value: UInt32
-            switch lead {
-            case 0..<0x80: length = 1; value = lead; minimum = 0
-            case 0xC0..<0xE0: length = 2; value = lead & 0x1F; minimum = 0x80
-            case 0xE0..<0xF0: length = 3; value = lead & 0x0F; minimum = 0x800
-            case 0xF0..<0xF8: length = 4; value = lead & 0x07; minimum = 0x1_0000
-            default: return nil
-            }
-            guard i + length <= bytes.count else { return nil }
-            for k in 1..<length {
-                let byte = UInt32(bytes[i + k])
-                guard byte & 0xC0 == 0x80 else { return nil }
-                value = value << 6 | (byte & 0x3F)
-            }
-            guard value >= minimum, value <= 0x10_FFFF, !(0xD800...0xDFFF).contains(value) else { return nil }
-            scalars.append(value)
-            i += length
-        }
-        return scalars
-    }
 
     private func corrupt(_ what: String) -> TinyGPTError {
         TinyGPTError.runtime("\(label) is corrupt: \(what); use another copy or retrain")

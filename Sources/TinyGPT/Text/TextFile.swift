@@ -75,13 +75,14 @@ public enum TextFile {
         }
     }
 
-    /// Calls `body` with each scalar of UTF-8 `bytes` (a leading byte-order mark skipped);
-    /// throws naming the offset of the first invalid byte.
+    /// Calls `body` with each scalar of UTF-8 `bytes` (a leading byte-order mark skipped unless
+    /// `skippingByteOrderMark` is false); throws naming the offset of the first invalid byte.
     @inline(__always)
-    static func forEachScalar(_ bytes: UnsafeBufferPointer<UInt8>, name: String, _ body: (UInt32) -> Void) throws {
+    static func forEachScalar(_ bytes: UnsafeBufferPointer<UInt8>, name: String, skippingByteOrderMark: Bool = true,
+                              _ body: (UInt32) -> Void) throws {
         var i = 0
         let n = bytes.count
-        if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+        if skippingByteOrderMark && n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
         while i < n {
             let b0 = UInt32(bytes[i])
             if b0 < 0x80 {

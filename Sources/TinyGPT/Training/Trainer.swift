@@ -36,6 +36,7 @@ public final class Trainer {
                             tokens: [Int32], corpusName: String, context: KernelContext = KernelContext()) throws {
         try config.validate()
         try settings.validate()
+        try MemoryEstimate.check(config: config, batchSize: settings.batchSize, dropout: settings.dropout > 0)
         let data = try TokenDataset(tokens: tokens, validationFraction: settings.validationFraction,
                                     contextLength: config.contextLength, name: corpusName)
         let model = GPT(config: config, seed: settings.seed, context: context)
@@ -54,6 +55,7 @@ public final class Trainer {
         var settings = state.settings
         if let steps { settings.steps = steps }
         try settings.validate()
+        try MemoryEstimate.check(config: checkpoint.config, batchSize: settings.batchSize, dropout: settings.dropout > 0)
         if state.step >= settings.steps {
             throw TinyGPTError.usage("the checkpoint has already run \(state.step) of \(settings.steps) steps; pass a larger --steps to continue")
         }

@@ -60,7 +60,7 @@ public enum TrainingRun {
         var lastValidation = Float.nan
         while !trainer.isFinished {
             if shouldStop() {
-                try save(trainer, options, report: report, stepCheckpoint: false)
+                try save(trainer, options, report: report, best: false, latest: true, stepCheckpoint: false)
                 return .interrupted(step: trainer.step)
             }
             let result = trainer.trainStep()
@@ -79,31 +79,32 @@ public enum TrainingRun {
             }
             // Evaluate and save on schedule, whether or not this step's batch was skipped.
             let step = trainer.step
+            var isBest = false
             if step % settings.evalInterval == 0 || trainer.isFinished {
                 let validation = trainer.evaluate()
                 lastValidation = validation
                 let trainLoss = result.applied ? result.loss : Float.nan
-                let isBest = trainer.record(trainLoss: trainLoss, validationLoss: validation, learningRate: result.learningRate)
+                isBest = trainer.record(trainLoss: trainLoss, validationLoss: validation, learningRate: result.learningRate)
                 report(.evaluation(step: step, trainLoss: trainLoss, validationLoss: validation, isBest: isBest))
-                if isBest {
-                    try trainer.checkpoint().write(to: options.bestPath)
-                    report(.saved(path: options.bestPath, step: step))
-                }
             }
-            if trainer.isFinished || (options.saveEvery > 0 && step % options.saveEvery == 0) {
-                try save(trainer, options, report: report, stepCheckpoint: true)
+            let saveLatest = trainer.isFinished || (options.saveEvery > 0 && step % options.saveEvery == 0)
+            if isBest || saveLatest {
+                try save(trainer, options, report: report, best: isBest, latest: saveLatest, stepCheckpoint: true)
             }
         }
         return .finished(validationLoss: lastValidation)
     }
 
-    /// Writes latest.ckpt (and a step checkpoint, pruning old ones beyond `keep`).
+    /// Encodes the checkpoint once and writes it to best.ckpt and/or latest.ckpt (with a step
+    /// checkpoint, pruning old ones beyond `keep`).
     static func save(_ trainer: Trainer, _ options: RunOptions, report: (TrainingEvent) -> Void,
-                     stepCheckpoint: Bool) throws {
-        let withStep = stepCheckpoint && options.keep > 0
-        let paths = [options.latestPath] + (withStep ? [options.stepPath(trainer.step)] : [])
+                     best: Bool, latest: Bool, stepCheckpoint: Bool) throws {
+        let withStep = latest && stepCheckpoint && options.keep > 0
+        let paths = (best ? [options.bestPath] : []) + (latest ? [options.latestPath] : [])
+            + (withStep ? [options.stepPath(trainer.step)] : [])
         try trainer.checkpoint().write(to: paths)
-        report(.saved(path: options.latestPath, step: trainer.step))
+        if best { report(.saved(path: options.bestPath, step: trainer.step)) }
+        if latest { report(.saved(path: options.latestPath, step: trainer.step)) }
         guard withStep else { return }
         let fm = FileManager.default
         let names = ((try? fm.contentsOfDirectory(atPath: options.directory)) ?? [])

@@ -131,6 +131,12 @@ public final class GPT {
         return UnsafeBufferPointer(start: a.layers[layer].att, count: a.B * config.headCount * a.T * a.T)
     }
 
+    /// The queries, keys and values (B, T, 3C) of `layer` from the last forward pass.
+    public func queryKeyValues(layer: Int) -> UnsafeBufferPointer<Float> {
+        guard let a = acts else { preconditionFailure("run forward first") }
+        return UnsafeBufferPointer(start: a.layers[layer].qkv, count: a.B * a.T * 3 * config.modelWidth)
+    }
+
     /// Accumulates the gradient of the last forward pass's mean loss into `gradients`.
     public func backward() {
         guard let a = acts, a.hasTargets else { preconditionFailure("backward needs a forward pass with targets") }

@@ -80,10 +80,12 @@ public enum Gemm {
         let wantedSplits = min(panels, max(1, 8 / rowTasks))
         let panelsPerSplit = (panels + wantedSplits - 1) / wantedSplits
         let columnSplits = (panels + panelsPerSplit - 1) / panelsPerSplit  // so every split is non-empty
-        // Each task packs its block of A (rowsPerTask × kc) into 4-row micro-panels, k-major,
-        // zero-padded past M, so the kernel reads A contiguously whatever its strides.
+        // A row-major A is read in place: each micro-tile walks four rows, each contiguous in k.
+        // Any other A (a transposed view) is packed by each task, per K block, into 4-row
+        // micro-panels, k-major, so the kernel still reads it contiguously.
+        let packsA = a.colStride != 1
         let tasks = rowTasks * columnSplits
-        let aPacks = context.packingA.floats(tasks * rowsPerTask * kc)
+        let aPacks = context.packingA.floats(packsA ? tasks * rowsPerTask * kc : 0)
         context.pool.run(tasks) { task in
             let m0 = (task / columnSplits) * rowsPerTask
             let m1 = min(M, m0 + rowsPerTask)
@@ -100,19 +102,39 @@ public enum Gemm {
             while k0 < K {
                 let kLen = min(kc, K - k0)
                 let add = accumulate || bias != nil || k0 > 0
-                packA(a, rows: m0..<m1, k0: k0, kLen: kLen, into: aPack)
+                if packsA { packA(a, rows: m0..<m1, k0: k0, kLen: kLen, into: aPack) }
                 for p in p0..<p1 {
                     let n0 = p * nr
                     let cols = min(nr, N - n0)
                     let panel = UnsafePointer(packed + p * K * nr + k0 * nr)
                     for tile in 0..<tiles {
-                        let m = m0 + tile * mr
-                        microKernel(kLen: kLen, a: aPack + tile * kLen * mr, rows: min(mr, m1 - m),
-                                    panel: panel, c: c + m * ldc + n0, ldc: ldc, cols: cols, add: add)
+                        let m = m0 + tile * mr, rows = min(mr, m1 - m)
+                        let tileA = packsA ? Tile(UnsafePointer(aPack + tile * kLen * mr), rowStride: 1, kStride: mr, rows: mr)
+                                           : Tile(a.base + m * a.rowStride + k0, rowStride: a.rowStride, kStride: 1, rows: rows)
+                        microKernel(kLen: kLen, a: tileA, rows: rows, panel: panel, c: c + m * ldc + n0, ldc: ldc,
+                                    cols: cols, add: add)
                     }
                 }
                 k0 += kLen
             }
+        }
+    }
+
+    /// Where a micro-tile's four rows of A sit: row r, step k at base[offsets[r] + k·kStride].
+    /// Rows past the matrix's end repeat its last row (their results are never stored), so
+    /// the kernel never reads outside A.
+    struct Tile {
+        var base: UnsafePointer<Float>
+        var kStride: Int
+        var r1: Int, r2: Int, r3: Int
+
+        @inline(__always)
+        init(_ base: UnsafePointer<Float>, rowStride: Int, kStride: Int, rows: Int) {
+            self.base = base
+            self.kStride = kStride
+            r1 = min(1, rows - 1) * rowStride
+            r2 = min(2, rows - 1) * rowStride
+            r3 = min(3, rows - 1) * rowStride
         }
     }
 
@@ -142,11 +164,11 @@ public enum Gemm {
         }
     }
 
-    /// c[0..<rows, 0..<cols] (+)= aPanel (4 × kLen, k-major) · panel (kLen × 16).
+    /// c[0..<rows, 0..<cols] (+)= a (4 × kLen) · panel (kLen × 16).
     /// Eight SIMD8 accumulators, two panel vectors and a broadcast fit the sixteen AVX2
     /// registers; a 6-row tile made LLVM spill accumulators to the stack inside the loop.
     @inline(__always)
-    static func microKernel(kLen: Int, a: UnsafePointer<Float>, rows: Int,
+    static func microKernel(kLen: Int, a: Tile, rows: Int,
                             panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
                             cols: Int, add: Bool) {
         var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec()
@@ -155,14 +177,14 @@ public enum Gemm {
         for k in 0..<kLen {
             let b0 = raw.loadUnaligned(fromByteOffset: k * 64, as: Vec.self)
             let b1 = raw.loadUnaligned(fromByteOffset: k * 64 + 32, as: Vec.self)
-            let ak = a + k * 4
+            let ak = a.base + k * a.kStride
             var x = Vec(repeating: ak[0])
             c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-            x = Vec(repeating: ak[1])
+            x = Vec(repeating: ak[a.r1])
             c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-            x = Vec(repeating: ak[2])
+            x = Vec(repeating: ak[a.r2])
             c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-            x = Vec(repeating: ak[3])
+            x = Vec(repeating: ak[a.r3])
             c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
         }
         if rows == mr && cols == nr {

@@ -3,7 +3,7 @@
 // recomputing the whole context, as nanoGPT's generate() does.
 //
 // When the cache is full (contextLength positions), the newest half of the characters is
-// kept and re-encoded at positions 0..<T/2, and generation goes on. Up to the first full
+// kept and re-encoded at positions 0..<T/2 in one batched forward pass, and generation goes on. Up to the first full
 // window the logits are exactly the full forward pass's; after it, each character sees
 // between T/2 and T characters of context instead of always T.
 
@@ -79,23 +79,46 @@ public final class KVCache {
     }
 
     /// Feeds characters in order; afterwards `logits` predicts the next one.
+    ///
+    /// The window these characters leave is worked out first. If it starts afresh (an empty
+    /// cache, or a wrap), the whole window goes through the model's batched forward pass at
+    /// once, which streams each weight matrix once for all positions; otherwise the new
+    /// characters are stepped one position at a time.
     public func feed<S: Sequence>(_ tokens: S) where S.Element == Int32 {
-        for token in tokens { feed(token) }
+        let T = model.config.contextLength, kept = max(1, T / 2)
+        let old = history.count
+        var wrapped = false
+        for token in tokens {
+            history.append(token)
+            if history.count > T {
+                history.removeFirst(history.count - kept)
+                wrapped = true
+            }
+        }
+        if wrapped || length == 0 {
+            if !history.isEmpty { encode(history) }
+        } else {
+            for token in history[old...] { step(token) }
+        }
     }
 
     /// Feeds one character.
-    public func feed(_ token: Int32) {
-        let T = model.config.contextLength
-        history.append(token)
-        if length == T {
-            // Full: keep the newest half of the window and re-encode it from position 0.
-            let keep = Array(history.suffix(max(1, T / 2)))
-            history = []
-            length = 0
-            for t in keep { history.append(t); step(t) }
-            return
+    public func feed(_ token: Int32) { feed(CollectionOfOne(token)) }
+
+    /// Fills the cache from scratch with `window` (at most T characters) in one forward pass.
+    private func encode(_ window: [Int32]) {
+        let C = model.config.modelWidth, T = model.config.contextLength, n = window.count
+        window.withUnsafeBufferPointer { model.forward(tokens: $0.baseAddress!, B: 1, T: n) }
+        for l in 0..<model.config.layerCount {
+            let qkv = model.queryKeyValues(layer: l).baseAddress!, K = keys[l].pointer, V = values[l].pointer
+            for t in 0..<n {
+                let row = qkv + t * 3 * C
+                for i in 0..<C { K[i * T + t] = row[C + i] }
+                (V + t * C).update(from: row + 2 * C, count: C)
+            }
         }
-        step(token)
+        logits.pointer.update(from: model.logits(row: n - 1), count: model.config.vocabSize)
+        length = n
     }
 
     /// One position through every layer: x = wte[token] + wpe[pos], blocks, ln_f, logits.

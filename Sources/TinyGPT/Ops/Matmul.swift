@@ -67,6 +67,19 @@ public enum Gemm {
                 for k in 0..<K {
                     (dst + k * nr).update(from: b.base + k * b.rowStride + n0, count: nr)
                 }
+            } else if b.rowStride == 1 && width == nr {
+                // bᵀ is row-major (a weight matrix seen transposed): transpose 8×8 blocks in registers.
+                var k = 0
+                while k + 8 <= K {
+                    transpose8x8(b.base + n0 * b.colStride + k, rowStride: b.colStride, into: dst + k * nr, dstStride: nr)
+                    transpose8x8(b.base + (n0 + 8) * b.colStride + k, rowStride: b.colStride, into: dst + k * nr + 8,
+                                 dstStride: nr)
+                    k += 8
+                }
+                for j in 0..<nr {
+                    let src = b.base + (n0 + j) * b.colStride
+                    for kk in k..<K { dst[kk * nr + j] = src[kk] }
+                }
             } else {
                 if width < nr { dst.update(repeating: 0, count: K * nr) }
                 for j in 0..<width {
@@ -136,6 +149,32 @@ public enum Gemm {
             r2 = min(2, rows - 1) * rowStride
             r3 = min(3, rows - 1) * rowStride
         }
+    }
+
+    /// dst[c·dstStride + r] = src[r·rowStride + c] for an 8×8 block, in registers.
+    @inline(__always)
+    static func transpose8x8(_ src: UnsafePointer<Float>, rowStride: Int, into dst: UnsafeMutablePointer<Float>,
+                             dstStride: Int) {
+        let raw = UnsafeRawPointer(src)
+        func row(_ i: Int) -> Vec { raw.loadUnaligned(fromByteOffset: i * rowStride * 4, as: Vec.self) }
+        var v = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+        // Element (r, c) sits at bits r₂r₁r₀c₂c₁c₀ of (vector, lane). Splitting each pair of
+        // vectors into even and odd lanes rotates those six bits right by one; three rounds
+        // give c₂c₁c₀r₂r₁r₀, the transpose.
+        for _ in 0..<3 {
+            let p0 = SIMD16(lowHalf: v.0, highHalf: v.1), p1 = SIMD16(lowHalf: v.2, highHalf: v.3)
+            let p2 = SIMD16(lowHalf: v.4, highHalf: v.5), p3 = SIMD16(lowHalf: v.6, highHalf: v.7)
+            v = (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
+        }
+        let out = UnsafeMutableRawPointer(dst), step = dstStride * 4
+        out.storeBytes(of: v.0, toByteOffset: 0 * step, as: Vec.self)
+        out.storeBytes(of: v.1, toByteOffset: 1 * step, as: Vec.self)
+        out.storeBytes(of: v.2, toByteOffset: 2 * step, as: Vec.self)
+        out.storeBytes(of: v.3, toByteOffset: 3 * step, as: Vec.self)
+        out.storeBytes(of: v.4, toByteOffset: 4 * step, as: Vec.self)
+        out.storeBytes(of: v.5, toByteOffset: 5 * step, as: Vec.self)
+        out.storeBytes(of: v.6, toByteOffset: 6 * step, as: Vec.self)
+        out.storeBytes(of: v.7, toByteOffset: 7 * step, as: Vec.self)
     }
 
     /// Copies a[rows, k0 ..< k0+kLen] into 4-row micro-panels: tile t, step k, row r at

@@ -87,6 +87,37 @@ final class SamplerTests: XCTestCase {
         }
     }
 
+    /// A prompt fed in one call goes through each weight panel row by row; fed a character at
+    /// a time it goes one row per call; on one thread or two the panels and heads are shared
+    /// out differently. None of that may change a single bit of any position's logits,
+    /// including across wraps (context 16 with a width that leaves a partial 64-column panel).
+    func testCacheLogitsDoNotDependOnBatchingOrThreads() {
+        for gelu in GELUForm.allCases {
+            let config = GPTConfig(vocabSize: 71, contextLength: 16, layerCount: 2, headCount: 3, modelWidth: 48,
+                                   gelu: gelu)
+            var rng = RandomGenerator(seed: 41)
+            let tokens = randomTokens(45, below: config.vocabSize, &rng)
+            var runs: [[[Float]]] = []
+            for pool in [DeterminismPools.single, DeterminismPools.double] {
+                let cache = KVCache(model: Self.randomModel(config, seed: 42, context: pool))
+                var oneByOne: [[Float]] = []
+                for token in tokens {
+                    cache.feed(token)
+                    oneByOne.append(cache.logits.array)
+                }
+                runs.append(oneByOne)
+                // Each prefix fed in one call ends on the same logits as feeding it one by one.
+                for count in [1, 7, 16, 17, 30, 45] {
+                    cache.reset()
+                    cache.feed(tokens.prefix(count))
+                    XCTAssertEqual(cache.logits.array, oneByOne[count - 1], "\(gelu.name): prefix of \(count) in one call")
+                }
+            }
+            XCTAssertEqual(runs[0], runs[1], "\(gelu.name): one thread and two threads differ")
+            XCTAssertNotEqual(runs[0][0], runs[0][1], "logits should change from one position to the next")
+        }
+    }
+
     // MARK: - Greedy decoding
 
     func testGreedyIsDeterministicAndPicksTheArgmax() {

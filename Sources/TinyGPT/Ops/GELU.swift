@@ -18,35 +18,39 @@ public enum GELU {
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                count N: Int, form: GELUForm, context: KernelContext) {
         context.pool.run((N + chunk - 1) / chunk) { task in
-            let i0 = task * chunk, i1 = min(N, i0 + chunk)
-            switch form {
-            case .tanh:
-                var i = i0
-                while i + 8 <= i1 {
-                    let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
-                    let u: Vec = s * (x + 0.044715 * x * x * x)
-                    let t = FastMath.tanh(u)
-                    UnsafeMutableRawPointer(out + i).storeBytes(of: 0.5 * x * (1 + t), as: Vec.self)
-                    i += 8
-                }
-                while i < i1 {
-                    let x = inp[i]
-                    let t = FastMath.tanh(Vec(repeating: s * (x + 0.044715 * x * x * x)))[0]
-                    out[i] = 0.5 * x * (1 + t)
-                    i += 1
-                }
-            case .exact:
-                for i in i0..<i1 {
-                    let x = inp[i]
-                    out[i] = 0.5 * x * (1 + erff(x * invSqrt2))
-                }
+            forward(out, inp, range: task * chunk..<min(N, (task + 1) * chunk), form: form)
+        }
+    }
+
+    /// The forward pass over out[range] only, on the calling thread.
+    @inline(__always)
+    static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, range: Range<Int>,
+                        form: GELUForm) {
+        let i0 = range.lowerBound, i1 = range.upperBound
+        switch form {
+        case .tanh:
+            var i = i0
+            while i + 8 <= i1 {
+                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
+                let u: Vec = s * (x + 0.044715 * x * x * x)
+                let t = FastMath.tanh(u)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: 0.5 * x * (1 + t), as: Vec.self)
+                i += 8
+            }
+            while i < i1 {
+                let x = inp[i]
+                let t = FastMath.tanh(Vec(repeating: s * (x + 0.044715 * x * x * x)))[0]
+                out[i] = 0.5 * x * (1 + t)
+                i += 1
+            }
+        case .exact:
+            for i in i0..<i1 {
+                let x = inp[i]
+                out[i] = 0.5 * x * (1 + erff(x * invSqrt2))
             }
         }
     }
 
-    /// dinp (N) = gelu'(inp) · dout. Overwrites `dinp`, which may alias `dout`.
-    /// tanh: gelu'(x) = ½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(√(2/π)(x + 0.044715x³))
-    /// exact: gelu'(x) = ½(1 + erf(x/√2)) + x·φ(x), φ the standard normal density.
     public static func backward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                 _ dout: UnsafePointer<Float>, count N: Int, form: GELUForm,
                                 context: KernelContext) {

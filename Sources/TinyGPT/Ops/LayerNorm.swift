@@ -11,30 +11,35 @@ public enum LayerNorm {
                                _ rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                                N: Int, C: Int, context: KernelContext) {
-        let C8 = C & ~7
         context.pool.run((N + rowsPerTask - 1) / rowsPerTask) { task in
             for n in task * rowsPerTask..<min(N, (task + 1) * rowsPerTask) {
-                let x = inp + n * C, y = out + n * C
-                var acc = Vec()
-                for i in stride(from: 0, to: C8, by: 8) { acc += load(x + i) }
-                var sum = acc.sum()
-                for i in C8..<C { sum += x[i] }
-                let m = sum / Float(C)
-                let vm = Vec(repeating: m)
-                acc = Vec()
-                for i in stride(from: 0, to: C8, by: 8) { let d = load(x + i) - vm; acc += d * d }
-                var sq = acc.sum()
-                for i in C8..<C { let d = x[i] - m; sq += d * d }
-                let s = 1 / (sq / Float(C) + eps).squareRoot()
-                let vs = Vec(repeating: s)
-                for i in stride(from: 0, to: C8, by: 8) {
-                    store((load(x + i) - vm) * vs * load(weight + i) + load(bias + i), y + i)
-                }
-                for i in C8..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
-                mean[n] = m
-                rstd[n] = s
+                (mean[n], rstd[n]) = forwardRow(out + n * C, inp + n * C, weight, bias, C: C)
             }
         }
+    }
+
+    /// One row of the forward pass: y (C) = (x - mean) · rstd · weight + bias; returns mean and rstd.
+    @inline(__always)
+    static func forwardRow(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           _ bias: UnsafePointer<Float>, C: Int) -> (mean: Float, rstd: Float) {
+        let C8 = C & ~7
+        var acc = Vec()
+        for i in stride(from: 0, to: C8, by: 8) { acc += load(x + i) }
+        var sum = acc.sum()
+        for i in C8..<C { sum += x[i] }
+        let m = sum / Float(C)
+        let vm = Vec(repeating: m)
+        acc = Vec()
+        for i in stride(from: 0, to: C8, by: 8) { let d = load(x + i) - vm; acc += d * d }
+        var sq = acc.sum()
+        for i in C8..<C { let d = x[i] - m; sq += d * d }
+        let s = 1 / (sq / Float(C) + eps).squareRoot()
+        let vs = Vec(repeating: s)
+        for i in stride(from: 0, to: C8, by: 8) {
+            store((load(x + i) - vm) * vs * load(weight + i) + load(bias + i), y + i)
+        }
+        for i in C8..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
+        return (m, s)
     }
 
     /// Backward of the forward above, given its saved mean and rstd:

@@ -25,6 +25,8 @@ public final class ThreadPool: @unchecked Sendable {
     // Written by the caller only while every worker is parked between jobs.
     private var taskCount = 0
     private var job: ((Int) -> Void)?
+    private var onePerThread = false
+    private let barrier: Barrier
 
     /// The pool used when none is passed: one thread per core.
     public static let shared = ThreadPool(threadCount: ProcessInfo.processInfo.activeProcessorCount)
@@ -32,6 +34,7 @@ public final class ThreadPool: @unchecked Sendable {
     public init(threadCount: Int) {
         precondition(threadCount >= 1, "a pool needs at least one thread")
         self.threadCount = threadCount
+        barrier = Barrier(threadCount: threadCount)
         for _ in 1..<threadCount {
             let thread = Thread { self.workerLoop() }  // pools live as long as the process
             thread.stackSize = 1 << 20
@@ -68,11 +71,25 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Calls `body(thread, barrier)` once on each of the pool's threads at the same time, and
+    /// returns when all are done. `barrier.wait()` inside `body` holds each thread until every
+    /// thread has reached it, so one region can run several dependent phases (each thread
+    /// taking its fixed share of each) without the cost of starting a region per phase.
+    public func runTogether(_ body: (_ thread: Int, _ barrier: Barrier) -> Void) {
+        onePerThread = true
+        let barrier = self.barrier
+        run(threadCount) { thread in body(thread, barrier) }
+        onePerThread = false
+    }
+
     private func drainTasks(_ body: (Int) -> Void, _ count: Int) {
         while true {
             let i = nextTask.add(1, ordering: .acquiringAndReleasing).oldValue
             if i >= count { return }
             body(i)
+            // In a together region each thread takes one task: a second one could wait at a
+            // barrier for a thread that never comes.
+            if onePerThread { return }
         }
     }
 
@@ -94,6 +111,32 @@ public final class ThreadPool: @unchecked Sendable {
             seen = generation.load(ordering: .acquiring)
             if let body = job { drainTasks(body, taskCount) }
             checkedIn.add(1, ordering: .releasing)
+        }
+    }
+}
+
+/// A reusable barrier for the threads of a `ThreadPool.runTogether` region: spins (yielding
+/// the core after a while, in case the thread it waits for is not running) until every
+/// thread has arrived.
+public final class Barrier: @unchecked Sendable {
+    private let threadCount: Int
+    private let arrived = Atomic<Int>(0)
+    private let phase = Atomic<Int>(0)
+
+    init(threadCount: Int) { self.threadCount = threadCount }
+
+    public func wait() {
+        if threadCount == 1 { return }
+        let current = phase.load(ordering: .acquiring)
+        if arrived.add(1, ordering: .acquiringAndReleasing).newValue == threadCount {
+            arrived.store(0, ordering: .relaxed)
+            phase.store(current + 1, ordering: .releasing)
+            return
+        }
+        var spins = 0
+        while phase.load(ordering: .acquiring) == current {
+            spins += 1
+            if spins > 2_000 { sched_yield() }
         }
     }
 }

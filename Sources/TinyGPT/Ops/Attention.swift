@@ -6,9 +6,12 @@
 // qkv (B, T, 3C) holds Q, K, V side by side in each row, head h at columns h·hs ..< (h+1)·hs
 // of each third, as nanoGPT splits c_attn's output.
 //
-// Every product is a `FastMath.weightedSum` (a small matrix product accumulated in
-// registers); K and V are copied transposed per (batch, head) so that scores and their
-// gradients run along positions. One task per (batch, head).
+// Every product runs on the GEMM micro-kernel (Ops/Matmul.swift), one 4-row block at a
+// time on the task's own thread, skipping the blocks that causality makes zero. K and V (and
+// in backward Q and dout) are first copied into per-task tiles zero-padded to 16 columns,
+// so the kernel's 16-wide rows never read past a head. One task per (batch, head).
+//
+// Summation orders are fixed by the shapes alone, so results do not depend on the threads.
 
 public enum Attention {
     /// out (B, T, C) = per head softmax(q·kᵀ/√hs, causal) · v; saves att (B, NH, T, T),
@@ -16,26 +19,44 @@ public enum Attention {
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>,
                                _ qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int,
                                context: KernelContext) {
-        let hs = C / NH
+        let hs = C / NH, hp = padded(hs), Tp = padded(T)
         let scale = 1 / Float(hs).squareRoot()
-        let scratch = context.partials.floats(B * NH * hs * T)
+        let perTask = hs * Tp + T * hp
+        let scratch = context.partials.floats(B * NH * perTask)
         context.pool.run(B * NH) { task in
             let b = task / NH, h = task % NH
-            let rows = qkv + b * T * 3 * C + h * hs      // q of position t at rows + t·3C
-            let kt = scratch + task * hs * T              // Kᵀ (hs, T)
-            transpose(rows + C, rowStride: 3 * C, T: T, hs: hs, into: kt)
+            let q = qkv + b * T * 3 * C + h * hs          // q_t at q + t·3C, k_t at + C, v_t at + 2C
+            let kt = scratch + task * perTask             // Kᵀ (hs, Tp)
+            let v = kt + hs * Tp                          // V (T, hp)
+            transpose(q + C, rowStride: 3 * C, T: T, hs: hs, into: kt, stride: Tp)
+            copy(q + 2 * C, rowStride: 3 * C, T: T, hs: hs, into: v, stride: hp)
+            let a = att + task * T * T
+            // pre = q · kᵀ, 4 rows at a time, up to the block's last row's diagonal.
+            for t0 in stride(from: 0, to: T, by: Gemm.mr) {
+                let rows = min(Gemm.mr, T - t0)
+                let tile = Gemm.Tile(q + t0 * 3 * C, rowStride: 3 * C, kStride: 1, rows: rows)
+                for c0 in stride(from: 0, to: t0 + rows, by: Gemm.nr) {
+                    Gemm.microKernel(kLen: hs, a: tile, rows: rows, panel: kt + c0, panelStride: Tp,
+                                     c: a + t0 * T + c0, ldc: T, cols: min(Gemm.nr, T - c0), add: false)
+                }
+            }
             for t in 0..<T {
-                let row = att + (task * T + t) * T
-                // pre[t2] = q_t · k_t2 for t2 ≤ t
-                FastMath.weightedSum(row, rows + t * 3 * C, wStride: 1, kt, xStride: T, count: hs, n: t + 1)
+                let row = a + t * T
                 for t2 in 0...t { row[t2] *= scale }
                 let m = FastMath.max(row, t + 1)
                 let inv = 1 / FastMath.expShifted(row, t + 1, shift: m)
                 for t2 in 0...t { row[t2] *= inv }
                 if t + 1 < T { (row + t + 1).update(repeating: 0, count: T - t - 1) }
-                // out_t = Σ_t2 att[t, t2] · v_t2
-                FastMath.weightedSum(out + (b * T + t) * C + h * hs, row, wStride: 1, rows + 2 * C,
-                                     xStride: 3 * C, count: t + 1, n: hs)
+            }
+            // out = att · v: row t sums over positions 0...t (att is zero beyond).
+            for t0 in stride(from: 0, to: T, by: Gemm.mr) {
+                let rows = min(Gemm.mr, T - t0)
+                let tile = Gemm.Tile(a + t0 * T, rowStride: T, kStride: 1, rows: rows)
+                for c0 in stride(from: 0, to: hs, by: Gemm.nr) {
+                    Gemm.microKernel(kLen: t0 + rows, a: tile, rows: rows, panel: v + c0, panelStride: hp,
+                                     c: out + (b * T + t0) * C + h * hs + c0, ldc: C, cols: min(Gemm.nr, hs - c0),
+                                     add: false)
+                }
             }
         }
     }
@@ -47,46 +68,85 @@ public enum Attention {
     public static func backward(_ dqkv: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
                                 _ qkv: UnsafePointer<Float>, _ att: UnsafePointer<Float>,
                                 B: Int, T: Int, C: Int, NH: Int, context: KernelContext) {
-        let hs = C / NH
+        let hs = C / NH, hp = padded(hs), Tp = padded(T)
         let scale = 1 / Float(hs).squareRoot()
-        let perTask = hs * T + T * T + T
+        let perTask = hs * Tp + 3 * T * hp + T * T
         let scratch = context.partials.floats(B * NH * perTask)
         context.pool.run(B * NH) { task in
             let b = task / NH, h = task % NH
-            let rows = qkv + b * T * 3 * C + h * hs
-            let drows = dqkv + b * T * 3 * C + h * hs
-            let dy = dout + b * T * C + h * hs            // dout of position t at dy + t·C
-            let vt = scratch + task * perTask             // Vᵀ (hs, T)
-            let dpre = vt + hs * T                        // (T, T), zero above the diagonal
-            let datt = dpre + T * T                       // (T)
-            transpose(rows + 2 * C, rowStride: 3 * C, T: T, hs: hs, into: vt)
-            for t in 0..<T {
-                let a = att + (task * T + t) * T
-                FastMath.weightedSum(datt, dy + t * C, wStride: 1, vt, xStride: T, count: hs, n: t + 1)
-                var weighted: Float = 0
-                for t2 in 0...t { weighted += a[t2] * datt[t2] }
-                let d = dpre + t * T
-                for t2 in 0...t { d[t2] = a[t2] * (datt[t2] - weighted) * scale }
-                if t + 1 < T { (d + t + 1).update(repeating: 0, count: T - t - 1) }
-                FastMath.weightedSum(drows + t * 3 * C, d, wStride: 1, rows + C, xStride: 3 * C, count: t + 1, n: hs)
+            let q = qkv + b * T * 3 * C + h * hs
+            let dq = dqkv + b * T * 3 * C + h * hs        // dq_t at dq + t·3C, dk_t at + C, dv_t at + 2C
+            let dy = dout + b * T * C + h * hs            // dout_t at dy + t·C
+            let vt = scratch + task * perTask             // Vᵀ (hs, Tp)
+            let kp = vt + hs * Tp, qp = kp + T * hp, dyp = qp + T * hp   // K, Q, dout (T, hp)
+            let dpre = dyp + T * hp                       // (T, T), zero above the diagonal
+            transpose(q + 2 * C, rowStride: 3 * C, T: T, hs: hs, into: vt, stride: Tp)
+            copy(q + C, rowStride: 3 * C, T: T, hs: hs, into: kp, stride: hp)
+            copy(q, rowStride: 3 * C, T: T, hs: hs, into: qp, stride: hp)
+            copy(dy, rowStride: C, T: T, hs: hs, into: dyp, stride: hp)
+            let a = att + task * T * T
+            // datt = dout · vᵀ into dpre's rows, up to each block's diagonal.
+            for t0 in stride(from: 0, to: T, by: Gemm.mr) {
+                let rows = min(Gemm.mr, T - t0)
+                let tile = Gemm.Tile(dy + t0 * C, rowStride: C, kStride: 1, rows: rows)
+                for c0 in stride(from: 0, to: t0 + rows, by: Gemm.nr) {
+                    Gemm.microKernel(kLen: hs, a: tile, rows: rows, panel: vt + c0, panelStride: Tp,
+                                     c: dpre + t0 * T + c0, ldc: T, cols: min(Gemm.nr, T - c0), add: false)
+                }
             }
-            for t2 in 0..<T {
-                // Column t2 from row t2 down: the later positions that attended to t2.
-                FastMath.weightedSum(drows + t2 * 3 * C + C, dpre + t2 * T + t2, wStride: T, rows + t2 * 3 * C,
-                                     xStride: 3 * C, count: T - t2, n: hs)
-                FastMath.weightedSum(drows + t2 * 3 * C + 2 * C, att + (task * T + t2) * T + t2, wStride: T,
-                                     dy + t2 * C, xStride: C, count: T - t2, n: hs)
+            // dpre = att ⊙ (datt - Σ att ⊙ datt) / √hs, in place, row by row.
+            for t in 0..<T {
+                let arow = a + t * T, d = dpre + t * T
+                var weighted: Float = 0
+                for t2 in 0...t { weighted += arow[t2] * d[t2] }
+                for t2 in 0...t { d[t2] = arow[t2] * (d[t2] - weighted) * scale }
+                if t + 1 < T { (d + t + 1).update(repeating: 0, count: T - t - 1) }
+            }
+            for t0 in stride(from: 0, to: T, by: Gemm.mr) {
+                let rows = min(Gemm.mr, T - t0)
+                // dq = dpre · k: row t sums over positions 0...t.
+                let dpreRows = Gemm.Tile(dpre + t0 * T, rowStride: T, kStride: 1, rows: rows)
+                // dk = dpreᵀ · q and dv = attᵀ · dout: position t0 + r gathers the later
+                // positions t ≥ t0 that attended to it (the entries above the diagonal are zero).
+                let dpreColumns = Gemm.Tile(dpre + t0 * T + t0, rowStride: 1, kStride: T, rows: rows)
+                let attColumns = Gemm.Tile(a + t0 * T + t0, rowStride: 1, kStride: T, rows: rows)
+                for c0 in stride(from: 0, to: hs, by: Gemm.nr) {
+                    let cols = min(Gemm.nr, hs - c0), row = t0 * 3 * C + c0
+                    Gemm.microKernel(kLen: t0 + rows, a: dpreRows, rows: rows, panel: kp + c0, panelStride: hp,
+                                     c: dq + row, ldc: 3 * C, cols: cols, add: false)
+                    Gemm.microKernel(kLen: T - t0, a: dpreColumns, rows: rows, panel: qp + t0 * hp + c0,
+                                     panelStride: hp, c: dq + row + C, ldc: 3 * C, cols: cols, add: false)
+                    Gemm.microKernel(kLen: T - t0, a: attColumns, rows: rows, panel: dyp + t0 * hp + c0,
+                                     panelStride: hp, c: dq + row + 2 * C, ldc: 3 * C, cols: cols, add: false)
+                }
             }
         }
     }
 
-    /// dst (hs, T) = the (T, hs) block at `src` whose rows are `rowStride` apart, transposed.
+    /// n rounded up to the micro-kernel's 16 columns.
+    @inline(__always)
+    static func padded(_ n: Int) -> Int { (n + Gemm.nr - 1) / Gemm.nr * Gemm.nr }
+
+    /// dst (hs, stride) = the (T, hs) block at `src` whose rows are `rowStride` apart,
+    /// transposed; columns T ..< stride are zero.
     @inline(__always)
     static func transpose(_ src: UnsafePointer<Float>, rowStride: Int, T: Int, hs: Int,
-                          into dst: UnsafeMutablePointer<Float>) {
+                          into dst: UnsafeMutablePointer<Float>, stride: Int) {
+        for d in 0..<hs { (dst + d * stride + T).update(repeating: 0, count: stride - T) }
         for t in 0..<T {
             let row = src + t * rowStride
-            for d in 0..<hs { dst[d * T + t] = row[d] }
+            for d in 0..<hs { dst[d * stride + t] = row[d] }
+        }
+    }
+
+    /// dst (T, stride) = the (T, hs) block at `src` whose rows are `rowStride` apart; columns
+    /// hs ..< stride are zero.
+    @inline(__always)
+    static func copy(_ src: UnsafePointer<Float>, rowStride: Int, T: Int, hs: Int,
+                     into dst: UnsafeMutablePointer<Float>, stride: Int) {
+        for t in 0..<T {
+            (dst + t * stride).update(from: src + t * rowStride, count: hs)
+            (dst + t * stride + hs).update(repeating: 0, count: stride - hs)
         }
     }
 }

@@ -124,8 +124,8 @@ public enum Gemm {
                         let m = m0 + tile * mr, rows = min(mr, m1 - m)
                         let tileA = packsA ? Tile(UnsafePointer(aPack + tile * kLen * mr), rowStride: 1, kStride: mr, rows: mr)
                                            : Tile(a.base + m * a.rowStride + k0, rowStride: a.rowStride, kStride: 1, rows: rows)
-                        microKernel(kLen: kLen, a: tileA, rows: rows, panel: panel, c: c + m * ldc + n0, ldc: ldc,
-                                    cols: cols, add: add)
+                        microKernel(kLen: kLen, a: tileA, rows: rows, panel: panel, panelStride: nr, c: c + m * ldc + n0,
+                                    ldc: ldc, cols: cols, add: add)
                     }
                 }
                 k0 += kLen
@@ -203,19 +203,19 @@ public enum Gemm {
         }
     }
 
-    /// c[0..<rows, 0..<cols] (+)= a (4 × kLen) · panel (kLen × 16).
+    /// c[0..<rows, 0..<cols] (+)= a (4 × kLen) · panel (kLen × 16), where panel row k starts
+    /// at panel + k·panelStride and holds 16 readable floats.
     /// Eight SIMD8 accumulators, two panel vectors and a broadcast fit the sixteen AVX2
     /// registers; a 6-row tile made LLVM spill accumulators to the stack inside the loop.
     @inline(__always)
-    static func microKernel(kLen: Int, a: Tile, rows: Int,
-                            panel: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                            cols: Int, add: Bool) {
+    static func microKernel(kLen: Int, a: Tile, rows: Int, panel: UnsafePointer<Float>, panelStride: Int,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool) {
         var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec()
         var c20 = Vec(), c21 = Vec(), c30 = Vec(), c31 = Vec()
         let raw = UnsafeRawPointer(panel)
         for k in 0..<kLen {
-            let b0 = raw.loadUnaligned(fromByteOffset: k * 64, as: Vec.self)
-            let b1 = raw.loadUnaligned(fromByteOffset: k * 64 + 32, as: Vec.self)
+            let b0 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4, as: Vec.self)
+            let b1 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4 + 32, as: Vec.self)
             let ak = a.base + k * a.kStride
             var x = Vec(repeating: ak[0])
             c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)

@@ -3,6 +3,7 @@
 // reference and its central finite differences. Shapes are chosen off the 6×16 micro-tile
 // and past the 256-deep K block, so edge tiles and multi-block sums are exercised.
 
+import Foundation
 import XCTest
 @testable import TinyGPT
 
@@ -99,6 +100,28 @@ final class MatmulTests: XCTestCase {
             results.append(c.array.map(\.bitPattern))
         }
         XCTAssertEqual(results[0], results[1], "GEMM results differ between 1 and 2 threads")
+    }
+
+    /// The epilogue sees every element of c exactly once, each block already final.
+    func testEpilogueCoversEveryBlockOnceWithFinalValues() {
+        var rng = RandomGenerator(seed: 3)
+        for (M, N, K) in [(150, 70, 300), (5, 300, 9), (1, 1, 1), (4, 3, 0)] {
+            let a = FloatBuffer(randomFloats(M * K, &rng)), b = FloatBuffer(randomFloats(K * N, &rng))
+            let bias = FloatBuffer(randomFloats(N, &rng))
+            let c = FloatBuffer(count: M * N), seen = FloatBuffer(count: M * N), visits = FloatBuffer(count: M * N)
+            let lock = NSLock()
+            withExtendedLifetime((a, b, bias)) {
+                Gemm.multiply(M: M, N: N, K: K, a: .rowMajor(a.pointer, cols: K), b: .rowMajor(b.pointer, cols: N),
+                              c: c.pointer, ldc: N, accumulate: false, bias: bias.pointer,
+                              context: DeterminismPools.context(threads: 2)) { rows, columns in
+                    lock.lock()
+                    defer { lock.unlock() }
+                    for i in rows { for j in columns { seen[i * N + j] = c[i * N + j]; visits[i * N + j] += 1 } }
+                }
+            }
+            XCTAssertEqual(visits.array, [Float](repeating: 1, count: M * N), "epilogue coverage, \(M)×\(N)×\(K)")
+            XCTAssertEqual(seen.array, c.array, "epilogue saw unfinished values, \(M)×\(N)×\(K)")
+        }
     }
 
     // MARK: - Linear

@@ -65,6 +65,7 @@ public final class GPT {
         precondition(B >= 1 && T >= 1 && T <= config.contextLength, "batch shape out of range")
         let a = activations(B: B, T: T, dropout: dropout > 0)
         let C = config.modelWidth, NH = config.headCount, V = config.vocabSize, N = B * T
+        let gelu = config.gelu
         let params = UnsafePointer(parameters.pointer)
         a.tokens.update(from: tokens, count: N)
         a.hasTargets = targets != nil
@@ -88,8 +89,11 @@ public final class GPT {
             Residual.forward(s.residual2, x, a.branch, count: N * C, context: context)
             LayerNorm.forward(s.ln2, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
                               N: N, C: C, context: context)
-            Linear.forward(s.fch, s.ln2, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C, context: context)
-            GELU.forward(a.gelu, s.fch, count: N * 4 * C, form: config.gelu, context: context)
+            // gelu = GELU(fch), block by block as the fc product finishes them.
+            Linear.forward(s.fch, s.ln2, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C,
+                           context: context) { rows, columns in
+                for n in rows { GELU.forward(a.gelu + n * 4 * C, s.fch + n * 4 * C, range: columns, form: gelu) }
+            }
             Linear.forward(a.branch, a.gelu, params + w.mlpProjWeight, params + w.mlpProjBias,
                            N: N, C: 4 * C, OC: C, context: context)
             if dropout > 0 { Dropout.forward(a.branch, s.mlpMask!, a.branch, count: N * C, p: dropout, rng: &rng) }
@@ -131,12 +135,6 @@ public final class GPT {
         return UnsafeBufferPointer(start: a.layers[layer].att, count: a.B * config.headCount * a.T * a.T)
     }
 
-    /// The queries, keys and values (B, T, 3C) of `layer` from the last forward pass.
-    public func queryKeyValues(layer: Int) -> UnsafeBufferPointer<Float> {
-        guard let a = acts else { preconditionFailure("run forward first") }
-        return UnsafeBufferPointer(start: a.layers[layer].qkv, count: a.B * a.T * 3 * config.modelWidth)
-    }
-
     /// Accumulates the gradient of the last forward pass's mean loss into `gradients`.
     public func backward() {
         guard let a = acts, a.hasTargets else { preconditionFailure("backward needs a forward pass with targets") }
@@ -144,6 +142,7 @@ public final class GPT {
         precondition(!a.backwardDone, "backward runs once per forward pass")
         a.backwardDone = true
         let B = a.B, T = a.T, C = config.modelWidth, NH = config.headCount, V = config.vocabSize, N = B * T
+        let gelu = config.gelu
         let params = UnsafePointer(parameters.pointer)
         let grads = gradients.pointer
         let dropout = a.dropout
@@ -167,11 +166,17 @@ public final class GPT {
                 Dropout.backward(a.branch, s.mlpMask!, dres, count: N * C)
                 dbranch = UnsafePointer(a.branch)
             }
-            // GELU's output is not kept per layer (it is 4C wide); recompute it.
-            GELU.forward(a.gelu, s.fch, count: N * 4 * C, form: config.gelu, context: context)
+            // GELU's output is not kept per layer (it is 4C wide). As each block of dgelu is
+            // finished, turn it into dfch in place and recompute that block of GELU's output,
+            // which the weight gradient then reads.
             Linear.backward(a.dfch, grads + w.mlpProjWeight, grads + w.mlpProjBias, dbranch, a.gelu,
-                            params + w.mlpProjWeight, N: N, C: 4 * C, OC: C, context: context)
-            GELU.backward(a.dfch, s.fch, a.dfch, count: N * 4 * C, form: config.gelu, context: context)
+                            params + w.mlpProjWeight, N: N, C: 4 * C, OC: C, context: context) { rows, columns in
+                for n in rows {
+                    let row = n * 4 * C
+                    GELU.backward(a.dfch + row, s.fch + row, a.dfch + row, range: columns, form: gelu,
+                                  recomputed: a.gelu + row)
+                }
+            }
             Linear.backward(a.dln, grads + w.fcWeight, grads + w.fcBias, a.dfch, s.ln2, params + w.fcWeight,
                             N: N, C: C, OC: 4 * C, context: context)
             LayerNorm.backward(dres, grads + w.ln2Weight, grads + w.ln2Bias, a.dln, s.residual2,

@@ -51,40 +51,51 @@ public enum GELU {
         }
     }
 
+    /// dinp (N) = gelu'(inp) · dout. Overwrites `dinp`, which may be `dout` itself.
     public static func backward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                 _ dout: UnsafePointer<Float>, count N: Int, form: GELUForm,
                                 context: KernelContext) {
         context.pool.run((N + chunk - 1) / chunk) { task in
-            let i0 = task * chunk, i1 = min(N, i0 + chunk)
-            switch form {
-            case .tanh:
-                var i = i0
-                while i + 8 <= i1 {
-                    let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
-                    let dy = UnsafeRawPointer(dout + i).loadUnaligned(as: Vec.self)
-                    let x2: Vec = x * x
-                    let u: Vec = s * (x + 0.044715 * x2 * x)
-                    let t: Vec = FastMath.tanh(u)
-                    let du: Vec = s * (1 + 0.134145 * x2)          // d/dx of √(2/π)(x + 0.044715x³)
-                    let half: Vec = 0.5 * (1 + t)
-                    let grad: Vec = half + 0.5 * x * (1 - t * t) * du
-                    UnsafeMutableRawPointer(dinp + i).storeBytes(of: grad * dy, as: Vec.self)
-                    i += 8
-                }
-                while i < i1 {
-                    let x = inp[i]
-                    let t = FastMath.tanh(Vec(repeating: s * (x + 0.044715 * x * x * x)))[0]
-                    let du = s * (1 + 0.134145 * x * x)
-                    let grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
-                    dinp[i] = grad * dout[i]
-                    i += 1
-                }
-            case .exact:
-                for i in i0..<i1 {
-                    let x = inp[i]
-                    let grad = 0.5 * (1 + erff(x * invSqrt2)) + x * invSqrt2Pi * expf(-0.5 * x * x)
-                    dinp[i] = grad * dout[i]
-                }
+            backward(dinp, inp, dout, range: task * chunk..<min(N, (task + 1) * chunk), form: form)
+        }
+    }
+
+    /// The backward pass over [range] only, on the calling thread; with `recomputed`, also
+    /// writes gelu(inp) there, bit for bit as the forward pass computes it.
+    @inline(__always)
+    static func backward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ dout: UnsafePointer<Float>,
+                         range: Range<Int>, form: GELUForm, recomputed out: UnsafeMutablePointer<Float>? = nil) {
+        let i0 = range.lowerBound, i1 = range.upperBound
+        switch form {
+        case .tanh:
+            var i = i0
+            while i + 8 <= i1 {
+                let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
+                let dy = UnsafeRawPointer(dout + i).loadUnaligned(as: Vec.self)
+                let u: Vec = s * (x + 0.044715 * x * x * x)
+                let t: Vec = FastMath.tanh(u)
+                let du: Vec = s * (1 + 0.134145 * (x * x))      // d/dx of √(2/π)(x + 0.044715x³)
+                let half: Vec = 0.5 * (1 + t)
+                let grad: Vec = half + 0.5 * x * (1 - t * t) * du
+                if let out { UnsafeMutableRawPointer(out + i).storeBytes(of: 0.5 * x * (1 + t), as: Vec.self) }
+                UnsafeMutableRawPointer(dinp + i).storeBytes(of: grad * dy, as: Vec.self)
+                i += 8
+            }
+            while i < i1 {
+                let x = inp[i]
+                let t = FastMath.tanh(Vec(repeating: s * (x + 0.044715 * x * x * x)))[0]
+                let du = s * (1 + 0.134145 * (x * x))
+                let grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
+                out?[i] = 0.5 * x * (1 + t)
+                dinp[i] = grad * dout[i]
+                i += 1
+            }
+        case .exact:
+            for i in i0..<i1 {
+                let x = inp[i]
+                let grad = 0.5 * (1 + erff(x * invSqrt2)) + x * invSqrt2Pi * expf(-0.5 * x * x)
+                out?[i] = 0.5 * x * (1 + erff(x * invSqrt2))
+                dinp[i] = grad * dout[i]
             }
         }
     }

@@ -41,11 +41,16 @@ public enum Gemm {
     static let kc = 256      // depth of one K block (a 16 KB panel slice stays in L1)
     static let rowsPerTask = 48
 
+    /// Work run on a block of c (rows, columns) as soon as a task has finished it, while it is
+    /// still in cache. Blocks are disjoint and cover c; they run on any thread, in any order.
+    public typealias Epilogue = (_ rows: Range<Int>, _ columns: Range<Int>) -> Void
+
     /// c (M, N), row-major with row stride `ldc`: c = a·b (+ bias (N) on every row, if given),
-    /// or c += a·b when `accumulate` (then `bias` must be nil).
+    /// or c += a·b when `accumulate` (then `bias` must be nil); then `epilogue` on each block.
     public static func multiply(M: Int, N: Int, K: Int, a: MatrixView, b: MatrixView,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                                bias: UnsafePointer<Float>? = nil, context: KernelContext) {
+                                bias: UnsafePointer<Float>? = nil, context: KernelContext,
+                                epilogue: Epilogue? = nil) {
         precondition(bias == nil || !accumulate, "a bias initialises c; it cannot be accumulated")
         if M == 0 || N == 0 { return }
         if K == 0 {
@@ -54,6 +59,7 @@ public enum Gemm {
                     if let bias { (c + i * ldc).update(from: bias, count: N) } else { (c + i * ldc).update(repeating: 0, count: N) }
                 }
             }
+            epilogue?(0..<M, 0..<N)
             return
         }
         let panels = (N + nr - 1) / nr
@@ -130,6 +136,7 @@ public enum Gemm {
                 }
                 k0 += kLen
             }
+            epilogue?(m0..<m1, p0 * nr..<min(N, p1 * nr))
         }
     }
 
@@ -261,24 +268,26 @@ public enum Gemm {
 
 /// A fully connected layer: out = inp · Wᵀ + b.
 public enum Linear {
-    /// out (N, OC) = inp (N, C) · weightᵀ (C, OC) + bias (OC). Overwrites `out`.
+    /// out (N, OC) = inp (N, C) · weightᵀ (C, OC) + bias (OC). Overwrites `out`; then
+    /// `epilogue` on each finished block of it (an activation reading it while in cache).
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                               N: Int, C: Int, OC: Int, context: KernelContext) {
+                               N: Int, C: Int, OC: Int, context: KernelContext, epilogue: Gemm.Epilogue? = nil) {
         Gemm.multiply(M: N, N: OC, K: C, a: .rowMajor(inp, cols: C), b: .transposed(weight, rows: C),
-                      c: out, ldc: OC, accumulate: false, bias: bias, context: context)
+                      c: out, ldc: OC, accumulate: false, bias: bias, context: context, epilogue: epilogue)
     }
 
     /// Backward of `out = inp · Wᵀ + b`:
     /// dinp (N, C) = dout · W (overwritten; nil to skip), dweight (OC, C) += doutᵀ · inp,
-    /// dbias (OC) += Σₙ dout[n].
+    /// dbias (OC) += Σₙ dout[n]. `dinpEpilogue` runs on each finished block of dinp before
+    /// dweight is computed, so it may also fill in `inp` (an activation recomputed there).
     public static func backward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>,
                                 _ dbias: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
                                 _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                                N: Int, C: Int, OC: Int, context: KernelContext) {
+                                N: Int, C: Int, OC: Int, context: KernelContext, dinpEpilogue: Gemm.Epilogue? = nil) {
         if let dinp {
             Gemm.multiply(M: N, N: C, K: OC, a: .rowMajor(dout, cols: OC), b: .rowMajor(weight, cols: C),
-                          c: dinp, ldc: C, accumulate: false, context: context)
+                          c: dinp, ldc: C, accumulate: false, context: context, epilogue: dinpEpilogue)
         }
         Gemm.multiply(M: OC, N: C, K: N, a: .transposed(dout, rows: OC), b: .rowMajor(inp, cols: C),
                       c: dweight, ldc: C, accumulate: true, context: context)

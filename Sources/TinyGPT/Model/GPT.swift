@@ -208,7 +208,8 @@ public final class GPT {
     }
 }
 
-/// Every buffer one forward/backward pass needs, carved from one allocation.
+/// Every buffer one forward/backward pass needs, carved from one allocation; the gradient
+/// temporaries alias buffers that are dead while they are live (see `init`).
 private final class Activations {
     struct Layer {
         var ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
@@ -230,8 +231,9 @@ private final class Activations {
     /// The sizes carved, in order; `floatCount` and `init` walk the same list.
     private static func sizes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> (global: [Int], layer: [Int]) {
         let C = config.modelWidth, N = B * T, V = config.vocabSize, NH = config.headCount
-        let global = [N * C, N * C, N * 4 * C, N * C, N, N, N * V, N,      // encoded … losses
-                      N * C, N * C, N * 3 * C, N * C, N * 4 * C,          // gradient temporaries
+        let global = [N * C, N * C, max(N * 4 * C, N * V),    // encoded, branch, gelu (and logits)
+                      N * C, N, N, N,                           // lnf, lnfMean, lnfRstd, losses
+                      N * 4 * C,                                // dfch (and datty, dqkv)
                       dropout ? N * C : 0]
         let layer = [N * C, N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
                      N * C, N, N, N * 4 * C, N * C,
@@ -251,10 +253,22 @@ private final class Activations {
         var next = arena.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { next += n }; return next }
         let (g, l) = Self.sizes(config: config, B: B, T: T, dropout: dropout)
-        encoded = take(g[0]); branch = take(g[1]); gelu = take(g[2]); lnf = take(g[3]); lnfMean = take(g[4])
-        lnfRstd = take(g[5]); logits = take(g[6]); losses = take(g[7])
-        dresidual = take(g[8]); dln = take(g[9]); dqkv = take(g[10]); datty = take(g[11]); dfch = take(g[12])
-        embeddingMask = dropout ? take(g[13]) : nil
+        encoded = take(g[0]); branch = take(g[1]); gelu = take(g[2])
+        lnf = take(g[3]); lnfMean = take(g[4]); lnfRstd = take(g[5]); losses = take(g[6])
+        dfch = take(g[7])
+        embeddingMask = dropout ? take(g[8]) : nil
+        // Buffers that are never live at the same time share memory:
+        // - the logits are written after the last block's forward and consumed by the first
+        //   steps of backward, before any block recomputes its GELU output;
+        // - dresidual starts once the LM head's backward has read lnf;
+        // - dln runs from a Linear backward into the LayerNorm backward after it, branch (in
+        //   backward, dropout's gradient) from a Dropout backward into the Linear after it;
+        // - datty and dqkv (C + 3C wide) live only in a block's attention half, dfch only in its MLP half.
+        logits = gelu
+        dresidual = lnf
+        dln = branch
+        datty = dfch
+        dqkv = dfch + B * T * config.modelWidth
         for _ in 0..<config.layerCount {
             layers.append(Layer(ln1: take(l[0]), ln1Mean: take(l[1]), ln1Rstd: take(l[2]), qkv: take(l[3]),
                                 att: take(l[4]), atty: take(l[5]), residual2: take(l[6]),

@@ -6,7 +6,9 @@
 //                    x = x + drop(mlp.c_proj(gelu(mlp.c_fc(ln_2(x)))))
 //   logits = ln_f(x) · wteᵀ,   loss = mean cross-entropy(logits, targets)
 //
-// The backward pass is the forward read in reverse, one op's backward at a time.
+// The backward pass is the forward read in reverse, one op's backward at a time. The outputs
+// of GELU and of the blocks' LayerNorms are not kept per layer but recomputed in backward:
+// cheap next to the matmuls, and 6C floats per position and layer fewer to hold.
 // Legend: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B·T.
 
 /// A GPT with its parameters and gradients, and activation memory for one batch shape.
@@ -78,17 +80,17 @@ public final class GPT {
         var x = UnsafePointer(a.encoded)
         for l in 0..<config.layerCount {
             let w = layout.blocks[l], s = a.layers[l]
-            LayerNorm.forward(s.ln1, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
+            LayerNorm.forward(a.ln, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
                               N: N, C: C, context: context)
-            Linear.forward(s.qkv, s.ln1, params + w.qkvWeight, params + w.qkvBias, N: N, C: C, OC: 3 * C, context: context)
+            Linear.forward(s.qkv, a.ln, params + w.qkvWeight, params + w.qkvBias, N: N, C: C, OC: 3 * C, context: context)
             Attention.forward(s.atty, s.att, s.qkv, B: B, T: T, C: C, NH: NH, context: context)
             Linear.forward(a.branch, s.atty, params + w.attnProjWeight, params + w.attnProjBias,
                            N: N, C: C, OC: C, context: context)
             if dropout > 0 { Dropout.forward(a.branch, s.attnMask!, a.branch, count: N * C, p: dropout, rng: &rng) }
             Residual.forward(s.residual2, x, a.branch, count: N * C, context: context)
-            LayerNorm.forward(s.ln2, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
+            LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
                               N: N, C: C, context: context)
-            Linear.forward(s.fch, s.ln2, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C, context: context)
+            Linear.forward(s.fch, a.ln, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C, context: context)
             GELU.forward(a.gelu, s.fch, count: N * 4 * C, form: config.gelu, context: context)
             Linear.forward(a.branch, a.gelu, params + w.mlpProjWeight, params + w.mlpProjBias,
                            N: N, C: 4 * C, OC: C, context: context)
@@ -166,7 +168,10 @@ public final class GPT {
             Linear.backward(a.dfch, grads + w.mlpProjWeight, grads + w.mlpProjBias, dbranch, a.gelu,
                             params + w.mlpProjWeight, N: N, C: 4 * C, OC: C, context: context)
             GELU.backward(a.dfch, s.fch, a.dfch, count: N * 4 * C, form: config.gelu, context: context)
-            Linear.backward(a.dln, grads + w.fcWeight, grads + w.fcBias, a.dfch, s.ln2, params + w.fcWeight,
+            // Nor are LayerNorm outputs (the same numbers again from the saved input and weights).
+            LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
+                              N: N, C: C, context: context)
+            Linear.backward(a.dln, grads + w.fcWeight, grads + w.fcBias, a.dfch, a.ln, params + w.fcWeight,
                             N: N, C: C, OC: 4 * C, context: context)
             LayerNorm.backward(dres, grads + w.ln2Weight, grads + w.ln2Bias, a.dln, s.residual2,
                                params + w.ln2Weight, s.ln2Mean, s.ln2Rstd, N: N, C: C, context: context)
@@ -179,7 +184,9 @@ public final class GPT {
             Linear.backward(a.datty, grads + w.attnProjWeight, grads + w.attnProjBias, dbranch, s.atty,
                             params + w.attnProjWeight, N: N, C: C, OC: C, context: context)
             Attention.backward(a.dqkv, a.datty, s.qkv, s.att, B: B, T: T, C: C, NH: NH, context: context)
-            Linear.backward(a.dln, grads + w.qkvWeight, grads + w.qkvBias, a.dqkv, s.ln1, params + w.qkvWeight,
+            LayerNorm.forward(a.ln, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
+                              N: N, C: C, context: context)
+            Linear.backward(a.dln, grads + w.qkvWeight, grads + w.qkvBias, a.dqkv, a.ln, params + w.qkvWeight,
                             N: N, C: C, OC: 3 * C, context: context)
             LayerNorm.backward(dres, grads + w.ln1Weight, grads + w.ln1Bias, a.dln, x,
                                params + w.ln1Weight, s.ln1Mean, s.ln1Rstd, N: N, C: C, context: context)
@@ -212,8 +219,8 @@ public final class GPT {
 /// temporaries alias buffers that are dead while they are live (see `init`).
 private final class Activations {
     struct Layer {
-        var ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
-        var ln2, ln2Mean, ln2Rstd, fch, residual3: UnsafeMutablePointer<Float>
+        var ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
+        var ln2Mean, ln2Rstd, fch, residual3: UnsafeMutablePointer<Float>
         var attnMask, mlpMask: UnsafeMutablePointer<Float>?
     }
 
@@ -223,7 +230,7 @@ private final class Activations {
     var hasTargets = false
     var backwardDone = false
     var dropout: Float = 0
-    var encoded, branch, gelu, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
+    var encoded, branch, ln, gelu, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
     var dresidual, dln, dqkv, datty, dfch: UnsafeMutablePointer<Float>
     var embeddingMask: UnsafeMutablePointer<Float>?
     var layers: [Layer] = []
@@ -231,12 +238,12 @@ private final class Activations {
     /// The sizes carved, in order; `floatCount` and `init` walk the same list.
     private static func sizes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> (global: [Int], layer: [Int]) {
         let C = config.modelWidth, N = B * T, V = config.vocabSize, NH = config.headCount
-        let global = [N * C, N * C, max(N * 4 * C, N * V),    // encoded, branch, gelu (and logits)
+        let global = [N * C, N * C, max(N * 4 * C, N * V),    // encoded, branch, gelu (and ln, logits)
                       N * C, N, N, N,                           // lnf, lnfMean, lnfRstd, losses
                       N * 4 * C,                                // dfch (and datty, dqkv)
                       dropout ? N * C : 0]
-        let layer = [N * C, N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
-                     N * C, N, N, N * 4 * C, N * C,
+        let layer = [N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
+                     N, N, N * 4 * C, N * C,
                      dropout ? N * C : 0, dropout ? N * C : 0]
         return (global, layer)
     }
@@ -258,23 +265,25 @@ private final class Activations {
         dfch = take(g[7])
         embeddingMask = dropout ? take(g[8]) : nil
         // Buffers that are never live at the same time share memory:
+        // - a LayerNorm's output (ln, recomputed in backward) is read by the Linear after it,
+        //   always before GELU's output is computed or after it has been consumed;
         // - the logits are written after the last block's forward and consumed by the first
         //   steps of backward, before any block recomputes its GELU output;
         // - dresidual starts once the LM head's backward has read lnf;
         // - dln runs from a Linear backward into the LayerNorm backward after it, branch (in
         //   backward, dropout's gradient) from a Dropout backward into the Linear after it;
         // - datty and dqkv (C + 3C wide) live only in a block's attention half, dfch only in its MLP half.
+        ln = gelu
         logits = gelu
         dresidual = lnf
         dln = branch
         datty = dfch
         dqkv = dfch + B * T * config.modelWidth
         for _ in 0..<config.layerCount {
-            layers.append(Layer(ln1: take(l[0]), ln1Mean: take(l[1]), ln1Rstd: take(l[2]), qkv: take(l[3]),
-                                att: take(l[4]), atty: take(l[5]), residual2: take(l[6]),
-                                ln2: take(l[7]), ln2Mean: take(l[8]), ln2Rstd: take(l[9]), fch: take(l[10]),
-                                residual3: take(l[11]),
-                                attnMask: dropout ? take(l[12]) : nil, mlpMask: dropout ? take(l[13]) : nil))
+            layers.append(Layer(ln1Mean: take(l[0]), ln1Rstd: take(l[1]), qkv: take(l[2]), att: take(l[3]),
+                                atty: take(l[4]), residual2: take(l[5]),
+                                ln2Mean: take(l[6]), ln2Rstd: take(l[7]), fch: take(l[8]), residual3: take(l[9]),
+                                attnMask: dropout ? take(l[10]) : nil, mlpMask: dropout ? take(l[11]) : nil))
         }
         // Token ids share the arena (Int32 and Float are both four bytes).
         let ids = UnsafeMutableRawPointer(take(2 * B * T)).bindMemory(to: Int32.self, capacity: 2 * B * T)

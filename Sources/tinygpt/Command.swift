@@ -123,6 +123,6 @@ func checkOutputPath(_ path: String, flag: String) throws {
 }
 
 /// Reads a corpus file and encodes it, fitting a new tokenizer or using a given one.
-func loadCorpus(_ path: String, tokenizer: CharTokenizer? = nil) throws -> (tokenizer: CharTokenizer, tokens: [Int32]) {
+func loadCorpus(_ path: String, tokenizer: CharTokenizer? = nil) throws -> (tokenizer: CharTokenizer, tokens: TokenIds) {
     try TextFile.readTokens(path, tokenizer: tokenizer)
 }

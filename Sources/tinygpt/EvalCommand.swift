@@ -20,8 +20,8 @@ struct EvalCommand: Command {
         let dataPath = try SharedFlags.dataPath(flags)
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
-        var tokens = try loadCorpus(dataPath, tokenizer: session.tokenizer).tokens
-        if let limit = flags.int("--max-chars"), limit < tokens.count { tokens = Array(tokens[..<limit]) }
+        let corpus = try loadCorpus(dataPath, tokenizer: session.tokenizer).tokens
+        let tokens = Array(corpus.prefix(flags.int("--max-chars") ?? corpus.count))
         let score: TextScore
         do {
             score = try Evaluation.score(model: session.model, tokens: tokens)

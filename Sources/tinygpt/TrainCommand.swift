@@ -187,15 +187,8 @@ final class TrainProgress {
         print("saving to \(options.directory)/ (latest.ckpt, best.ckpt, train_log.csv); Ctrl-C saves and stops")
         Console.flush()
         installSignalHandlers()
-        // Counted before the first step, while no activation memory is allocated yet; on a
-        // big corpus, fitted on the last 10M training characters and scored on the first 1M
-        // validation characters (counting all of a 200 MB corpus would cost more than training).
-        let data = trainer.data
-        let trainStart = max(0, data.trainCount - 10_000_000)
-        let validationEnd = min(data.tokens.count, data.trainCount + 1_000_000)
-        baselines = try NGramBaseline.evaluate(train: Array(data.tokens[trainStart..<data.trainCount]),
-                                               validation: Array(data.tokens[data.trainCount..<validationEnd]),
-                                               vocabSize: trainer.model.config.vocabSize)
+        // Counted before the first step (see NGramBaseline.evaluate for the caps on a big corpus).
+        baselines = try NGramBaseline.evaluate(trainer.data, vocabSize: trainer.model.config.vocabSize)
         let outcome: TrainingOutcome
         do {
             outcome = try TrainingRun.run(trainer, options: options, shouldStop: { stopRequested.load(ordering: .relaxed) },

@@ -258,6 +258,11 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(Mirror(reflecting: checkpoint.training!).children.count, 10, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint.training!.history[0]).children.count, 4, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint).children.count, 4, message)
+        checkpoint.withContents { contents in
+            let borrowed = "a field was added: mirror it in CheckpointContents or TrainingContents too"
+            XCTAssertEqual(Mirror(reflecting: contents).children.count, 4, borrowed)
+            XCTAssertEqual(Mirror(reflecting: contents.training!).children.count, 10, borrowed)
+        }
     }
 
     // MARK: - Hostile files
@@ -459,6 +464,38 @@ final class CheckpointTests: XCTestCase {
         try smaller.write(to: path)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["model.ckpt"])
         XCTAssertEqual(try Checkpoint(contentsOf: path), smaller)
+    }
+
+    func testStreamedWritesGiveTheEncodedBytes() throws {
+        let folder = try makeTemporaryFolder()
+        for training in [false, true] {
+            let checkpoint = Self.makeCheckpoint(Self.smallConfig, training: training)
+            let paths = [folder + "/a.ckpt", folder + "/b.ckpt"]
+            try checkpoint.write(to: paths)
+            for path in paths { XCTAssertEqual(try AtomicFile.read(path), checkpoint.encoded(), "training \(training)") }
+            checkpoint.withContents { XCTAssertEqual($0.encodedSize, checkpoint.encoded().count) }
+        }
+        // Pieces of any size, including empty ones, land in order.
+        let path = folder + "/pieces.bin"
+        try AtomicFile.write(to: path) { emit in
+            for piece: [UInt8] in [[1, 2], [], [3], [4, 5, 6]] { try piece.withUnsafeBytes { try emit($0) } }
+        }
+        XCTAssertEqual(try AtomicFile.read(path), [1, 2, 3, 4, 5, 6])
+    }
+
+    func testAFailingProducerKeepsTheOldFileAndLeavesNoTemporaryFile() throws {
+        struct Interrupted: Error {}
+        let folder = try makeTemporaryFolder()
+        let path = folder + "/model.ckpt"
+        try AtomicFile.write([7, 7, 7], to: path)
+        XCTAssertThrowsError(try AtomicFile.write(to: path) { emit in
+            try [UInt8](repeating: 1, count: 1000).withUnsafeBytes { try emit($0) }
+            throw Interrupted()
+        }) { error in
+            XCTAssertTrue(error is Interrupted, "the producer's own error comes through: \(error)")
+        }
+        XCTAssertEqual(try AtomicFile.read(path), [7, 7, 7])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["model.ckpt"])
     }
 
     func testAtomicWriteKeepsPermissionsAndWorksInTheCurrentFolder() throws {

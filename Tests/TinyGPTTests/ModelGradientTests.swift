@@ -1,7 +1,8 @@
 // End-to-end checks of Model/GPT.swift: the Float model's loss against the Double reference
 // GPT (Reference.gptLoss), its hand-written backward against central finite differences of
 // that reference for every parameter tensor (with and without dropout, both GELU forms, a
-// sequence shorter than the context and one as long), gradient accumulation across calls,
+// sequence shorter than the context and one as long, a vocabulary wider than the MLP),
+// gradient accumulation across calls,
 // and bit-identical results on one thread and on two.
 
 import XCTest
@@ -109,6 +110,21 @@ final class ModelGradientTests: XCTestCase {
                                       B: Self.batch, T: T)
                 }
             }
+        }
+    }
+
+    func testGradientsMatchWhenTheVocabularyIsWiderThanTheMLP() {
+        // V > 4C: the logits outgrow the GELU buffer they share (the other way round from `tiny`).
+        let config = GPTConfig(vocabSize: 37, contextLength: 6, layerCount: 2, headCount: 2, modelWidth: 8)
+        let T = 6
+        let (tokens, targets) = Self.batch(config, B: Self.batch, T: T, seed: 110)
+        let model = GPT(config: config, parameters: Self.randomParameters(config, seed: 111), context: testContext)
+        var rng = RandomGenerator(seed: 0)
+        let loss = Self.lossAndGradients(model, tokens: tokens, targets: targets, B: Self.batch, T: T, rng: &rng)
+        assertClose(loss, Reference.gptLoss(config: config, parameters: model.parameters.doubles, tokens: tokens,
+                                            targets: targets, B: Self.batch, T: T), rtol: Self.lossTolerance, "loss, V > 4C")
+        checkGradients(model, "V > 4C") { probe in
+            Reference.gptLoss(config: config, parameters: probe, tokens: tokens, targets: targets, B: Self.batch, T: T)
         }
     }
 

@@ -1,6 +1,7 @@
 // Tests of the n-gram baselines: each conditional distribution sums to one, the model agrees
-// with a naive dictionary implementation of the same formula, and the losses behave as they
-// must on a deterministic sequence and on uniform random data.
+// with a naive dictionary implementation of the same formula, the losses behave as they must
+// on a deterministic sequence and on uniform random data, and a run's baselines read its
+// dataset in place with the same result as arrays.
 
 import XCTest
 @testable import TinyGPT
@@ -120,6 +121,17 @@ final class NGramBaselineTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 20)
         XCTAssertTrue(results.allSatisfy { $0.loss.isFinite && $0.loss > 0 })
         XCTAssertLessThan(results[0].loss, log(Double(V)))
+    }
+
+    func testRunBaselinesReadTheDatasetSplitInPlace() throws {
+        let V = 30
+        let ids = markovIds(20_000, vocabSize: V, seed: 7)
+        let data = try TokenDataset(tokens: TokenIds(ids), validationFraction: 0.1, contextLength: 16, name: "ids")
+        let fromData = try NGramBaseline.evaluate(data, vocabSize: V)
+        let fromArrays = try NGramBaseline.evaluate(train: Array(ids[..<data.trainCount]), validation: Array(ids[data.trainCount...]),
+                                                    vocabSize: V)
+        XCTAssertEqual(fromData, fromArrays, "the same counts give the same losses to the bit")
+        XCTAssertLessThan(fromData[1].loss, fromData[0].loss - 0.3, "the bigram sees the Markov structure")
     }
 
     func testRejectsAnEmptySplit() {

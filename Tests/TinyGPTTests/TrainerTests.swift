@@ -18,8 +18,8 @@ final class TrainerTests: XCTestCase {
 
     static let tokenizer = CharTokenizer(fitting: TextFile.scalars(of: corpus))
 
-    static var tokens: [Int32] {
-        get throws { try tokenizer.encode(corpus) }
+    static var tokens: TokenIds {
+        get throws { TokenIds(try tokenizer.encode(corpus)) }
     }
 
     static func config(contextLength: Int = 16) -> GPTConfig {
@@ -190,7 +190,7 @@ final class TrainerTests: XCTestCase {
         assertError(.runtime, containing: ["weights only"]) {
             _ = try Trainer(resuming: weightsOnly, tokens: Self.tokens, corpusName: "c", steps: 8, context: Self.context)
         }
-        let other = try Trainer(resuming: checkpoint, tokens: Array(try Self.tokens.reversed()), corpusName: "c",
+        let other = try Trainer(resuming: checkpoint, tokens: TokenIds(try Self.tokens.reversed()), corpusName: "c",
                                 steps: 8, context: Self.context)
         XCTAssertFalse(other.corpusMatches(try XCTUnwrap(checkpoint.training)), "a different corpus must be noticed")
     }
@@ -259,16 +259,16 @@ final class TrainerTests: XCTestCase {
     // MARK: - Dataset
 
     func testDatasetRejectsACorpusShorterThanTheContext() throws {
-        let short = Array(try Self.tokens.prefix(20))
+        let short = TokenIds(try Self.tokens.prefix(20))
         assertError(.runtime, containing: ["test text", "20 characters", "context of 16", "--context"]) {
             _ = try TokenDataset(tokens: short, validationFraction: 0.1, contextLength: 16, name: "test text")
         }
         // Long enough in total, but the held-out tenth cannot hold one window of 17.
-        let hundred = Array(try Self.tokens.prefix(100))
+        let hundred = TokenIds(try Self.tokens.prefix(100))
         assertError(.runtime, containing: ["context of 16"]) {
             _ = try TokenDataset(tokens: hundred, validationFraction: 0.1, contextLength: 16, name: "test text")
         }
-        XCTAssertNoThrow(try TokenDataset(tokens: Array(try Self.tokens.prefix(170)), validationFraction: 0.1,
+        XCTAssertNoThrow(try TokenDataset(tokens: TokenIds(try Self.tokens.prefix(170)), validationFraction: 0.1,
                                           contextLength: 16, name: "test text"))
         assertError(.runtime, containing: ["context of 16"]) {
             _ = try Trainer(config: Self.config(), settings: Self.settings(), tokenizer: Self.tokenizer, tokens: short,
@@ -279,7 +279,7 @@ final class TrainerTests: XCTestCase {
     func testBatchesAreShiftedWindowsFromTheirSplit() throws {
         // Token i has id i, so a window's ids say where it came from.
         let tokens = (0..<400).map { Int32($0) }
-        let data = try TokenDataset(tokens: tokens, validationFraction: 0.25, contextLength: 16, name: "ids")
+        let data = try TokenDataset(tokens: TokenIds(tokens), validationFraction: 0.25, contextLength: 16, name: "ids")
         XCTAssertEqual(data.trainCount, 300)
         XCTAssertEqual(data.validationCount, 100)
         let B = 32, T = 16
@@ -369,6 +369,24 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(evaluations.filter(\.isBest).last?.step, bestEvaluation.step)
         XCTAssertEqual(saved.filter { $0.hasSuffix("best.ckpt") }.count, evaluations.filter(\.isBest).count)
         XCTAssertEqual(trainer.history.map(\.step), [4, 8, 12])
+    }
+
+    func testWriteCheckpointStreamsTheBytesOfCheckpointAndRefusesNonFiniteWeights() throws {
+        let folder = try makeTemporaryFolder()
+        let trainer = try Self.makeTrainer(Self.settings(steps: 5))
+        Self.advance(trainer, to: 5)
+        let paths = [folder + "/latest.ckpt", folder + "/best.ckpt"]
+        try trainer.writeCheckpoint(to: paths)
+        let expected = trainer.checkpoint().encoded()
+        for path in paths { XCTAssertEqual(try AtomicFile.read(path), expected) }
+
+        let saved = trainer.model.parameters[3]
+        trainer.model.parameters[3] = .infinity
+        XCTAssertThrowsError(try trainer.writeCheckpoint(to: paths)) { error in
+            XCTAssertTrue("\(error)".contains("refusing to write \(paths[0]): parameter 3"), "\(error)")
+        }
+        trainer.model.parameters[3] = saved
+        for path in paths { XCTAssertEqual(try AtomicFile.read(path), expected, "the old files are untouched") }
     }
 
     func testKeepZeroWritesNoStepCheckpoints() throws {

@@ -50,7 +50,7 @@ public enum Benchmark {
         settings.steps = 1_000_000
         let V = shape.config.vocabSize
         var rng = RandomGenerator(seed: 42)
-        let tokens = (0..<200_000).map { _ in Int32(rng.nextInt(below: V)) }
+        let tokens = TokenIds((0..<200_000).map { _ in Int32(rng.nextInt(below: V)) })
         let tokenizer = try CharTokenizer(vocabulary: (0..<UInt32(V)).map { 0x4E00 + $0 })
         let trainer = try Trainer(config: shape.config, settings: settings, tokenizer: tokenizer, tokens: tokens,
                                   corpusName: "synthetic tokens", context: context)

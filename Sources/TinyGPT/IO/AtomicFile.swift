@@ -16,6 +16,14 @@ public enum AtomicFile {
     /// its permission bits. On any failure the temporary file is removed, the old file is left
     /// as it was, and a runtime error says what went wrong.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { emit in try bytes.withUnsafeBytes { try emit($0) } }
+    }
+
+    /// Replaces (or creates) the file at `path`, atomically, with the bytes `produce` passes to
+    /// `emit` one piece after another, so a large file need never be whole in memory. Errors
+    /// as `write(_:to:)`; an error `produce` throws also leaves the old file as it was.
+    public static func write(to path: String,
+                             _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let (folder, name) = try split(path)
         var folderStatus = stat()
         if stat(folder, &folderStatus) != 0 {
@@ -44,10 +52,18 @@ public enum AtomicFile {
             close(fd)
             throw fail(code, "setting permissions")
         }
-        let written = bytes.withUnsafeBytes { writeAll(fd, $0) }
-        if written != 0 {
+        do {
+            try produce { piece in
+                let code = writeAll(fd, piece)
+                if code != 0 { throw WriteFailure(code: code) }
+            }
+        } catch let failure as WriteFailure {
             close(fd)
-            throw fail(written, "writing")
+            throw fail(failure.code, "writing")
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
         }
         if flushToDisk(fd) != 0 {
             let code = errno
@@ -99,6 +115,11 @@ public enum AtomicFile {
     }
 
     // MARK: - Steps
+
+    /// A failed write(2), carrying its errno.
+    private struct WriteFailure: Error {
+        let code: Int32
+    }
 
     /// The folder holding `path` and the file's name in it.
     private static func split(_ path: String) throws -> (folder: String, name: String) {

@@ -23,26 +23,23 @@ struct BinaryWriter {
 
     mutating func append(contentsOf raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
-    /// Appends floats as one bulk copy on little-endian hosts.
-    mutating func append(floats values: [Float]) {
+    /// Calls `body` with the bytes of `values` as little-endian floats, in order: the memory
+    /// itself on a little-endian host, else converted a piece at a time through a small buffer.
+    /// Either way nothing the size of `values` is allocated.
+    static func forEachLittleEndianPiece(of values: UnsafeBufferPointer<Float>,
+                                         _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         #if _endian(little)
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        try body(UnsafeRawBufferPointer(values))
         #else
-        for value in values { append(value.bitPattern) }
-        #endif
-    }
-
-    /// Overwrites 8 bytes at `offset` (a length written as a placeholder earlier).
-    mutating func overwrite(_ value: UInt64, at offset: Int) {
-        precondition(offset >= 0 && offset + 8 <= bytes.count)
-        withUnsafeBytes(of: value.littleEndian) { raw in
-            for (i, byte) in raw.enumerated() { bytes[offset + i] = byte }
+        var piece = [UInt32](repeating: 0, count: 4096)
+        var start = 0
+        while start < values.count {
+            let n = min(piece.count, values.count - start)
+            for k in 0..<n { piece[k] = values[start + k].bitPattern.littleEndian }
+            try piece.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<(4 * n)])) }
+            start += n
         }
-    }
-
-    /// CRC32 of `bytes[range]`.
-    func checksum(of range: Range<Int>) -> UInt32 {
-        bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        #endif
     }
 }
 

@@ -1,7 +1,10 @@
 // The checkpoint file format, version 1: a 16-byte header, then tagged, length-prefixed,
 // CRC32-checked sections, all little-endian. Docs/FORMAT.md documents it byte by byte.
 //
-// Writing goes through AtomicFile (temporary file, fsync, rename). Reading first walks the
+// Writing goes through AtomicFile (temporary file, fsync, rename) and streams: every section's
+// length is known from the config before its payload, and its checksum is computed as the
+// payload passes, so the weights and moments go to the file straight from where they live
+// (CheckpointContents) without a copy the size of the model. Reading first walks the
 // section frames, checking magic, version, every length against the bytes actually present and
 // every checksum; only then does it decode, so a truncated, corrupt, foreign or future file gets
 // a one-line error before anything is allocated from a size the file claims. Nothing wall-clock
@@ -52,87 +55,7 @@ extension Checkpoint {
     /// match the config; every vocabulary entry is a Unicode scalar): `write(to:)` checks that
     /// with `validate()` first and throws instead.
     public func encoded() -> [UInt8] {
-        let count = parameters.count
-        precondition(vocabulary.count == config.vocabSize, "vocabulary size does not match the config")
-        precondition(Checkpoint.parameterCount(for: config) == count, "parameter count does not match the config")
-        if let training {
-            precondition(training.adamM.count == count && training.adamV.count == count,
-                         "optimizer moments do not match the parameter count")
-        }
-        var capacity = CheckpointFormat.headerSize + 7 * CheckpointFormat.frameSize + CheckpointFormat.configSize
-            + 4 * vocabulary.count + 4 * count
-        if let training {
-            capacity += CheckpointFormat.settingsSize + 8 + 8 * count + CheckpointFormat.progressSize
-                + 8 + CheckpointFormat.historyEntrySize * training.history.count
-        }
-        var w = BinaryWriter(reservingCapacity: capacity)
-        w.append(contentsOf: CheckpointFormat.magic)
-        w.append(CheckpointFormat.version)
-        w.append(UInt32(training == nil ? 3 : 7))
-
-        w.appendSection(.config) { w in
-            w.append(Int64(config.vocabSize))
-            w.append(Int64(config.contextLength))
-            w.append(Int64(config.layerCount))
-            w.append(Int64(config.headCount))
-            w.append(Int64(config.modelWidth))
-            w.append(UInt32(config.gelu.rawValue))
-        }
-        w.appendSection(.vocabulary) { w in
-            for value in vocabulary {
-                guard let scalar = Unicode.Scalar(value) else {
-                    preconditionFailure("vocabulary entry 0x\(String(value, radix: 16)) is not a Unicode scalar")
-                }
-                for byte in scalar.utf8 { w.append(byte) }
-            }
-        }
-        w.appendSection(.parameters) { w in w.append(floats: parameters) }
-        guard let training else { return w.bytes }
-
-        w.appendSection(.settings) { w in
-            let s = training.settings
-            w.append(Int64(s.batchSize))
-            w.append(Int64(s.steps))
-            w.append(s.learningRate)
-            w.append(s.minLearningRate)
-            w.append(Int64(s.warmupSteps))
-            w.append(s.weightDecay)
-            w.append(s.beta1)
-            w.append(s.beta2)
-            w.append(s.epsilon)
-            w.append(s.gradClip)
-            w.append(s.dropout)
-            w.append(s.seed)
-            w.append(Int64(s.evalInterval))
-            w.append(Int64(s.evalWindows))
-            w.append(s.validationFraction)
-        }
-        w.appendSection(.optimizer) { w in
-            w.append(Int64(training.step))
-            w.append(floats: training.adamM)
-            w.append(floats: training.adamV)
-        }
-        w.appendSection(.progress) { w in
-            let state = training.rng.state
-            w.append(state.0)
-            w.append(state.1)
-            w.append(state.2)
-            w.append(state.3)
-            w.append(Int64(training.tokensSeen))
-            w.append(Int64(training.corpusLength))
-            w.append(training.bestValidationLoss)
-            w.append(training.corpusDigest)
-        }
-        w.appendSection(.history) { w in
-            w.append(UInt64(training.history.count))
-            for entry in training.history {
-                w.append(Int64(entry.step))
-                w.append(entry.trainLoss)
-                w.append(entry.validationLoss)
-                w.append(entry.learningRate)
-            }
-        }
-        return w.bytes
+        withContents { $0.encoded() }
     }
 
     /// Decodes checkpoint bytes, validating everything (see the file comment).
@@ -147,13 +70,9 @@ extension Checkpoint {
         try write(to: [path])
     }
 
-    /// Writes the same bytes atomically to each of `paths`, validating and encoding once.
+    /// Writes the same bytes atomically to each of `paths`, validating once.
     public func write(to paths: [String]) throws {
-        if let problem = contentProblem() {
-            throw TinyGPTError.runtime("refusing to write \(paths.first ?? "a checkpoint"): \(problem); the previous file, if any, is untouched")
-        }
-        let bytes = encoded()
-        for path in paths { try AtomicFile.write(bytes, to: path) }
+        try withContents { try $0.write(to: paths) }
     }
 
     /// Reads and validates the checkpoint at `path`.
@@ -194,96 +113,146 @@ extension Checkpoint {
         let perLayer = add(mul(12, mul(C, C)), mul(13, C))
         return add(add(add(mul(V, C), mul(T, C)), mul(L, perLayer)), mul(2, C))
     }
-
-    // MARK: - Content checks
-
-    /// The first reason the contents are unusable, as a phrase, or nil.
-    func contentProblem() -> String? {
-        do {
-            try config.validate()
-        } catch let error as TinyGPTError {
-            return "its model config is invalid (\(error.message))"
-        } catch {
-            return "its model config is invalid"
-        }
-        guard vocabulary.count == config.vocabSize else {
-            return "its vocabulary has \(vocabulary.count) characters but the config says \(config.vocabSize)"
-        }
-        do {
-            _ = try CharTokenizer(vocabulary: vocabulary)
-        } catch let error as TinyGPTError {
-            return "its vocabulary is invalid (\(error.message))"
-        } catch {
-            return "its vocabulary is invalid"
-        }
-        let count = Checkpoint.parameterCount(for: config) ?? -1
-        guard parameters.count == count else {
-            return "it has \(parameters.count) parameters but its config needs \(count)"
-        }
-        if let i = Self.firstNonFinite(parameters) {
-            return "parameter \(i) (\(parameterName(at: i))) is \(parameters[i]) (the run diverged; retrain with a lower --lr)"
-        }
-        guard let training else { return nil }
-        let s = training.settings
-        do {
-            try s.validate()
-            guard s.epsilon.isFinite && s.epsilon > 0 else {
-                throw TinyGPTError.usage("AdamW epsilon must be positive, got \(s.epsilon)")
-            }
-        } catch let error as TinyGPTError {
-            return "its training settings are invalid (\(error.message))"
-        } catch {
-            return "its training settings are invalid"
-        }
-        guard training.step >= 0, training.tokensSeen >= 0, training.corpusLength >= 0 else {
-            return "its step, token or corpus count is negative"
-        }
-        guard training.adamM.count == count && training.adamV.count == count else {
-            return "its optimizer moments hold \(training.adamM.count) and \(training.adamV.count) values, not \(count)"
-        }
-        if let i = Self.firstNonFinite(training.adamM) {
-            return "AdamW first moment \(i) (\(parameterName(at: i))) is \(training.adamM[i])"
-        }
-        if let i = Self.firstNonFinite(training.adamV) ?? training.adamV.firstIndex(where: { $0 < 0 }) {
-            return "AdamW second moment \(i) (\(parameterName(at: i))) is \(training.adamV[i]); it must be finite and not negative"
-        }
-        guard !training.bestValidationLoss.isNaN else { return "its best validation loss is NaN" }
-        let state = training.rng.state
-        guard state.0 | state.1 | state.2 | state.3 != 0 else {
-            return "its random generator state is all zeros, which xoshiro256** cannot leave"
-        }
-        if let entry = training.history.first(where: { $0.step < 0 }) {
-            return "its history holds a negative step (\(entry.step))"
-        }
-        return nil
-    }
-
-    /// Index of the first NaN or infinity, or nil.
-    static func firstNonFinite(_ values: [Float]) -> Int? {
-        values.withUnsafeBufferPointer { buffer in
-            for i in buffer.indices where !buffer[i].isFinite { return i }
-            return nil
-        }
-    }
-
-    /// The name of the tensor holding parameter `index`, for error messages.
-    private func parameterName(at index: Int) -> String {
-        ParameterLayout(config).tensors.first { index >= $0.offset && index < $0.offset + $0.count }?.name ?? "unknown tensor"
-    }
 }
 
 // MARK: - Writing
 
-private extension BinaryWriter {
-    /// Appends tag, payload length, the payload `body` writes, and the payload's CRC32.
-    mutating func appendSection(_ tag: CheckpointFormat.Tag, _ body: (inout BinaryWriter) -> Void) {
-        append(contentsOf: Array(tag.rawValue.utf8))
-        let lengthOffset = count
-        append(UInt64(0))
-        let start = count
-        body(&self)
-        overwrite(UInt64(count - start), at: lengthOffset)
-        append(checksum(of: start..<count))
+extension CheckpointContents {
+    /// Validates the contents, then writes the same bytes atomically to each of `paths`,
+    /// streaming them: nothing the size of the weights is allocated.
+    func write(to paths: [String]) throws {
+        if let problem = problem() {
+            throw TinyGPTError.runtime("refusing to write \(paths.first ?? "a checkpoint"): \(problem); the previous file, if any, is untouched")
+        }
+        for path in paths { try AtomicFile.write(to: path) { emit in try encode(emit) } }
+    }
+
+    /// The file's bytes in one array (see `encode`).
+    func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(encodedSize)
+        encode { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// The length of the file.
+    var encodedSize: Int {
+        let count = parameters.count
+        var size = CheckpointFormat.headerSize + CheckpointFormat.frameSize + CheckpointFormat.configSize
+            + CheckpointFormat.frameSize + vocabulary.reduce(0) { $0 + (Unicode.Scalar($1)?.utf8.count ?? 0) }
+            + CheckpointFormat.frameSize + 4 * count
+        if let training {
+            size += 4 * CheckpointFormat.frameSize + CheckpointFormat.settingsSize + 8 + 8 * count
+                + CheckpointFormat.progressSize + 8 + CheckpointFormat.historyEntrySize * training.history.count
+        }
+        return size
+    }
+
+    /// Passes the file's bytes to `emit` in order, in pieces: the small fields built in memory,
+    /// the weights and moments straight from where they live. The contents must be consistent
+    /// (vocabulary and parameter counts match the config; every vocabulary entry is a Unicode
+    /// scalar): `write(to:)` checks that first and throws instead.
+    func encode(_ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        let count = parameters.count
+        precondition(vocabulary.count == config.vocabSize, "vocabulary size does not match the config")
+        precondition(Checkpoint.parameterCount(for: config) == count, "parameter count does not match the config")
+        if let training {
+            precondition(training.adamM.count == count && training.adamV.count == count,
+                         "optimizer moments do not match the parameter count")
+        }
+        var header = BinaryWriter(reservingCapacity: CheckpointFormat.headerSize)
+        header.append(contentsOf: CheckpointFormat.magic)
+        header.append(CheckpointFormat.version)
+        header.append(UInt32(training == nil ? 3 : 7))
+        try header.bytes.withUnsafeBytes { try emit($0) }
+
+        try Self.emitSection(.config, emit) { w in
+            w.append(Int64(config.vocabSize))
+            w.append(Int64(config.contextLength))
+            w.append(Int64(config.layerCount))
+            w.append(Int64(config.headCount))
+            w.append(Int64(config.modelWidth))
+            w.append(UInt32(config.gelu.rawValue))
+        }
+        try Self.emitSection(.vocabulary, emit) { w in
+            for value in vocabulary {
+                guard let scalar = Unicode.Scalar(value) else {
+                    preconditionFailure("vocabulary entry 0x\(String(value, radix: 16)) is not a Unicode scalar")
+                }
+                for byte in scalar.utf8 { w.append(byte) }
+            }
+        }
+        try Self.emitSection(.parameters, then: [parameters], emit)
+        guard let training else { return }
+
+        try Self.emitSection(.settings, emit) { w in
+            let s = training.settings
+            w.append(Int64(s.batchSize))
+            w.append(Int64(s.steps))
+            w.append(s.learningRate)
+            w.append(s.minLearningRate)
+            w.append(Int64(s.warmupSteps))
+            w.append(s.weightDecay)
+            w.append(s.beta1)
+            w.append(s.beta2)
+            w.append(s.epsilon)
+            w.append(s.gradClip)
+            w.append(s.dropout)
+            w.append(s.seed)
+            w.append(Int64(s.evalInterval))
+            w.append(Int64(s.evalWindows))
+            w.append(s.validationFraction)
+        }
+        try Self.emitSection(.optimizer, then: [training.adamM, training.adamV], emit) { w in
+            w.append(Int64(training.step))
+        }
+        try Self.emitSection(.progress, emit) { w in
+            let state = training.rng.state
+            w.append(state.0)
+            w.append(state.1)
+            w.append(state.2)
+            w.append(state.3)
+            w.append(Int64(training.tokensSeen))
+            w.append(Int64(training.corpusLength))
+            w.append(training.bestValidationLoss)
+            w.append(training.corpusDigest)
+        }
+        try Self.emitSection(.history, emit) { w in
+            w.append(UInt64(training.history.count))
+            for entry in training.history {
+                w.append(Int64(entry.step))
+                w.append(entry.trainLoss)
+                w.append(entry.validationLoss)
+                w.append(entry.learningRate)
+            }
+        }
+    }
+
+    /// Emits one section: tag, payload length, the payload (the fields `fields` writes, then
+    /// the `floats`), and the payload's CRC32.
+    private static func emitSection(_ tag: CheckpointFormat.Tag, then floats: [UnsafeBufferPointer<Float>] = [],
+                                    _ emit: (UnsafeRawBufferPointer) throws -> Void,
+                                    fields: (inout BinaryWriter) -> Void = { _ in }) rethrows {
+        var payload = BinaryWriter(reservingCapacity: 0)
+        fields(&payload)
+        var frame = BinaryWriter(reservingCapacity: 12)
+        frame.append(contentsOf: Array(tag.rawValue.utf8))
+        frame.append(UInt64(payload.count + floats.reduce(0) { $0 + 4 * $1.count }))
+        try frame.bytes.withUnsafeBytes { try emit($0) }
+        var checksum = CRC32()
+        try payload.bytes.withUnsafeBytes { bytes in
+            checksum.update(bytes)
+            try emit(bytes)
+        }
+        for values in floats {
+            try BinaryWriter.forEachLittleEndianPiece(of: values) { bytes in
+                checksum.update(bytes)
+                try emit(bytes)
+            }
+        }
+        var trailer = BinaryWriter(reservingCapacity: 4)
+        trailer.append(checksum.value)
+        try trailer.bytes.withUnsafeBytes { try emit($0) }
     }
 }
 

@@ -6,7 +6,9 @@
 //                    x = x + drop(mlp.c_proj(gelu(mlp.c_fc(ln_2(x)))))
 //   logits = ln_f(x) · wteᵀ,   loss = mean cross-entropy(logits, targets)
 //
-// The backward pass is the forward read in reverse, one op's backward at a time.
+// The backward pass is the forward read in reverse, one op's backward at a time. The outputs
+// of GELU and of the blocks' LayerNorms are not kept per layer but recomputed in backward:
+// cheap next to the matmuls, and 6C floats per position and layer fewer to hold.
 // Legend: B batch, T time, C channels, NH heads, V vocabulary, L layers, N = B·T.
 
 /// A GPT with its parameters and gradients, and activation memory for one batch shape.
@@ -79,18 +81,18 @@ public final class GPT {
         var x = UnsafePointer(a.encoded)
         for l in 0..<config.layerCount {
             let w = layout.blocks[l], s = a.layers[l]
-            LayerNorm.forward(s.ln1, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
+            LayerNorm.forward(a.ln, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
                               N: N, C: C, context: context)
-            Linear.forward(s.qkv, s.ln1, params + w.qkvWeight, params + w.qkvBias, N: N, C: C, OC: 3 * C, context: context)
+            Linear.forward(s.qkv, a.ln, params + w.qkvWeight, params + w.qkvBias, N: N, C: C, OC: 3 * C, context: context)
             Attention.forward(s.atty, s.att, s.qkv, B: B, T: T, C: C, NH: NH, context: context)
             Linear.forward(a.branch, s.atty, params + w.attnProjWeight, params + w.attnProjBias,
                            N: N, C: C, OC: C, context: context)
             if dropout > 0 { Dropout.forward(a.branch, s.attnMask!, a.branch, count: N * C, p: dropout, rng: &rng) }
             Residual.forward(s.residual2, x, a.branch, count: N * C, context: context)
-            LayerNorm.forward(s.ln2, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
+            LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
                               N: N, C: C, context: context)
             // gelu = GELU(fch), block by block as the fc product finishes them.
-            Linear.forward(s.fch, s.ln2, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C,
+            Linear.forward(s.fch, a.ln, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C,
                            context: context) { rows, columns in
                 for n in rows { GELU.forward(a.gelu + n * 4 * C, s.fch + n * 4 * C, range: columns, form: gelu) }
             }
@@ -177,7 +179,10 @@ public final class GPT {
                                   recomputed: a.gelu + row)
                 }
             }
-            Linear.backward(a.dln, grads + w.fcWeight, grads + w.fcBias, a.dfch, s.ln2, params + w.fcWeight,
+            // Nor are LayerNorm outputs (the same numbers again from the saved input and weights).
+            LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
+                              N: N, C: C, context: context)
+            Linear.backward(a.dln, grads + w.fcWeight, grads + w.fcBias, a.dfch, a.ln, params + w.fcWeight,
                             N: N, C: C, OC: 4 * C, context: context)
             LayerNorm.backward(dres, grads + w.ln2Weight, grads + w.ln2Bias, a.dln, s.residual2,
                                params + w.ln2Weight, s.ln2Mean, s.ln2Rstd, N: N, C: C, context: context)
@@ -190,7 +195,9 @@ public final class GPT {
             Linear.backward(a.datty, grads + w.attnProjWeight, grads + w.attnProjBias, dbranch, s.atty,
                             params + w.attnProjWeight, N: N, C: C, OC: C, context: context)
             Attention.backward(a.dqkv, a.datty, s.qkv, s.att, B: B, T: T, C: C, NH: NH, context: context)
-            Linear.backward(a.dln, grads + w.qkvWeight, grads + w.qkvBias, a.dqkv, s.ln1, params + w.qkvWeight,
+            LayerNorm.forward(a.ln, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
+                              N: N, C: C, context: context)
+            Linear.backward(a.dln, grads + w.qkvWeight, grads + w.qkvBias, a.dqkv, a.ln, params + w.qkvWeight,
                             N: N, C: C, OC: 3 * C, context: context)
             LayerNorm.backward(dres, grads + w.ln1Weight, grads + w.ln1Bias, a.dln, x,
                                params + w.ln1Weight, s.ln1Mean, s.ln1Rstd, N: N, C: C, context: context)
@@ -219,11 +226,12 @@ public final class GPT {
     }
 }
 
-/// Every buffer one forward/backward pass needs, carved from one allocation.
+/// Every buffer one forward/backward pass needs, carved from one allocation; the gradient
+/// temporaries alias buffers that are dead while they are live (see `init`).
 private final class Activations {
     struct Layer {
-        var ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
-        var ln2, ln2Mean, ln2Rstd, fch, residual3: UnsafeMutablePointer<Float>
+        var ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
+        var ln2Mean, ln2Rstd, fch, residual3: UnsafeMutablePointer<Float>
         var attnMask, mlpMask: UnsafeMutablePointer<Float>?
     }
 
@@ -233,7 +241,7 @@ private final class Activations {
     var hasTargets = false
     var backwardDone = false
     var dropout: Float = 0
-    var encoded, branch, gelu, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
+    var encoded, branch, ln, gelu, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
     var dresidual, dln, dqkv, datty, dfch: UnsafeMutablePointer<Float>
     var embeddingMask: UnsafeMutablePointer<Float>?
     var layers: [Layer] = []
@@ -241,11 +249,12 @@ private final class Activations {
     /// The sizes carved, in order; `floatCount` and `init` walk the same list.
     private static func sizes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> (global: [Int], layer: [Int]) {
         let C = config.modelWidth, N = B * T, V = config.vocabSize, NH = config.headCount
-        let global = [N * C, N * C, N * 4 * C, N * C, N, N, N * V, N,      // encoded … losses
-                      N * C, N * C, N * 3 * C, N * C, N * 4 * C,          // gradient temporaries
+        let global = [N * C, N * C, max(N * 5 * C, N * V),    // encoded, branch, gelu + ln (and logits)
+                      N * C, N, N, N,                           // lnf, lnfMean, lnfRstd, losses
+                      N * 4 * C,                                // dfch (and datty, dqkv)
                       dropout ? N * C : 0]
-        let layer = [N * C, N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
-                     N * C, N, N, N * 4 * C, N * C,
+        let layer = [N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
+                     N, N, N * 4 * C, N * C,
                      dropout ? N * C : 0, dropout ? N * C : 0]
         return (global, layer)
     }
@@ -262,16 +271,30 @@ private final class Activations {
         var next = arena.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { next += n }; return next }
         let (g, l) = Self.sizes(config: config, B: B, T: T, dropout: dropout)
-        encoded = take(g[0]); branch = take(g[1]); gelu = take(g[2]); lnf = take(g[3]); lnfMean = take(g[4])
-        lnfRstd = take(g[5]); logits = take(g[6]); losses = take(g[7])
-        dresidual = take(g[8]); dln = take(g[9]); dqkv = take(g[10]); datty = take(g[11]); dfch = take(g[12])
-        embeddingMask = dropout ? take(g[13]) : nil
+        encoded = take(g[0]); branch = take(g[1]); gelu = take(g[2])
+        lnf = take(g[3]); lnfMean = take(g[4]); lnfRstd = take(g[5]); losses = take(g[6])
+        dfch = take(g[7])
+        embeddingMask = dropout ? take(g[8]) : nil
+        // Buffers that are never live at the same time share memory:
+        // - a LayerNorm's output (ln, recomputed in backward) sits right after GELU's output:
+        //   the fc product reads ln while its epilogue writes gelu, so the two must not overlap;
+        // - the logits are written after the last block's forward and consumed by the first
+        //   steps of backward, before any block recomputes its GELU output;
+        // - dresidual starts once the LM head's backward has read lnf;
+        // - dln runs from a Linear backward into the LayerNorm backward after it, branch (in
+        //   backward, dropout's gradient) from a Dropout backward into the Linear after it;
+        // - datty and dqkv (C + 3C wide) live only in a block's attention half, dfch only in its MLP half.
+        ln = gelu + B * T * 4 * config.modelWidth
+        logits = gelu
+        dresidual = lnf
+        dln = branch
+        datty = dfch
+        dqkv = dfch + B * T * config.modelWidth
         for _ in 0..<config.layerCount {
-            layers.append(Layer(ln1: take(l[0]), ln1Mean: take(l[1]), ln1Rstd: take(l[2]), qkv: take(l[3]),
-                                att: take(l[4]), atty: take(l[5]), residual2: take(l[6]),
-                                ln2: take(l[7]), ln2Mean: take(l[8]), ln2Rstd: take(l[9]), fch: take(l[10]),
-                                residual3: take(l[11]),
-                                attnMask: dropout ? take(l[12]) : nil, mlpMask: dropout ? take(l[13]) : nil))
+            layers.append(Layer(ln1Mean: take(l[0]), ln1Rstd: take(l[1]), qkv: take(l[2]), att: take(l[3]),
+                                atty: take(l[4]), residual2: take(l[5]),
+                                ln2Mean: take(l[6]), ln2Rstd: take(l[7]), fch: take(l[8]), residual3: take(l[9]),
+                                attnMask: dropout ? take(l[10]) : nil, mlpMask: dropout ? take(l[11]) : nil))
         }
         // Token ids share the arena (Int32 and Float are both four bytes).
         let ids = UnsafeMutableRawPointer(take(2 * B * T)).bindMemory(to: Int32.self, capacity: 2 * B * T)

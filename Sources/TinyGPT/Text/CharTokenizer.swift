@@ -28,6 +28,13 @@ public struct CharTokenizer: Equatable, Sendable {
     /// Restores a vocabulary (e.g. from a checkpoint). Throws unless it is strictly increasing
     /// valid scalar values.
     public init(vocabulary: [UInt32]) throws {
+        try Self.validate(vocabulary: vocabulary)
+        self.init(uncheckedScalars: vocabulary)
+    }
+
+    /// Throws unless `vocabulary` is a usable vocabulary (non-empty, strictly increasing valid
+    /// scalar values), without building the lookup tables.
+    public static func validate(vocabulary: [UInt32]) throws {
         guard !vocabulary.isEmpty else { throw TinyGPTError.runtime("the vocabulary is empty") }
         for (i, v) in vocabulary.enumerated() {
             if Unicode.Scalar(v) == nil {
@@ -37,7 +44,6 @@ public struct CharTokenizer: Equatable, Sendable {
                 throw TinyGPTError.runtime("the vocabulary is not in strictly increasing order at entry \(i)")
             }
         }
-        self.init(uncheckedScalars: vocabulary)
     }
 
     private init(uncheckedScalars scalars: [UInt32]) {

@@ -22,10 +22,10 @@ public enum TextFile {
     }
 
     /// Reads `path` straight into token ids, never holding more than the file's (memory-mapped)
-    /// bytes and the id array: a first pass finds the vocabulary (unless `tokenizer` is given),
-    /// a second decodes into ids. Errors as `readScalars`, plus a character the given
+    /// bytes and the compact ids: a first pass finds the vocabulary (unless `tokenizer` is
+    /// given), a second decodes into ids. Errors as `readScalars`, plus a character the given
     /// tokenizer lacks.
-    public static func readTokens(_ path: String, tokenizer given: CharTokenizer? = nil) throws -> (tokenizer: CharTokenizer, tokens: [Int32]) {
+    public static func readTokens(_ path: String, tokenizer given: CharTokenizer? = nil) throws -> (tokenizer: CharTokenizer, tokens: TokenIds) {
         try checkReadable(path)
         let data: Data
         do {
@@ -48,13 +48,14 @@ public enum TextFile {
                 try forEachScalar(bytes, name: path) { seen[Int($0)] = true; count += 1 }
                 tokenizer = CharTokenizer(present: seen)
             }
-            var tokens = [Int32](repeating: 0, count: count)
-            var i = 0
+            var tokens = TokenIds(vocabSize: tokenizer.vocabSize, reservingCapacity: count)
             var missing: (scalar: UInt32, position: Int)?
-            try tokens.withUnsafeMutableBufferPointer { ids in
-                try forEachScalar(bytes, name: path) { s in
-                    if let id = tokenizer.id(of: s) { ids[i] = id } else if missing == nil { missing = (s, i) }
-                    i += 1
+            try forEachScalar(bytes, name: path) { s in
+                if let id = tokenizer.id(of: s) {
+                    tokens.append(id)
+                } else {
+                    if missing == nil { missing = (s, tokens.count) }
+                    tokens.append(0)
                 }
             }
             if let missing {

@@ -6,9 +6,9 @@ import Foundation
 
 /// A rough upper bound on the memory a training run allocates.
 public enum MemoryEstimate {
-    /// Bytes for parameters, gradients, AdamW's two moments, a checkpoint's copies while
-    /// saving, and one batch's activations (the sizes GPT.activationBytes adds up, computed
-    /// in Double so an absurd shape cannot overflow).
+    /// Bytes for parameters, gradients, AdamW's two moments, a checkpoint's bytes and arrays
+    /// while resuming, and one batch's activations (at least the sizes GPT.activationBytes adds
+    /// up, computed in Double so an absurd shape cannot overflow).
     public static func trainingBytes(config c: GPTConfig, batchSize: Int, dropout: Bool) -> Double {
         let C = Double(c.modelWidth), T = Double(c.contextLength), V = Double(c.vocabSize)
         let L = Double(c.layerCount), NH = Double(c.headCount), B = Double(batchSize), N = B * T

@@ -10,8 +10,9 @@
 //     p(w | h) = max(c(h w) − D, 0) / c(h) + D · N₁₊(h •) / c(h) · p(w | h′),
 //   where h′ drops the oldest character of h and N₁₊(h •) counts distinct followers of h.
 //   A context never seen in training falls back to p(w | h′). Each level sums to one.
-// Counts live in sorted arrays of n-grams packed into Int64 (id₀·V^(n−1) + … + idₙ₋₁),
-// found by binary search, so memory grows with the corpus and never with V² or V³.
+// Counts live in hash tables keyed by n-grams packed into Int64 (id₀·V^(n−1) + … + idₙ₋₁),
+// filled in one streaming pass over the ids, so memory grows with the number of distinct
+// n-grams (a few thousand for English text) and never with V² or V³ or the corpus length.
 
 /// Counting n-gram language models as baselines for the GPT's validation loss.
 public enum NGramBaseline {
@@ -24,14 +25,36 @@ public enum NGramBaseline {
         public var loss: Double
     }
 
+    /// Training ids the baselines of a run count at most (the last ones of the training split),
+    /// and validation ids they score at most (the first ones): on a 200 MB corpus, counting
+    /// everything would cost more than the training run.
+    public static let maxTrainingIds = 10_000_000
+    public static let maxValidationIds = 1_000_000
+
     /// Fits models of order 1...maxOrder on `train` and scores each on `validation`.
     /// The first characters of `validation` are scored with the context available.
     public static func evaluate(train: [Int32], validation: [Int32], vocabSize: Int, maxOrder: Int = 3) throws -> [Result] {
+        try fitAndScore(train: train, validation: validation, vocabSize: vocabSize, maxOrder: maxOrder)
+    }
+
+    /// The baselines of a training run on `data`: fitted on its training split and scored on
+    /// its validation split (at most `maxTrainingIds` and `maxValidationIds` of them), reading
+    /// the ids in place.
+    public static func evaluate(_ data: TokenDataset, vocabSize: Int, maxOrder: Int = 3) throws -> [Result] {
+        let trainStart = max(0, data.trainCount - maxTrainingIds)
+        let validationEnd = min(data.tokens.count, data.trainCount + maxValidationIds)
+        return try fitAndScore(train: data.tokens[trainStart..<data.trainCount],
+                            validation: data.tokens[data.trainCount..<validationEnd],
+                            vocabSize: vocabSize, maxOrder: maxOrder)
+    }
+
+    static func fitAndScore<Ids: RandomAccessCollection>(train: Ids, validation: Ids, vocabSize: Int, maxOrder: Int) throws -> [Result]
+        where Ids.Element == Int32, Ids.Index == Int {
         guard !train.isEmpty, !validation.isEmpty else {
             throw TinyGPTError.runtime("the corpus is too short for the n-gram baselines: they need both training and validation characters")
         }
-        let model = NGramModel(order: maxOrder, train: train, vocabSize: vocabSize)
-        let losses = model.crossEntropies(validation)
+        let model = NGramModel(order: maxOrder, ids: train, vocabSize: vocabSize)
+        let losses = model.crossEntropies(of: validation)
         return losses.enumerated().map { index, loss in
             Result(name: name(order: index + 1), order: index + 1, loss: loss)
         }
@@ -61,6 +84,10 @@ public struct NGramModel: Sendable {
 
     /// Counts every n-gram of order 1...order in `train`.
     public init(order: Int, train: [Int32], vocabSize: Int) {
+        self.init(order: order, ids: train, vocabSize: vocabSize)
+    }
+
+    init<Ids: Collection>(order: Int, ids train: Ids, vocabSize: Int) where Ids.Element == Int32 {
         precondition(order >= 1 && vocabSize >= 1)
         precondition(Double(vocabSize) * pow(Double(vocabSize), Double(order - 1)) < 9e18,
                      "vocabulary^order must fit in Int64")
@@ -84,18 +111,23 @@ public struct NGramModel: Sendable {
 
     /// Mean −log p of each id of `ids` given the ids before it, for every order 1...order.
     public func crossEntropies(_ ids: [Int32]) -> [Double] {
+        crossEntropies(of: ids)
+    }
+
+    func crossEntropies<Ids: RandomAccessCollection>(of ids: Ids) -> [Double] where Ids.Element == Int32, Ids.Index == Int {
         precondition(!ids.isEmpty)
         precondition(ids.allSatisfy { $0 >= 0 && Int($0) < vocabSize }, "token ids must lie in 0..<vocabSize")
         var sums = [Double](repeating: 0, count: order)
         for i in ids.indices {
-            let context = ids[max(0, i - order + 1)..<i]
+            let context = ids[max(ids.startIndex, i - order + 1)..<i]
             levels(of: ids[i], context: context, maxOrder: order) { n, p in sums[n - 1] -= log(p) }
         }
         return sums.map { $0 / Double(ids.count) }
     }
 
     /// Calls `visit(n, p_n)` for n = 1...maxOrder, each p_n interpolated with p_{n−1}.
-    private func levels(of next: Int32, context: ArraySlice<Int32>, maxOrder: Int, _ visit: (Int, Double) -> Void) {
+    private func levels<Context: BidirectionalCollection>(of next: Int32, context: Context, maxOrder: Int,
+                                                          _ visit: (Int, Double) -> Void) where Context.Element == Int32 {
         let V = Int64(vocabSize)
         var p = Double(unigramCounts[Int(next)] + 1) / Double(trainCount + vocabSize)
         visit(1, p)
@@ -106,10 +138,10 @@ public struct NGramModel: Sendable {
                 var contextKey: Int64 = 0
                 for id in context.suffix(n - 1) { contextKey = contextKey * V + Int64(id) }
                 let table = tables[n - 2]
-                if let c = table.contextIndex(contextKey) {
-                    let total = Double(table.contextTotals[c])
-                    let distinct = Double(table.contextFollowers[c])
-                    let count = Double(table.count(of: contextKey * V + Int64(next)))
+                if let c = table.contexts[contextKey] {
+                    let total = Double(c.total)
+                    let distinct = Double(c.followers)
+                    let count = Double(table.counts[contextKey * V + Int64(next)] ?? 0)
                     let d = NGramModel.discount
                     p = max(count - d, 0) / total + d * distinct / total * p
                 }
@@ -119,73 +151,47 @@ public struct NGramModel: Sendable {
     }
 }
 
-/// Counts of all n-grams of one order, and of their (n−1)-gram contexts, as sorted arrays.
+/// Counts of all n-grams of one order, and of their (n−1)-gram contexts, keyed by packed ids.
 struct NGramTable: Sendable {
-    let order: Int
-    /// Distinct packed n-grams, ascending, and how often each occurs.
-    let keys: [Int64]
-    let counts: [Int32]
-    /// Distinct packed contexts (an n-gram key divided by V), ascending; how many n-grams
-    /// start with each (c(h)), and how many distinct characters follow each (N₁₊(h •)).
-    let contextKeys: [Int64]
-    let contextTotals: [Int32]
-    let contextFollowers: [Int32]
+    /// What a context h was seen with: c(h), the n-grams starting with it, and N₁₊(h •), the
+    /// distinct characters following it.
+    struct ContextCounts: Sendable {
+        var total: Int32 = 0
+        var followers: Int32 = 0
 
-    init(order: Int, ids: [Int32], vocabSize: Int) {
+        /// Counts a follower seen `count` times after the context.
+        mutating func add(followerSeen count: Int32) {
+            total += count
+            followers += 1
+        }
+    }
+
+    let order: Int
+    /// c(h w) of every packed n-gram seen.
+    let counts: [Int64: Int32]
+    /// The counts of every packed context seen (an n-gram key divided by V).
+    let contexts: [Int64: ContextCounts]
+
+    init<Ids: Collection>(order: Int, ids: Ids, vocabSize: Int) where Ids.Element == Int32 {
         precondition(ids.count < Int(Int32.max), "the corpus must have fewer than 2^31 characters")
         self.order = order
         let V = Int64(vocabSize)
-        let n = ids.count - order + 1
-        var packed = [Int64](repeating: 0, count: max(0, n))
-        for i in 0..<max(0, n) {
-            var key: Int64 = 0
-            for j in 0..<order { key = key * V + Int64(ids[i + j]) }
-            packed[i] = key
+        // The key of the n ids ending at the current one: the previous key without its
+        // oldest id (modulo V^(n−1)), shifted by one place, plus the current id.
+        var modulus: Int64 = 1
+        for _ in 1..<order { modulus *= V }
+        var counts: [Int64: Int32] = [:]
+        var key: Int64 = 0
+        var seen = 0
+        for id in ids {
+            key = key % modulus * V + Int64(id)
+            seen += 1
+            if seen >= order { counts[key, default: 0] += 1 }
         }
-        packed.sort()
-
-        var keys: [Int64] = [], counts: [Int32] = []
-        var contextKeys: [Int64] = [], totals: [Int32] = [], followers: [Int32] = []
-        var i = 0
-        while i < packed.count {
-            var j = i + 1
-            while j < packed.count && packed[j] == packed[i] { j += 1 }
-            keys.append(packed[i])
-            counts.append(Int32(j - i))
-            let context = packed[i] / V
-            if contextKeys.last == context {
-                totals[totals.count - 1] += Int32(j - i)
-                followers[followers.count - 1] += 1
-            } else {
-                contextKeys.append(context)
-                totals.append(Int32(j - i))
-                followers.append(1)
-            }
-            i = j
-        }
-        self.keys = keys
+        var contexts: [Int64: ContextCounts] = [:]
+        for (key, count) in counts { contexts[key / V, default: ContextCounts()].add(followerSeen: count) }
         self.counts = counts
-        self.contextKeys = contextKeys
-        contextTotals = totals
-        contextFollowers = followers
-    }
-
-    /// Index of `key` in `contextKeys`, or nil when the context never occurred.
-    func contextIndex(_ key: Int64) -> Int? { Self.search(contextKeys, key) }
-
-    /// Training count of the packed n-gram `key` (0 when unseen).
-    func count(of key: Int64) -> Int {
-        Self.search(keys, key).map { Int(counts[$0]) } ?? 0
-    }
-
-    /// Binary search in an ascending array.
-    static func search(_ array: [Int64], _ key: Int64) -> Int? {
-        var low = 0, high = array.count
-        while low < high {
-            let mid = (low + high) / 2
-            if array[mid] < key { low = mid + 1 } else { high = mid }
-        }
-        return low < array.count && array[low] == key ? low : nil
+        self.contexts = contexts
     }
 }
 

@@ -3,13 +3,13 @@
 
 /// Token ids with a train/validation split.
 public struct TokenDataset: Sendable {
-    public let tokens: [Int32]
+    public let tokens: TokenIds
     /// Ids 0..<trainCount are for training, the rest for validation.
     public let trainCount: Int
 
     /// Splits `tokens`, holding out the last `validationFraction`. Throws when either part is
     /// too short to hold one window of `contextLength + 1` tokens.
-    public init(tokens: [Int32], validationFraction: Double, contextLength: Int, name: String) throws {
+    public init(tokens: TokenIds, validationFraction: Double, contextLength: Int, name: String) throws {
         let validation = Int((Double(tokens.count) * validationFraction).rounded())
         let train = tokens.count - validation
         let needed = contextLength + 1
@@ -29,12 +29,10 @@ public struct TokenDataset: Sendable {
                             B: Int, T: Int, validation: Bool, rng: inout RandomGenerator) {
         let start = validation ? trainCount : 0
         let count = validation ? validationCount : trainCount
-        tokens.withUnsafeBufferPointer { ids in
-            for b in 0..<B {
-                let offset = start + rng.nextInt(below: count - T)
-                (inputs + b * T).update(from: ids.baseAddress! + offset, count: T)
-                (targets + b * T).update(from: ids.baseAddress! + offset + 1, count: T)
-            }
+        for b in 0..<B {
+            let offset = start + rng.nextInt(below: count - T)
+            tokens.copy(offset..<offset + T, to: inputs + b * T)
+            tokens.copy(offset + 1..<offset + 1 + T, to: targets + b * T)
         }
     }
 }

@@ -1,6 +1,7 @@
 // One training run's moving parts: the model, AdamW, the data and the generator that draws
 // batches and dropout masks. `step()` is one optimizer step; `evaluate()` the validation loss
-// over fixed windows; `checkpoint()` everything needed to resume to the bit.
+// over fixed windows; `checkpoint()` everything needed to resume to the bit, which
+// `writeCheckpoint(to:)` saves without copying the weights.
 
 /// What one optimizer step did.
 public struct StepResult: Sendable {
@@ -33,7 +34,7 @@ public final class Trainer {
 
     /// A new run: the model initialised from `settings.seed`.
     public convenience init(config: GPTConfig, settings: TrainingConfig, tokenizer: CharTokenizer,
-                            tokens: [Int32], corpusName: String, context: KernelContext = KernelContext()) throws {
+                            tokens: TokenIds, corpusName: String, context: KernelContext = KernelContext()) throws {
         try config.validate()
         try settings.validate()
         try MemoryEstimate.check(config: config, batchSize: settings.batchSize, dropout: settings.dropout > 0)
@@ -47,7 +48,7 @@ public final class Trainer {
 
     /// Continues the run saved in `checkpoint` on `tokens` (encoded with the checkpoint's
     /// vocabulary), for `steps` total steps if given.
-    public convenience init(resuming checkpoint: Checkpoint, tokens: [Int32], corpusName: String,
+    public convenience init(resuming checkpoint: Checkpoint, tokens: TokenIds, corpusName: String,
                             steps: Int? = nil, context: KernelContext = KernelContext()) throws {
         guard let state = checkpoint.training else {
             throw TinyGPTError.runtime("this checkpoint holds weights only (no optimizer state), so it cannot be resumed; start a new run instead")
@@ -82,7 +83,7 @@ public final class Trainer {
         let n = settings.batchSize * model.config.contextLength
         inputs = .allocate(capacity: n)
         targets = .allocate(capacity: n)
-        corpusDigest = data.tokens.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer($0)) }
+        corpusDigest = data.tokens.digest()
     }
 
     deinit {
@@ -161,10 +162,25 @@ public final class Trainer {
 
     /// Everything needed to sample from this model or to resume this run exactly.
     public func checkpoint() -> Checkpoint {
-        Checkpoint(config: model.config, vocabulary: tokenizer.scalars, parameters: model.parameters.array,
-                   training: TrainingState(settings: settings, step: step, adamM: optimizer.m.array,
-                                           adamV: optimizer.v.array, rng: rng, tokensSeen: tokensSeen,
-                                           bestValidationLoss: bestValidationLoss, corpusLength: data.tokens.count,
-                                           corpusDigest: corpusDigest, history: history))
+        withCheckpointContents { Checkpoint(copying: $0) }
+    }
+
+    /// Writes `checkpoint()` atomically to each of `paths`, streaming the weights and moments
+    /// straight from the live buffers rather than copying them. Throws, leaving any old files
+    /// untouched, when the checkpoint could not be read back (e.g. NaN weights).
+    public func writeCheckpoint(to paths: [String]) throws {
+        try withCheckpointContents { try $0.write(to: paths) }
+    }
+
+    /// Calls `body` with the checkpoint contents, viewing the model's and optimizer's buffers.
+    private func withCheckpointContents<R>(_ body: (CheckpointContents) throws -> R) rethrows -> R {
+        let training = TrainingContents(
+            settings: settings, step: step, adamM: UnsafeBufferPointer(optimizer.m.buffer),
+            adamV: UnsafeBufferPointer(optimizer.v.buffer), rng: rng, tokensSeen: tokensSeen,
+            bestValidationLoss: bestValidationLoss, corpusLength: data.tokens.count, corpusDigest: corpusDigest,
+            history: history)
+        let contents = CheckpointContents(config: model.config, vocabulary: tokenizer.scalars,
+                                          parameters: UnsafeBufferPointer(model.parameters.buffer), training: training)
+        return try withExtendedLifetime((model, optimizer)) { try body(contents) }
     }
 }

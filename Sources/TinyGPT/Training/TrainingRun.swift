@@ -95,14 +95,14 @@ public enum TrainingRun {
         return .finished(validationLoss: lastValidation)
     }
 
-    /// Encodes the checkpoint once and writes it to best.ckpt and/or latest.ckpt (with a step
+    /// Writes the checkpoint to best.ckpt and/or latest.ckpt (with a step
     /// checkpoint, pruning old ones beyond `keep`).
     static func save(_ trainer: Trainer, _ options: RunOptions, report: (TrainingEvent) -> Void,
                      best: Bool, latest: Bool, stepCheckpoint: Bool) throws {
         let withStep = latest && stepCheckpoint && options.keep > 0
         let paths = (best ? [options.bestPath] : []) + (latest ? [options.latestPath] : [])
             + (withStep ? [options.stepPath(trainer.step)] : [])
-        try trainer.checkpoint().write(to: paths)
+        try trainer.writeCheckpoint(to: paths)
         if best { report(.saved(path: options.bestPath, step: trainer.step)) }
         if latest { report(.saved(path: options.latestPath, step: trainer.step)) }
         guard withStep else { return }

@@ -22,11 +22,10 @@ public enum Attention {
         let hs = C / NH, hp = padded(hs), Tp = padded(T)
         let scale = 1 / Float(hs).squareRoot()
         let perTask = hs * Tp + T * hp
-        let scratch = context.partials.floats(B * NH * perTask)
-        context.pool.run(B * NH) { task in
+        forEachHead(B: B, NH: NH, scratchPerTask: perTask, context: context) { task, scratch in
             let b = task / NH, h = task % NH
             let q = qkv + b * T * 3 * C + h * hs          // q_t at q + t·3C, k_t at + C, v_t at + 2C
-            let kt = scratch + task * perTask             // Kᵀ (hs, Tp)
+            let kt = scratch                              // Kᵀ (hs, Tp)
             let v = kt + hs * Tp                          // V (T, hp)
             transpose(q + C, rowStride: 3 * C, T: T, hs: hs, into: kt, stride: Tp)
             copy(q + 2 * C, rowStride: 3 * C, T: T, hs: hs, into: v, stride: hp)
@@ -71,13 +70,12 @@ public enum Attention {
         let hs = C / NH, hp = padded(hs), Tp = padded(T)
         let scale = 1 / Float(hs).squareRoot()
         let perTask = hs * Tp + 3 * T * hp + T * T
-        let scratch = context.partials.floats(B * NH * perTask)
-        context.pool.run(B * NH) { task in
+        forEachHead(B: B, NH: NH, scratchPerTask: perTask, context: context) { task, scratch in
             let b = task / NH, h = task % NH
             let q = qkv + b * T * 3 * C + h * hs
             let dq = dqkv + b * T * 3 * C + h * hs        // dq_t at dq + t·3C, dk_t at + C, dv_t at + 2C
             let dy = dout + b * T * C + h * hs            // dout_t at dy + t·C
-            let vt = scratch + task * perTask             // Vᵀ (hs, Tp)
+            let vt = scratch                              // Vᵀ (hs, Tp)
             let kp = vt + hs * Tp, qp = kp + T * hp, dyp = qp + T * hp   // K, Q, dout (T, hp)
             let dpre = dyp + T * hp                       // (T, T), zero above the diagonal
             transpose(q + 2 * C, rowStride: 3 * C, T: T, hs: hs, into: vt, stride: Tp)
@@ -119,6 +117,21 @@ public enum Attention {
                     Gemm.microKernel(kLen: T - t0, a: attColumns, rows: rows, panel: dyp + t0 * hp + c0,
                                      panelStride: hp, c: dq + row + 2 * C, ldc: 3 * C, cols: cols, add: false)
                 }
+            }
+        }
+    }
+
+    /// Runs `body(task, scratch)` for every (batch, head) task, b·NH + h. The tasks are cut
+    /// into one contiguous share per thread, each share with its own `scratchPerTask` floats
+    /// reused task after task, so scratch memory grows with threads, not with B·NH.
+    @inline(__always)
+    static func forEachHead(B: Int, NH: Int, scratchPerTask: Int, context: KernelContext,
+                            _ body: (_ task: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+        let tasks = B * NH, shares = min(tasks, context.pool.threadCount)
+        let scratch = context.partials.floats(shares * scratchPerTask)
+        context.pool.run(shares) { share in
+            for task in tasks * share / shares..<tasks * (share + 1) / shares {
+                body(task, scratch + share * scratchPerTask)
             }
         }
     }

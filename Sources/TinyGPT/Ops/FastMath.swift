@@ -99,8 +99,8 @@ extension FastMath {
 
 extension FastMath {
     /// out[0..<n] = Σⱼ w[j·wStride] · x[j·xStride ..< j·xStride + n] for j in 0..<count.
-    /// Overwrites `out`. Accumulates 32 outputs at a time in registers, so it is the building
-    /// block of attention's small matrix products (scores, weighted values, their gradients).
+    /// Overwrites `out`. Accumulates 32 outputs at a time in registers: the cached attention's
+    /// scores and weighted values over the positions so far (Sampling/KVCache.swift).
     @inline(__always)
     static func weightedSum(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, wStride: Int,
                             _ x: UnsafePointer<Float>, xStride: Int, count: Int, n: Int) {

@@ -5,9 +5,10 @@
 // (OC, C) like PyTorch's nn.Linear, so forward is out = inp · Wᵀ + b.
 //
 // Kernel shape (shared PERF-NOTES): B is packed into zero-padded K-major panels 16 columns
-// wide and A into 4-row K-major micro-panels, each read through its strides, so A·B, A·Bᵀ
-// and Aᵀ·B share one 4×16 micro-kernel that keeps eight SIMD8 accumulators in registers
-// with K innermost.
+// wide (a B seen transposed, as the forward's weights are, through 8×8 register transposes).
+// A row-major A is read in place, four rows at a time; a transposed A is packed into 4-row
+// K-major micro-panels. So A·B, A·Bᵀ and Aᵀ·B share one 4×16 micro-kernel that keeps eight
+// SIMD8 accumulators in registers with K innermost; attention calls it directly.
 // Every output element is summed over k in the same order whatever the partition, so
 // results do not depend on the number of threads.
 

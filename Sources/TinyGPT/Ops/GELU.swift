@@ -14,6 +14,11 @@ public enum GELU {
     static let invSqrt2: Float = 0.707_106_781_2
     static let invSqrt2Pi: Float = 0.398_942_280_4
 
+    /// tanh(√(2/π)(x + 0.044715x³)): one expression for forward, backward and the recompute,
+    /// so they agree to the bit.
+    @inline(__always)
+    static func tanhPart(_ x: Vec) -> Vec { FastMath.tanh(s * (x + 0.044715 * x * x * x)) }
+
     /// out (N) = gelu(inp (N)). Overwrites `out`.
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                count N: Int, form: GELUForm, context: KernelContext) {
@@ -32,14 +37,13 @@ public enum GELU {
             var i = i0
             while i + 8 <= i1 {
                 let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
-                let u: Vec = s * (x + 0.044715 * x * x * x)
-                let t = FastMath.tanh(u)
+                let t = tanhPart(x)
                 UnsafeMutableRawPointer(out + i).storeBytes(of: 0.5 * x * (1 + t), as: Vec.self)
                 i += 8
             }
             while i < i1 {
                 let x = inp[i]
-                let t = FastMath.tanh(Vec(repeating: s * (x + 0.044715 * x * x * x)))[0]
+                let t = tanhPart(Vec(repeating: x))[0]
                 out[i] = 0.5 * x * (1 + t)
                 i += 1
             }
@@ -72,8 +76,7 @@ public enum GELU {
             while i + 8 <= i1 {
                 let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
                 let dy = UnsafeRawPointer(dout + i).loadUnaligned(as: Vec.self)
-                let u: Vec = s * (x + 0.044715 * x * x * x)
-                let t: Vec = FastMath.tanh(u)
+                let t = tanhPart(x)
                 let du: Vec = s * (1 + 0.134145 * (x * x))      // d/dx of √(2/π)(x + 0.044715x³)
                 let half: Vec = 0.5 * (1 + t)
                 let grad: Vec = half + 0.5 * x * (1 - t * t) * du
@@ -83,7 +86,7 @@ public enum GELU {
             }
             while i < i1 {
                 let x = inp[i]
-                let t = FastMath.tanh(Vec(repeating: s * (x + 0.044715 * x * x * x)))[0]
+                let t = tanhPart(Vec(repeating: x))[0]
                 let du = s * (1 + 0.134145 * (x * x))
                 let grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
                 out?[i] = 0.5 * x * (1 + t)

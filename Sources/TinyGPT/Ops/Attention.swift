@@ -6,7 +6,7 @@
 // qkv (B, T, 3C) holds Q, K, V side by side in each row, head h at columns h·hs ..< (h+1)·hs
 // of each third, as nanoGPT splits c_attn's output.
 //
-// Every product runs on the GEMM micro-kernel (Ops/Matmul.swift), one 4-row block at a
+// Every product runs on the GEMM micro-kernel (Ops/Matmul.swift), one 6-row block at a
 // time on the task's own thread, skipping the blocks that causality makes zero. K and V (and
 // in backward Q and dout) are first copied into per-task tiles zero-padded to 16 columns,
 // so the kernel's 16-wide rows never read past a head. One task per (batch, head).

@@ -6,8 +6,8 @@
 //
 // Kernel shape (shared PERF-NOTES): B is packed into zero-padded K-major panels 16 columns
 // wide (a B seen transposed, as the forward's weights are, through 8×8 register transposes).
-// A row-major A is read in place, four rows at a time; a transposed A is packed into 4-row
-// K-major micro-panels. So A·B, A·Bᵀ and Aᵀ·B share one 4×16 micro-kernel that keeps eight
+// A row-major A is read in place, six rows at a time; a transposed A is packed into 6-row
+// K-major micro-panels. So A·B, A·Bᵀ and Aᵀ·B share one 6×16 micro-kernel that keeps twelve
 // SIMD8 accumulators in registers with K innermost; attention calls it directly.
 // Every output element is summed over k in the same order whatever the partition, so
 // results do not depend on the number of threads.
@@ -37,7 +37,7 @@ public struct MatrixView {
 
 /// General matrix multiply on strided views.
 public enum Gemm {
-    static let mr = 4        // rows per micro-tile
+    static let mr = 6        // rows per micro-tile
     static let nr = 16       // columns per micro-tile (two SIMD8)
     static let kc = 256      // depth of one K block (a 16 KB panel slice stays in L1)
     static let rowsPerTask = 48
@@ -100,8 +100,8 @@ public enum Gemm {
         let wantedSplits = min(panels, max(1, 8 / rowTasks))
         let panelsPerSplit = (panels + wantedSplits - 1) / wantedSplits
         let columnSplits = (panels + panelsPerSplit - 1) / panelsPerSplit  // so every split is non-empty
-        // A row-major A is read in place: each micro-tile walks four rows, each contiguous in k.
-        // Any other A (a transposed view) is packed by each task, per K block, into 4-row
+        // A row-major A is read in place: each micro-tile walks six rows, each contiguous in k.
+        // Any other A (a transposed view) is packed by each task, per K block, into 6-row
         // micro-panels, k-major, so the kernel still reads it contiguously.
         let packsA = a.colStride != 1
         let tasks = rowTasks * columnSplits
@@ -141,13 +141,13 @@ public enum Gemm {
         }
     }
 
-    /// Where a micro-tile's four rows of A sit: row r, step k at base[offsets[r] + k·kStride].
+    /// Where a micro-tile's six rows of A sit: row r, step k at base[offsets[r] + k·kStride].
     /// Rows past the matrix's end repeat its last row (their results are never stored), so
     /// the kernel never reads outside A.
     struct Tile {
         var base: UnsafePointer<Float>
         var kStride: Int
-        var r1: Int, r2: Int, r3: Int
+        var r1: Int, r2: Int, r3: Int, r4: Int, r5: Int
 
         @inline(__always)
         init(_ base: UnsafePointer<Float>, rowStride: Int, kStride: Int, rows: Int) {
@@ -156,6 +156,8 @@ public enum Gemm {
             r1 = min(1, rows - 1) * rowStride
             r2 = min(2, rows - 1) * rowStride
             r3 = min(3, rows - 1) * rowStride
+            r4 = min(4, rows - 1) * rowStride
+            r5 = min(5, rows - 1) * rowStride
         }
     }
 
@@ -185,8 +187,8 @@ public enum Gemm {
         out.storeBytes(of: v.7, toByteOffset: 7 * step, as: Vec.self)
     }
 
-    /// Copies a[rows, k0 ..< k0+kLen] into 4-row micro-panels: tile t, step k, row r at
-    /// dst[t·kLen·4 + k·4 + r]; rows past the end are zero.
+    /// Copies a[rows, k0 ..< k0+kLen] into 6-row micro-panels: tile t, step k, row r at
+    /// dst[t·kLen·6 + k·6 + r]; rows past the end are zero.
     @inline(__always)
     static func packA(_ a: MatrixView, rows: Range<Int>, k0: Int, kLen: Int, into dst: UnsafeMutablePointer<Float>) {
         let tiles = (rows.count + mr - 1) / mr
@@ -196,7 +198,7 @@ public enum Gemm {
             let valid = min(mr, rows.upperBound - m0)
             let src = a.base + m0 * a.rowStride + k0 * a.colStride
             if valid == mr && a.rowStride == 1 {
-                // Transposed A: the tile's four rows sit side by side at each k.
+                // Transposed A: the tile's six rows sit side by side at each k.
                 for k in 0..<kLen { (tileDst + k * mr).update(from: src + k * a.colStride, count: mr) }
                 continue
             }
@@ -211,15 +213,16 @@ public enum Gemm {
         }
     }
 
-    /// c[0..<rows, 0..<cols] (+)= a (4 × kLen) · panel (kLen × 16), where panel row k starts
+    /// c[0..<rows, 0..<cols] (+)= a (6 × kLen) · panel (kLen × 16), where panel row k starts
     /// at panel + k·panelStride and holds 16 readable floats.
-    /// Eight SIMD8 accumulators, two panel vectors and a broadcast fit the sixteen AVX2
-    /// registers; a 6-row tile made LLVM spill accumulators to the stack inside the loop.
+    /// Twelve SIMD8 accumulators, two panel vectors and a broadcast fit the sixteen AVX2
+    /// registers. Twelve independent FMA chains hide the FMA latency (4 cycles, 2 per cycle);
+    /// a 4-row tile's eight chains left the units idle whenever a load came late.
     @inline(__always)
     static func microKernel(kLen: Int, a: Tile, rows: Int, panel: UnsafePointer<Float>, panelStride: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool) {
-        var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec()
-        var c20 = Vec(), c21 = Vec(), c30 = Vec(), c31 = Vec()
+        var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec(), c20 = Vec(), c21 = Vec()
+        var c30 = Vec(), c31 = Vec(), c40 = Vec(), c41 = Vec(), c50 = Vec(), c51 = Vec()
         let raw = UnsafeRawPointer(panel)
         for k in 0..<kLen {
             let b0 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4, as: Vec.self)
@@ -233,16 +236,22 @@ public enum Gemm {
             c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
             x = Vec(repeating: ak[a.r3])
             c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            x = Vec(repeating: ak[a.r4])
+            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            x = Vec(repeating: ak[a.r5])
+            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
         }
         if rows == mr && cols == nr {
             store(c00, c01, c + 0 * ldc, add)
             store(c10, c11, c + 1 * ldc, add)
             store(c20, c21, c + 2 * ldc, add)
             store(c30, c31, c + 3 * ldc, add)
+            store(c40, c41, c + 4 * ldc, add)
+            store(c50, c51, c + 5 * ldc, add)
             return
         }
         // Edge tile: go through a small temporary.
-        var tile = (c00, c01, c10, c11, c20, c21, c30, c31)
+        var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
         withUnsafeBytes(of: &tile) { raw in
             let t = raw.bindMemory(to: Float.self).baseAddress!
             for i in 0..<rows {

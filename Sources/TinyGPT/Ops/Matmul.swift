@@ -95,23 +95,33 @@ public enum Gemm {
                 }
             }
         }
-        let rowTasks = (M + rowsPerTask - 1) / rowsPerTask
+        // Rows go to tasks in whole micro-tiles, about 48 rows each. The task count is rounded
+        // up to a multiple of the thread count and tiles are dealt out evenly, so no thread
+        // is left alone with the last task (the partition changes no sum: see the top).
+        let rowTiles = (M + mr - 1) / mr
+        var rowTasks = (M + rowsPerTask - 1) / rowsPerTask
         // Split columns too when there are few row blocks, so both threads get work.
         let wantedSplits = min(panels, max(1, 8 / rowTasks))
         let panelsPerSplit = (panels + wantedSplits - 1) / wantedSplits
         let columnSplits = (panels + panelsPerSplit - 1) / panelsPerSplit  // so every split is non-empty
+        let threads = context.pool.threadCount
+        if (rowTasks * columnSplits) % threads != 0 {
+            rowTasks = min(rowTiles, (rowTasks + threads - 1) / threads * threads)
+        }
+        let maxTaskRows = (rowTiles + rowTasks - 1) / rowTasks * mr
         // A row-major A is read in place: each micro-tile walks six rows, each contiguous in k.
         // Any other A (a transposed view) is packed by each task, per K block, into 6-row
         // micro-panels, k-major, so the kernel still reads it contiguously.
         let packsA = a.colStride != 1
         let tasks = rowTasks * columnSplits
-        let aPacks = context.packingA.floats(packsA ? tasks * rowsPerTask * kc : 0)
+        let aPacks = context.packingA.floats(packsA ? tasks * maxTaskRows * kc : 0)
         context.pool.run(tasks) { task in
-            let m0 = (task / columnSplits) * rowsPerTask
-            let m1 = min(M, m0 + rowsPerTask)
+            let rowTask = task / columnSplits
+            let m0 = rowTask * rowTiles / rowTasks * mr
+            let m1 = min(M, (rowTask + 1) * rowTiles / rowTasks * mr)
             let p0 = (task % columnSplits) * panelsPerSplit
             let p1 = min(panels, p0 + panelsPerSplit)
-            let aPack = aPacks + task * rowsPerTask * kc
+            let aPack = aPacks + task * maxTaskRows * kc
             let tiles = (m1 - m0 + mr - 1) / mr
             if let bias {
                 // This task's block of c starts as the bias; the products are added to it.

@@ -14,7 +14,7 @@ final class AttentionTests: XCTestCase {
     static let gradientTolerance = 1e-4
 
     /// (B, T, C, NH): head size 4, head size 20 (a full and a partial 16-column tile), a
-    /// single position, a single head of width 16, and 19 positions (several 4-row blocks
+    /// single position, a single head of width 16, and 19 positions (several 6-row blocks
     /// and 16-column key tiles, the last of each partial) with head size 32.
     static let shapes = [(2, 7, 12, 3), (1, 9, 40, 2), (3, 1, 8, 2), (2, 5, 16, 1), (1, 19, 64, 2)]
 

@@ -85,10 +85,11 @@ public final class GPT {
                               N: N, C: C, context: context)
             Linear.forward(s.qkv, a.ln, params + w.qkvWeight, params + w.qkvBias, N: N, C: C, OC: 3 * C, context: context)
             Attention.forward(s.atty, s.att, s.qkv, B: B, T: T, C: C, NH: NH, context: context)
+            // residual2 = x + drop(branch), block by block as the projection finishes them.
+            if dropout > 0 { Dropout.drawMask(s.attnMask!, count: N * C, p: dropout, rng: &rng) }
             Linear.forward(a.branch, s.atty, params + w.attnProjWeight, params + w.attnProjBias,
-                           N: N, C: C, OC: C, context: context)
-            if dropout > 0 { Dropout.forward(a.branch, s.attnMask!, a.branch, count: N * C, p: dropout, rng: &rng) }
-            Residual.forward(s.residual2, x, a.branch, count: N * C, context: context)
+                           N: N, C: C, OC: C, context: context,
+                           epilogue: residual(s.residual2, x, a.branch, mask: dropout > 0 ? s.attnMask : nil, width: C))
             LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
                               N: N, C: C, context: context)
             // gelu = GELU(fch), block by block as the fc product finishes them.
@@ -96,10 +97,11 @@ public final class GPT {
                            context: context) { rows, columns in
                 for n in rows { GELU.forward(a.gelu + n * 4 * C, s.fch + n * 4 * C, range: columns, form: gelu) }
             }
+            if dropout > 0 { Dropout.drawMask(s.mlpMask!, count: N * C, p: dropout, rng: &rng) }
             Linear.forward(a.branch, a.gelu, params + w.mlpProjWeight, params + w.mlpProjBias,
-                           N: N, C: 4 * C, OC: C, context: context)
-            if dropout > 0 { Dropout.forward(a.branch, s.mlpMask!, a.branch, count: N * C, p: dropout, rng: &rng) }
-            Residual.forward(s.residual3, s.residual2, a.branch, count: N * C, context: context)
+                           N: N, C: 4 * C, OC: C, context: context,
+                           epilogue: residual(s.residual3, s.residual2, a.branch, mask: dropout > 0 ? s.mlpMask : nil,
+                                              width: C))
             x = UnsafePointer(s.residual3)
         }
         LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, x, params + layout.finalNormWeight,
@@ -110,6 +112,20 @@ public final class GPT {
         var total: Float = 0
         for n in 0..<N { total += a.losses[n] }
         return total / Float(N)
+    }
+
+    /// A GEMM epilogue for a block's two residual connections: out = x + drop(branch) on each
+    /// finished block of the branch product (rows of `width` floats), with dropout's mask if given.
+    private func residual(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                          _ branch: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
+                          width: Int) -> Gemm.Epilogue {
+        { rows, columns in
+            for n in rows {
+                let row = n * width
+                if let mask { Dropout.apply(branch + row, mask + row, branch + row, range: columns) }
+                Residual.forward(out + row, x + row, branch + row, range: columns)
+            }
+        }
     }
 
     /// Inference forward (no targets, no dropout): logits for every position.

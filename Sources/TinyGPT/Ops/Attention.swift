@@ -146,9 +146,17 @@ public enum Attention {
     static func transpose(_ src: UnsafePointer<Float>, rowStride: Int, T: Int, hs: Int,
                           into dst: UnsafeMutablePointer<Float>, stride: Int) {
         for d in 0..<hs { (dst + d * stride + T).update(repeating: 0, count: stride - T) }
+        // Whole 8×8 blocks in registers, then the edges element by element.
+        let T8 = T / 8 * 8, hs8 = hs / 8 * 8
+        for t in Swift.stride(from: 0, to: T8, by: 8) {
+            for d in Swift.stride(from: 0, to: hs8, by: 8) {
+                Gemm.transpose8x8(src + t * rowStride + d, rowStride: rowStride, into: dst + d * stride + t,
+                                  dstStride: stride)
+            }
+        }
         for t in 0..<T {
             let row = src + t * rowStride
-            for d in 0..<hs { dst[d * stride + t] = row[d] }
+            for d in (t < T8 ? hs8 : 0)..<hs { dst[d * stride + t] = row[d] }
         }
     }
 

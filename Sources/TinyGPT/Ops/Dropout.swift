@@ -8,16 +8,27 @@ public enum Dropout {
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ mask: UnsafeMutablePointer<Float>,
                                _ inp: UnsafePointer<Float>, count N: Int, p: Float,
                                rng: inout RandomGenerator) {
+        drawMask(mask, count: N, p: p, rng: &rng)
+        apply(out, mask, inp, range: 0..<N)
+    }
+
+    /// Draws mask (N) ∈ {0, 1/(1-p)}, for `apply` to use later (on blocks, in any order).
+    public static func drawMask(_ mask: UnsafeMutablePointer<Float>, count N: Int, p: Float,
+                                rng: inout RandomGenerator) {
         let scale = 1 / (1 - p)
-        for i in 0..<N {
-            mask[i] = rng.nextFloat() < p ? 0 : scale
-            out[i] = inp[i] * mask[i]
-        }
+        for i in 0..<N { mask[i] = rng.nextFloat() < p ? 0 : scale }
+    }
+
+    /// out[range] = inp · mask. `out` may alias `inp`.
+    @inline(__always)
+    static func apply(_ out: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
+                      range: Range<Int>) {
+        for i in range { out[i] = inp[i] * mask[i] }
     }
 
     /// dinp (N) = dout · mask. Overwrites `dinp` (which may alias `dout`).
     public static func backward(_ dinp: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>,
                                 _ dout: UnsafePointer<Float>, count N: Int) {
-        for i in 0..<N { dinp[i] = dout[i] * mask[i] }
+        apply(dinp, mask, dout, range: 0..<N)
     }
 }

@@ -312,13 +312,22 @@ public enum Linear {
         Gemm.multiply(M: OC, N: C, K: N, a: .transposed(dout, rows: OC), b: .rowMajor(inp, cols: C),
                       c: dweight, ldc: C, accumulate: true, context: context)
         if let dbias {
-            // Columns split into fixed chunks; each sums its columns over all rows in order.
+            // Columns split into fixed chunks; each sums its columns over all rows in order,
+            // eight columns at a time in a register.
             let chunk = 64
             context.pool.run((OC + chunk - 1) / chunk) { task in
                 let o0 = task * chunk, o1 = min(OC, o0 + chunk)
+                var o = o0
+                while o + 8 <= o1 {
+                    let sum = UnsafeMutableRawPointer(dbias + o)
+                    var acc = sum.loadUnaligned(as: Vec.self)
+                    for n in 0..<N { acc += UnsafeRawPointer(dout + n * OC + o).loadUnaligned(as: Vec.self) }
+                    sum.storeBytes(of: acc, as: Vec.self)
+                    o += 8
+                }
                 for n in 0..<N {
                     let row = dout + n * OC
-                    for o in o0..<o1 { dbias[o] += row[o] }
+                    for j in o..<o1 { dbias[j] += row[j] }
                 }
             }
         }

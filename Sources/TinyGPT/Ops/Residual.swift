@@ -8,8 +8,15 @@ public enum Residual {
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>,
                                _ b: UnsafePointer<Float>, count N: Int, context: KernelContext) {
         context.pool.run((N + chunk - 1) / chunk) { task in
-            for i in task * chunk..<min(N, (task + 1) * chunk) { out[i] = a[i] + b[i] }
+            forward(out, a, b, range: task * chunk..<min(N, (task + 1) * chunk))
         }
+    }
+
+    /// The forward pass over out[range] only, on the calling thread.
+    @inline(__always)
+    static func forward(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                        range: Range<Int>) {
+        for i in range { out[i] = a[i] + b[i] }
     }
 
     /// da (N) += dout, db (N) += dout.

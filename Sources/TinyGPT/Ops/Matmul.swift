@@ -123,15 +123,12 @@ public enum Gemm {
             let p1 = min(panels, p0 + panelsPerSplit)
             let aPack = aPacks + task * maxTaskRows * kc
             let tiles = (m1 - m0 + mr - 1) / mr
-            if let bias {
-                // This task's block of c starts as the bias; the products are added to it.
-                let n0 = p0 * nr, width = min(N, p1 * nr) - n0
-                for m in m0..<m1 { (c + m * ldc + n0).update(from: bias + n0, count: width) }
-            }
             var k0 = 0
             while k0 < K {
                 let kLen = min(kc, K - k0)
-                let add = accumulate || bias != nil || k0 > 0
+                // The first K block stores bias + products (or adds them to c when accumulating).
+                let add = accumulate || k0 > 0
+                let blockBias = k0 == 0 ? bias : nil
                 if packsA { packA(a, rows: m0..<m1, k0: k0, kLen: kLen, into: aPack) }
                 for p in p0..<p1 {
                     let n0 = p * nr
@@ -142,7 +139,7 @@ public enum Gemm {
                         let tileA = packsA ? Tile(UnsafePointer(aPack + tile * kLen * mr), rowStride: 1, kStride: mr, rows: mr)
                                            : Tile(a.base + m * a.rowStride + k0, rowStride: a.rowStride, kStride: 1, rows: rows)
                         microKernel(kLen: kLen, a: tileA, rows: rows, panel: panel, panelStride: nr, c: c + m * ldc + n0,
-                                    ldc: ldc, cols: cols, add: add)
+                                    ldc: ldc, cols: cols, add: add, bias: blockBias.map { $0 + n0 })
                     }
                 }
                 k0 += kLen
@@ -224,13 +221,15 @@ public enum Gemm {
     }
 
     /// c[0..<rows, 0..<cols] (+)= a (6 × kLen) · panel (kLen × 16), where panel row k starts
-    /// at panel + k·panelStride and holds 16 readable floats.
+    /// at panel + k·panelStride and holds 16 readable floats. Without `add`, a `bias` (cols)
+    /// is added to every row as it is stored.
     /// Twelve SIMD8 accumulators, two panel vectors and a broadcast fit the sixteen AVX2
     /// registers. Twelve independent FMA chains hide the FMA latency (4 cycles, 2 per cycle);
     /// a 4-row tile's eight chains left the units idle whenever a load came late.
     @inline(__always)
     static func microKernel(kLen: Int, a: Tile, rows: Int, panel: UnsafePointer<Float>, panelStride: Int,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool) {
+                            c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool,
+                            bias: UnsafePointer<Float>? = nil) {
         var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec(), c20 = Vec(), c21 = Vec()
         var c30 = Vec(), c31 = Vec(), c40 = Vec(), c41 = Vec(), c50 = Vec(), c51 = Vec()
         let raw = UnsafeRawPointer(panel)
@@ -252,12 +251,15 @@ public enum Gemm {
             c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
         }
         if rows == mr && cols == nr {
-            store(c00, c01, c + 0 * ldc, add)
-            store(c10, c11, c + 1 * ldc, add)
-            store(c20, c21, c + 2 * ldc, add)
-            store(c30, c31, c + 3 * ldc, add)
-            store(c40, c41, c + 4 * ldc, add)
-            store(c50, c51, c + 5 * ldc, add)
+            // What the products are added to: c itself, the bias, or nothing.
+            let base: UnsafeRawPointer? = add ? UnsafeRawPointer(c) : bias.map { UnsafeRawPointer($0) }
+            let step = add ? ldc * 4 : 0
+            store(c00, c01, c + 0 * ldc, base, 0 * step)
+            store(c10, c11, c + 1 * ldc, base, 1 * step)
+            store(c20, c21, c + 2 * ldc, base, 2 * step)
+            store(c30, c31, c + 3 * ldc, base, 3 * step)
+            store(c40, c41, c + 4 * ldc, base, 4 * step)
+            store(c50, c51, c + 5 * ldc, base, 5 * step)
             return
         }
         // Edge tile: go through a small temporary.
@@ -267,18 +269,20 @@ public enum Gemm {
             for i in 0..<rows {
                 let dst = c + i * ldc
                 for j in 0..<cols {
-                    dst[j] = add ? dst[j] + t[i * nr + j] : t[i * nr + j]
+                    dst[j] = add ? dst[j] + t[i * nr + j] : (bias.map { $0[j] + t[i * nr + j] } ?? t[i * nr + j])
                 }
             }
         }
     }
 
+    /// Stores one row of a tile at c: the products alone, or added to 16 floats at base + offset.
     @inline(__always)
-    static func store(_ lo: Vec, _ hi: Vec, _ c: UnsafeMutablePointer<Float>, _ add: Bool) {
+    static func store(_ lo: Vec, _ hi: Vec, _ c: UnsafeMutablePointer<Float>, _ base: UnsafeRawPointer?, _ offset: Int) {
         let raw = UnsafeMutableRawPointer(c)
-        if add {
-            raw.storeBytes(of: raw.loadUnaligned(as: Vec.self) + lo, as: Vec.self)
-            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: Vec.self) + hi, toByteOffset: 32, as: Vec.self)
+        if let base {
+            raw.storeBytes(of: base.loadUnaligned(fromByteOffset: offset, as: Vec.self) + lo, as: Vec.self)
+            raw.storeBytes(of: base.loadUnaligned(fromByteOffset: offset + 32, as: Vec.self) + hi, toByteOffset: 32,
+                           as: Vec.self)
         } else {
             raw.storeBytes(of: lo, as: Vec.self)
             raw.storeBytes(of: hi, toByteOffset: 32, as: Vec.self)

@@ -5,8 +5,9 @@ import XCTest
 @testable import TinyGPT
 
 final class GELUTests: XCTestCase {
-    // Forward: FastMath.tanh is good to ~1e-7 absolute, so the tanh form is off by at most
-    // ~½|x|·1e-7; erff is within an ulp or two. 1e-5 of max|out| is a wide margin over both.
+    // Forward: the tanh form's gate 1/(1 + e^(-2u)) is good to ~1e-7 relative (FastMath.exp and
+    // a division), so the output is off by ~|x|·1e-7; erff is within an ulp or two. 1e-5 of
+    // max|out| is a wide margin over both.
     static let forwardTolerance = 1e-5
     // Backward: one Float derivative per element, measured at ~1.3e-6 of max|gradient| (the
     // tanh form, near its knee); the Double finite difference is good to ~1e-10. 1e-5 leaves an

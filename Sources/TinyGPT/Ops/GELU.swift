@@ -10,14 +10,28 @@ import Darwin
 
 public enum GELU {
     static let chunk = 4096
-    static let s: Float = 0.797_884_560_8   // √(2/π)
     static let invSqrt2: Float = 0.707_106_781_2
     static let invSqrt2Pi: Float = 0.398_942_280_4
 
-    /// tanh(√(2/π)(x + 0.044715x³)): one expression for forward, backward and the recompute,
-    /// so they agree to the bit.
+    /// The tanh form's gate: ½(1 + tanh(u)) = 1 / (1 + e^(-2u)) with u = √(2/π)(x + 0.044715x³),
+    /// so gelu(x) = x · gate. One expression for forward, backward and the recompute, so they
+    /// agree to the bit; written with fused multiply-adds and one exp, no tanh.
     @inline(__always)
-    static func tanhPart(_ x: Vec) -> Vec { FastMath.tanh(s * (x + 0.044715 * x * x * x)) }
+    static func gate(_ x: Vec, _ x2: Vec) -> Vec {
+        // -2u = x · (-2√(2/π) - 2√(2/π)·0.044715 · x²)
+        let minus2u = x * Vec(repeating: -1.595_769_1).addingProduct(x2, Vec(repeating: -0.071_354_816))
+        return 1 / (1 + FastMath.exp(minus2u))
+    }
+
+    /// gelu(x) and its derivative, tanh form: with g = gate, d/dx (x·g) = g·(1 + x·(1 - g)·2u'),
+    /// where 2u' = 2√(2/π)(1 + 0.134145x²).
+    @inline(__always)
+    static func gradient(_ x: Vec) -> (y: Vec, grad: Vec) {
+        let x2 = x * x
+        let g = gate(x, x2)
+        let twoDu = Vec(repeating: 1.595_769_1).addingProduct(x2, Vec(repeating: 0.214_064_45))
+        return (x * g, g * Vec(repeating: 1).addingProduct(x * (1 - g), twoDu))
+    }
 
     /// out (N) = gelu(inp (N)). Overwrites `out`.
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
@@ -37,14 +51,12 @@ public enum GELU {
             var i = i0
             while i + 8 <= i1 {
                 let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
-                let t = tanhPart(x)
-                UnsafeMutableRawPointer(out + i).storeBytes(of: 0.5 * x * (1 + t), as: Vec.self)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: x * gate(x, x * x), as: Vec.self)
                 i += 8
             }
             while i < i1 {
-                let x = inp[i]
-                let t = tanhPart(Vec(repeating: x))[0]
-                out[i] = 0.5 * x * (1 + t)
+                let x = Vec(repeating: inp[i])
+                out[i] = (x * gate(x, x * x))[0]
                 i += 1
             }
         case .exact:
@@ -76,21 +88,15 @@ public enum GELU {
             while i + 8 <= i1 {
                 let x = UnsafeRawPointer(inp + i).loadUnaligned(as: Vec.self)
                 let dy = UnsafeRawPointer(dout + i).loadUnaligned(as: Vec.self)
-                let t = tanhPart(x)
-                let du: Vec = s * (1 + 0.134145 * (x * x))      // d/dx of √(2/π)(x + 0.044715x³)
-                let half: Vec = 0.5 * (1 + t)
-                let grad: Vec = half + 0.5 * x * (1 - t * t) * du
-                if let out { UnsafeMutableRawPointer(out + i).storeBytes(of: 0.5 * x * (1 + t), as: Vec.self) }
+                let (y, grad) = gradient(x)
+                if let out { UnsafeMutableRawPointer(out + i).storeBytes(of: y, as: Vec.self) }
                 UnsafeMutableRawPointer(dinp + i).storeBytes(of: grad * dy, as: Vec.self)
                 i += 8
             }
             while i < i1 {
-                let x = inp[i]
-                let t = tanhPart(Vec(repeating: x))[0]
-                let du = s * (1 + 0.134145 * (x * x))
-                let grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
-                out?[i] = 0.5 * x * (1 + t)
-                dinp[i] = grad * dout[i]
+                let (y, grad) = gradient(Vec(repeating: inp[i]))
+                out?[i] = y[0]
+                dinp[i] = grad[0] * dout[i]
                 i += 1
             }
         case .exact:

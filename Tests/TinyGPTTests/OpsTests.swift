@@ -60,12 +60,14 @@ final class FastMathTests: XCTestCase {
                 assertClose(FastMath.dot(pa.pointer, pb.pointer, n), expectedDot, rtol: 1e-6, atol: 1e-6, "dot n=\(n)")
                 FastMath.axpy(pa.pointer, 0.5, pb.pointer, n)
                 assertClose(pa.array, (0..<n).map { Double(a[$0]) + 0.5 * Double(b[$0]) }, rtol: 1e-6, "axpy n=\(n)")
-                let m = FastMath.max(pb.pointer, n)
-                XCTAssertEqual(m, b.max(), "max n=\(n)")
-                let sum = FastMath.expShifted(pb.pointer, n, shift: m)
-                let expected = b.map { Foundation.exp(Double($0) - Double(m)) }
-                assertClose(pb.array, expected, rtol: 1e-6, "expShifted n=\(n)")
-                assertClose(sum, expected.reduce(0, +), rtol: 1e-6, "expShifted sum n=\(n)")
+                XCTAssertEqual(FastMath.max(pb.pointer, n), b.max(), "max n=\(n)")
+                let scale: Float = 0.7
+                let (m, sum) = FastMath.softmax(pb.pointer, n, scale: scale)
+                XCTAssertEqual(m, b.max()! * scale, "softmax's max n=\(n)")
+                let exps = b.map { Foundation.exp(Double($0) * Double(scale) - Double(m)) }
+                let total = exps.reduce(0, +)
+                assertClose(pb.array, exps.map { $0 / total }, rtol: 1e-6, "softmax n=\(n)")
+                assertClose(sum, total, rtol: 1e-6, "softmax's sum n=\(n)")
             }
         }
     }

@@ -41,10 +41,7 @@ public enum Attention {
             }
             for t in 0..<T {
                 let row = a + t * T
-                for t2 in 0...t { row[t2] *= scale }
-                let m = FastMath.max(row, t + 1)
-                let inv = 1 / FastMath.expShifted(row, t + 1, shift: m)
-                for t2 in 0...t { row[t2] *= inv }
+                _ = FastMath.softmax(row, t + 1, scale: scale)
                 if t + 1 < T { (row + t + 1).update(repeating: 0, count: T - t - 1) }
             }
             // out = att · v: row t sums over positions 0...t (att is zero beyond).
@@ -95,9 +92,15 @@ public enum Attention {
             // dpre = att ⊙ (datt - Σ att ⊙ datt) / √hs, in place, row by row.
             for t in 0..<T {
                 let arow = a + t * T, d = dpre + t * T
-                var weighted: Float = 0
-                for t2 in 0...t { weighted += arow[t2] * d[t2] }
-                for t2 in 0...t { d[t2] = arow[t2] * (d[t2] - weighted) * scale }
+                let weighted = FastMath.dot(arow, d, t + 1)
+                var t2 = 0
+                while t2 + 8 <= t + 1 {
+                    let av = UnsafeRawPointer(arow + t2).loadUnaligned(as: Vec.self)
+                    let dv = UnsafeMutableRawPointer(d + t2)
+                    dv.storeBytes(of: av * (dv.loadUnaligned(as: Vec.self) - weighted) * scale, as: Vec.self)
+                    t2 += 8
+                }
+                while t2 <= t { d[t2] = arow[t2] * (d[t2] - weighted) * scale; t2 += 1 }
                 if t + 1 < T { (d + t + 1).update(repeating: 0, count: T - t - 1) }
             }
             for t0 in stride(from: 0, to: T, by: Gemm.mr) {

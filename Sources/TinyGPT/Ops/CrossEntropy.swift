@@ -16,10 +16,7 @@ public enum CrossEntropy {
                 // Read the target's logit first: `probs` may alias `logits`.
                 let targetLogit = logits[n * V + Int(targets[n])]
                 if UnsafePointer(p) != logits + n * V { p.update(from: logits + n * V, count: V) }
-                let m = FastMath.max(p, V)
-                let sum = FastMath.expShifted(p, V, shift: m)
-                let inv = 1 / sum
-                for i in 0..<V { p[i] *= inv }
+                let (m, sum) = FastMath.softmax(p, V)
                 // -log p[target] from the logits, which stays finite when the probability underflows.
                 losses[n] = (m + logf(sum)) - targetLogit
             }

@@ -66,29 +66,50 @@ extension FastMath {
         while i < n { y[i] += alpha * x[i]; i += 1 }
     }
 
-    /// In place: x[i] = exp(x[i] - shift) over n elements; returns their sum.
+    /// In place: x[0..<n] = softmax(scale · x), n > 0, scale > 0. Returns the largest scaled
+    /// input and the sum of the exponentials before normalising (log Σ e^{scale·x} = max + log sum).
     @inline(__always)
-    static func expShifted(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1) -> (max: Float, sum: Float) {
+        let top = max(x, n) * scale
+        let raw = UnsafeMutableRawPointer(x)
+        let vScale = Vec(repeating: scale), vShift = Vec(repeating: -top)
         var acc = Vec()
         var i = 0
-        let vs = Vec(repeating: shift)
         while i + 8 <= n {
-            let p = UnsafeMutableRawPointer(x + i)
-            let e = exp(p.loadUnaligned(as: Vec.self) - vs)
-            p.storeBytes(of: e, as: Vec.self)
+            let e = exp(vShift.addingProduct(raw.loadUnaligned(fromByteOffset: i * 4, as: Vec.self), vScale))
+            raw.storeBytes(of: e, toByteOffset: i * 4, as: Vec.self)
             acc += e
             i += 8
         }
         var sum = acc.sum()
-        while i < n { x[i] = exp(x[i] - shift); sum += x[i]; i += 1 }
-        return sum
+        while i < n { x[i] = exp(Vec(repeating: -top).addingProduct(Vec(repeating: x[i]), vScale))[0]; sum += x[i]; i += 1 }
+        let inv = 1 / sum
+        i = 0
+        while i + 8 <= n {
+            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: Vec.self) * inv, toByteOffset: i * 4, as: Vec.self)
+            i += 8
+        }
+        while i < n { x[i] *= inv; i += 1 }
+        return (top, sum)
     }
 
     /// The largest of n > 0 elements.
     @inline(__always)
     static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = x[0]
-        for i in 1..<n where x[i] > m { m = x[i] }
+        var i = 0
+        if n >= 8 {
+            var v = UnsafeRawPointer(x).loadUnaligned(as: Vec.self)
+            i = 8
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(x + i).loadUnaligned(as: Vec.self)
+                v = v.replacing(with: w, where: w .> v)  // (pointwiseMax is not inlined)
+                i += 8
+            }
+            for lane in 1..<8 where v[lane] > v[0] { v[0] = v[lane] }
+            m = v[0]
+        }
+        while i < n { if x[i] > m { m = x[i] }; i += 1 }
         return m
     }
 }

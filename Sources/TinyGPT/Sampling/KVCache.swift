@@ -120,10 +120,7 @@ public final class KVCache {
                             (V + pos * C + head * hs).update(from: v, count: hs)
                             // s[t] = q · k_t over positions 0...pos, then softmax, then y = Σ s[t] v_t.
                             FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1)
-                            for t in 0...pos { s[t] *= scale }
-                            let top = FastMath.max(s, pos + 1)
-                            let inv = 1 / FastMath.expShifted(s, pos + 1, shift: top)
-                            for t in 0...pos { s[t] *= inv }
+                            _ = FastMath.softmax(s, pos + 1, scale: scale)
                             FastMath.weightedSum(y + r * C + head * hs, s, wStride: 1, V + head * hs, xStride: C,
                                                  count: pos + 1, n: hs)
                         }

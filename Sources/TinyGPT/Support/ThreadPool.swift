@@ -5,6 +5,11 @@
 // These workers spin for a short while after each job before sleeping, so a training step's
 // hundred-odd parallel regions each start in well under a microsecond.
 //
+// Tasks are dealt out in contiguous shares, the first share to the calling thread, the next
+// to the first worker, and so on. Ops split their rows into tasks in order, so a thread tends
+// to read the rows it wrote in the op before, from its own cache. A thread that finishes its
+// share early takes the remaining tasks of the others from their far end.
+//
 // Determinism: the pool only decides *which thread* runs a task. Callers split work into
 // tasks that depend on the problem size alone and write disjoint outputs (or partial sums
 // reduced in task order), so results are bit-identical for any thread count.
@@ -19,11 +24,14 @@ public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
 
     private let generation = Atomic<Int>(0)
-    private let nextTask = Atomic<Int>(0)
     private let checkedIn = Atomic<Int>(0)
+    /// Per thread, the tasks of its share not yet taken: front << 32 | back. The owner takes
+    /// from the front and others from the back, each by compare-and-swap on the one word.
+    /// Words sit `spacing` apart, so no two share a cache line.
+    private let shares: UnsafeMutablePointer<Atomic<Int>>
+    private static let spacing = 16
     private let sleepLock = NSCondition()
     // Written by the caller only while every worker is parked between jobs.
-    private var taskCount = 0
     private var job: ((Int) -> Void)?
     private var onePerThread = false
     private let barrier: Barrier
@@ -35,8 +43,10 @@ public final class ThreadPool: @unchecked Sendable {
         precondition(threadCount >= 1, "a pool needs at least one thread")
         self.threadCount = threadCount
         barrier = Barrier(threadCount: threadCount)
-        for _ in 1..<threadCount {
-            let thread = Thread { self.workerLoop() }  // pools live as long as the process
+        shares = .allocate(capacity: threadCount * Self.spacing)
+        for t in 0..<threadCount * Self.spacing { (shares + t).initialize(to: Atomic(0)) }
+        for index in 1..<threadCount {
+            let thread = Thread { self.workerLoop(index) }  // pools live as long as the process
             thread.stackSize = 1 << 20
             thread.start()
         }
@@ -52,14 +62,15 @@ public final class ThreadPool: @unchecked Sendable {
         }
         withoutActuallyEscaping(body) { escapable in
             job = escapable
-            taskCount = count
-            nextTask.store(0, ordering: .relaxed)
+            for t in 0..<threadCount {
+                shares[t * Self.spacing].store((count * t / threadCount) << 32 | count * (t + 1) / threadCount, ordering: .relaxed)
+            }
             checkedIn.store(0, ordering: .relaxed)
             sleepLock.lock()
             generation.add(1, ordering: .sequentiallyConsistent)
             sleepLock.broadcast()
             sleepLock.unlock()
-            drainTasks(escapable, count)
+            drainTasks(escapable, thread: 0)
             // Every worker checks in after its last task, so none is in flight once we return.
             // Spin briefly, then yield the core: on a busy machine a worker may be waiting for it.
             var spins = 0
@@ -82,18 +93,33 @@ public final class ThreadPool: @unchecked Sendable {
         onePerThread = false
     }
 
-    private func drainTasks(_ body: (Int) -> Void, _ count: Int) {
-        while true {
-            let i = nextTask.add(1, ordering: .acquiringAndReleasing).oldValue
-            if i >= count { return }
-            body(i)
-            // In a together region each thread takes one task: a second one could wait at a
-            // barrier for a thread that never comes.
-            if onePerThread { return }
+    private func drainTasks(_ body: (Int) -> Void, thread: Int) {
+        while let i = take(from: thread, front: true) { body(i) }
+        // In a together region each thread runs its own task only: a second one could wait at
+        // a barrier for a thread that never comes.
+        if onePerThread { return }
+        for other in 1..<threadCount {
+            let owner = (thread + other) % threadCount
+            while let i = take(from: owner, front: false) { body(i) }
         }
     }
 
-    private func workerLoop() {
+    /// Takes the next task of `owner`'s share, from its front or its back; nil once it is empty.
+    private func take(from owner: Int, front: Bool) -> Int? {
+        let share = shares + owner * Self.spacing
+        var word = share.pointee.load(ordering: .relaxed)
+        while true {
+            let first = word >> 32, end = word & 0xFFFF_FFFF
+            if first >= end { return nil }
+            let (next, task) = front ? ((first + 1) << 32 | end, first) : (first << 32 | (end - 1), end - 1)
+            let (exchanged, original) = share.pointee.compareExchange(expected: word, desired: next,
+                                                                      ordering: .acquiringAndReleasing)
+            if exchanged { return task }
+            word = original
+        }
+    }
+
+    private func workerLoop(_ index: Int) {
         var seen = 0
         while true {
             // Spin briefly for the next job, then yield the core for a while (jobs within a
@@ -109,7 +135,7 @@ public final class ThreadPool: @unchecked Sendable {
                 }
             }
             seen = generation.load(ordering: .acquiring)
-            if let body = job { drainTasks(body, taskCount) }
+            if let body = job { drainTasks(body, thread: index) }
             checkedIn.add(1, ordering: .releasing)
         }
     }

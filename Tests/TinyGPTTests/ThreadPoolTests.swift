@@ -1,0 +1,64 @@
+// Tests for Support/ThreadPool.swift: every task of a region runs exactly once, whatever the
+// task and thread counts, also when one share is slow and the others take its tasks; a
+// together region runs its body once on each thread.
+
+import Foundation
+import Synchronization
+import XCTest
+@testable import TinyGPT
+
+final class ThreadPoolTests: XCTestCase {
+    static let pools = [1, 2, 3, 5].map { ThreadPool(threadCount: $0) }
+
+    func testEveryTaskRunsExactlyOnce() {
+        for pool in Self.pools {
+            for count in [1, 2, 3, 4, 7, 64, 1000] {
+                let runs = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
+                for i in 0..<count { (runs + i).initialize(to: Atomic(0)) }
+                defer { runs.deallocate() }
+                for _ in 0..<20 {
+                    pool.run(count) { i in runs[i].add(1, ordering: .relaxed) }
+                }
+                let counts = (0..<count).map { runs[$0].load(ordering: .relaxed) }
+                XCTAssertEqual(counts, Array(repeating: 20, count: count),
+                               "\(pool.threadCount) threads, \(count) tasks: some task ran a wrong number of times")
+            }
+        }
+    }
+
+    func testIdleThreadsTakeTheTasksOfASlowShare() {
+        // The first share's tasks sleep; the other threads must finish their own shares and then
+        // take from the first, so some of its tasks run on a thread other than the caller.
+        let pool = Self.pools[1]
+        let count = 16
+        let ranOnCaller = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
+        for i in 0..<count { (ranOnCaller + i).initialize(to: Atomic(-1)) }
+        defer { ranOnCaller.deallocate() }
+        let caller = pthread_self()
+        pool.run(count) { i in
+            ranOnCaller[i].store(pthread_equal(pthread_self(), caller) != 0 ? 1 : 0, ordering: .relaxed)
+            if i < count / 2 { usleep(2_000) }
+        }
+        let flags = (0..<count).map { ranOnCaller[$0].load(ordering: .relaxed) }
+        XCTAssertFalse(flags.contains(-1), "a task did not run")
+        XCTAssertTrue(flags[0..<count / 2].contains(0), "no task of the slow share was taken by the other thread")
+    }
+
+    func testTogetherRegionRunsOncePerThread() {
+        for pool in Self.pools {
+            let seen = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: pool.threadCount)
+            for t in 0..<pool.threadCount { (seen + t).initialize(to: Atomic(0)) }
+            defer { seen.deallocate() }
+            let arrived = Atomic<Int>(0)
+            pool.runTogether { thread, barrier in
+                seen[thread].add(1, ordering: .relaxed)
+                arrived.add(1, ordering: .relaxed)
+                barrier.wait()
+                // After the barrier every thread has arrived.
+                XCTAssertEqual(arrived.load(ordering: .relaxed), pool.threadCount)
+            }
+            XCTAssertEqual((0..<pool.threadCount).map { seen[$0].load(ordering: .relaxed) },
+                           Array(repeating: 1, count: pool.threadCount), "\(pool.threadCount) threads")
+        }
+    }
+}

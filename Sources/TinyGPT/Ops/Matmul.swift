@@ -110,18 +110,18 @@ public enum Gemm {
         }
         let maxTaskRows = (rowTiles + rowTasks - 1) / rowTasks * mr
         // A row-major A is read in place: each micro-tile walks six rows, each contiguous in k.
-        // Any other A (a transposed view) is packed by each task, per K block, into 6-row
+        // Any other A (a transposed view) is packed, per K block, into the thread's own 6-row
         // micro-panels, k-major, so the kernel still reads it contiguously.
         let packsA = a.colStride != 1
         let tasks = rowTasks * columnSplits
-        let aPacks = context.packingA.floats(packsA ? tasks * maxTaskRows * kc : 0)
-        context.pool.run(tasks) { task in
+        let aPacks = context.packingA.floats(packsA ? threads * maxTaskRows * kc : 0)
+        context.pool.run(tasks) { task, thread in
             let rowTask = task / columnSplits
             let m0 = rowTask * rowTiles / rowTasks * mr
             let m1 = min(M, (rowTask + 1) * rowTiles / rowTasks * mr)
             let p0 = (task % columnSplits) * panelsPerSplit
             let p1 = min(panels, p0 + panelsPerSplit)
-            let aPack = aPacks + task * maxTaskRows * kc
+            let aPack = aPacks + thread * maxTaskRows * kc
             let tiles = (m1 - m0 + mr - 1) / mr
             var k0 = 0
             while k0 < K {

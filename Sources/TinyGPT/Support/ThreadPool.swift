@@ -32,7 +32,7 @@ public final class ThreadPool: @unchecked Sendable {
     private static let spacing = 16
     private let sleepLock = NSCondition()
     // Written by the caller only while every worker is parked between jobs.
-    private var job: ((Int) -> Void)?
+    private var job: ((_ task: Int, _ thread: Int) -> Void)?
     private var onePerThread = false
     private let barrier: Barrier
 
@@ -55,9 +55,15 @@ public final class ThreadPool: @unchecked Sendable {
     /// Calls `body(i)` for `i` in `0..<count`, in parallel, and returns when all are done.
     /// Tasks must not depend on one another's order.
     public func run(_ count: Int, _ body: (Int) -> Void) {
+        run(count) { task, _ in body(task) }
+    }
+
+    /// As `run` above, also telling each task which of the pool's threads (0 the caller,
+    /// 1..<threadCount the workers) runs it, for per-thread scratch.
+    public func run(_ count: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
         if count <= 0 { return }
         if count == 1 || threadCount == 1 {
-            for i in 0..<count { body(i) }
+            for i in 0..<count { body(i, 0) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
@@ -89,18 +95,18 @@ public final class ThreadPool: @unchecked Sendable {
     public func runTogether(_ body: (_ thread: Int, _ barrier: Barrier) -> Void) {
         onePerThread = true
         let barrier = self.barrier
-        run(threadCount) { thread in body(thread, barrier) }
+        run(threadCount) { task, _ in body(task, barrier) }
         onePerThread = false
     }
 
-    private func drainTasks(_ body: (Int) -> Void, thread: Int) {
-        while let i = take(from: thread, front: true) { body(i) }
+    private func drainTasks(_ body: (_ task: Int, _ thread: Int) -> Void, thread: Int) {
+        while let i = take(from: thread, front: true) { body(i, thread) }
         // In a together region each thread runs its own task only: a second one could wait at
         // a barrier for a thread that never comes.
         if onePerThread { return }
         for other in 1..<threadCount {
             let owner = (thread + other) % threadCount
-            while let i = take(from: owner, front: false) { body(i) }
+            while let i = take(from: owner, front: false) { body(i, thread) }
         }
     }
 

@@ -10,9 +10,9 @@
 // to read the rows it wrote in the op before, from its own cache. A thread that finishes its
 // share early takes the remaining tasks of the others from their far end.
 //
-// Determinism: the pool only decides *which thread* runs a task. Callers split work into
-// tasks that depend on the problem size alone and write disjoint outputs (or partial sums
-// reduced in task order), so results are bit-identical for any thread count.
+// Determinism: the pool only decides *which thread* runs a task. Callers make tasks that
+// write disjoint outputs, each summed in an order fixed by the problem size alone (partial
+// sums are reduced in task order), so results are bit-identical for any thread count.
 
 import Foundation
 import Synchronization

@@ -127,8 +127,9 @@ final class MatmulTests: XCTestCase {
     // MARK: - Linear
 
     /// (N, C, OC). The backward's three products have K = C (forward), OC (dinp) and N (dweight):
-    /// the first shape takes the forward past one K block, the second takes dweight past it.
-    static let linearShapes = [(13, 300, 37), (270, 19, 37), (5, 8, 24)]
+    /// the first shape takes the forward past one K block, the second takes dweight past it; the
+    /// last sums dbias in two whole 64-column chunks and a ragged one.
+    static let linearShapes = [(13, 300, 37), (270, 19, 37), (5, 8, 24), (9, 10, 150)]
 
     func testLinearForwardMatchesReference() {
         var rng = RandomGenerator(seed: 3)

@@ -320,11 +320,42 @@ public enum Linear {
                       c: dweight, ldc: C, accumulate: true, context: context)
         if let dbias {
             // Columns split into fixed chunks; each sums its columns over all rows in order,
-            // eight columns at a time in a register.
+            // in registers: a whole chunk as eight independent chains, else eight columns at a time.
             let chunk = 64
             context.pool.run((OC + chunk - 1) / chunk) { task in
                 let o0 = task * chunk, o1 = min(OC, o0 + chunk)
                 var o = o0
+                if o1 - o0 == chunk {
+                    let sum = UnsafeMutableRawPointer(dbias + o0)
+                    var a0 = sum.loadUnaligned(fromByteOffset: 0, as: Vec.self)
+                    var a1 = sum.loadUnaligned(fromByteOffset: 32, as: Vec.self)
+                    var a2 = sum.loadUnaligned(fromByteOffset: 64, as: Vec.self)
+                    var a3 = sum.loadUnaligned(fromByteOffset: 96, as: Vec.self)
+                    var a4 = sum.loadUnaligned(fromByteOffset: 128, as: Vec.self)
+                    var a5 = sum.loadUnaligned(fromByteOffset: 160, as: Vec.self)
+                    var a6 = sum.loadUnaligned(fromByteOffset: 192, as: Vec.self)
+                    var a7 = sum.loadUnaligned(fromByteOffset: 224, as: Vec.self)
+                    for n in 0..<N {
+                        let row = UnsafeRawPointer(dout + n * OC + o0)
+                        a0 += row.loadUnaligned(fromByteOffset: 0, as: Vec.self)
+                        a1 += row.loadUnaligned(fromByteOffset: 32, as: Vec.self)
+                        a2 += row.loadUnaligned(fromByteOffset: 64, as: Vec.self)
+                        a3 += row.loadUnaligned(fromByteOffset: 96, as: Vec.self)
+                        a4 += row.loadUnaligned(fromByteOffset: 128, as: Vec.self)
+                        a5 += row.loadUnaligned(fromByteOffset: 160, as: Vec.self)
+                        a6 += row.loadUnaligned(fromByteOffset: 192, as: Vec.self)
+                        a7 += row.loadUnaligned(fromByteOffset: 224, as: Vec.self)
+                    }
+                    sum.storeBytes(of: a0, toByteOffset: 0, as: Vec.self)
+                    sum.storeBytes(of: a1, toByteOffset: 32, as: Vec.self)
+                    sum.storeBytes(of: a2, toByteOffset: 64, as: Vec.self)
+                    sum.storeBytes(of: a3, toByteOffset: 96, as: Vec.self)
+                    sum.storeBytes(of: a4, toByteOffset: 128, as: Vec.self)
+                    sum.storeBytes(of: a5, toByteOffset: 160, as: Vec.self)
+                    sum.storeBytes(of: a6, toByteOffset: 192, as: Vec.self)
+                    sum.storeBytes(of: a7, toByteOffset: 224, as: Vec.self)
+                    return
+                }
                 while o + 8 <= o1 {
                     let sum = UnsafeMutableRawPointer(dbias + o)
                     var acc = sum.loadUnaligned(as: Vec.self)

@@ -66,10 +66,12 @@ public final class ThreadPool: @unchecked Sendable {
             for i in 0..<count { body(i, 0) }
             return
         }
+        precondition(count < 1 << 31, "a share's bounds must fit in half a word")
         withoutActuallyEscaping(body) { escapable in
             job = escapable
             for t in 0..<threadCount {
-                shares[t * Self.spacing].store((count * t / threadCount) << 32 | count * (t + 1) / threadCount, ordering: .relaxed)
+                let first = count * t / threadCount, end = count * (t + 1) / threadCount
+                shares[t * Self.spacing].store(first << 32 | end, ordering: .relaxed)
             }
             checkedIn.store(0, ordering: .relaxed)
             sleepLock.lock()

@@ -82,7 +82,7 @@ extension FastMath {
             i += 8
         }
         var sum = acc.sum()
-        while i < n { x[i] = exp(Vec(repeating: -top).addingProduct(Vec(repeating: x[i]), vScale))[0]; sum += x[i]; i += 1 }
+        while i < n { x[i] = exp(vShift.addingProduct(Vec(repeating: x[i]), vScale))[0]; sum += x[i]; i += 1 }
         let inv = 1 / sum
         i = 0
         while i + 8 <= n {

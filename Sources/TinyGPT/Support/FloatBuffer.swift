@@ -60,8 +60,6 @@ public final class KernelContext {
     /// Scratch for GEMM panels of B and of A.
     let packing = Scratch()
     let packingA = Scratch()
-    /// Which of B's panels each thread has packed in the current GEMM (0 or 1).
-    let packedPanels = Scratch()
     /// Scratch for per-task partial sums and temporaries.
     let partials = Scratch()
 

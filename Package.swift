@@ -16,12 +16,18 @@ let package = Package(
     name: "TinyGPT",
     products: [
         .library(name: "TinyGPT", targets: ["TinyGPT"]),
-        .executable(name: "tinygpt", targets: ["tinygpt"]),
+        .library(name: "TinyGPTViews", targets: ["TinyGPTViews"]),
+        .executable(name: "tinygpt", targets: ["tinygpt-cli"]),
     ],
     targets: [
+        // The library: text, ops, model, training, sampling, checkpoint, interop. No flags, no HTML.
         .target(name: "TinyGPT", swiftSettings: archFlags),
-        .executableTarget(name: "tinygpt", dependencies: ["TinyGPT"], swiftSettings: archFlags),
-        .testTarget(name: "TinyGPTTests", dependencies: ["TinyGPT", "tinygpt"], swiftSettings: archFlags),
+        // What people look at: HTML pages, SVG charts, terminal drawings of library results.
+        .target(name: "TinyGPTViews", dependencies: ["TinyGPT"], swiftSettings: archFlags),
+        // The executable: flags, help and commands; parsing and printing only.
+        .executableTarget(name: "tinygpt-cli", dependencies: ["TinyGPT", "TinyGPTViews"], path: "Sources/tinygpt-cli",
+                          swiftSettings: archFlags),
+        .testTarget(name: "TinyGPTTests", dependencies: ["TinyGPT", "TinyGPTViews", "tinygpt-cli"], swiftSettings: archFlags),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,6 +3,7 @@
 
 import Foundation
 import TinyGPT
+import TinyGPTViews
 
 struct CompareCommand: Command {
     let spec = CommandSpec(

@@ -3,6 +3,7 @@
 // Which characters XML allows follows the `Char` production of XML 1.0 (5th ed.), §2.2.
 
 import Foundation
+import TinyGPT
 
 /// Helpers shared by every report that writes SVG or (XHTML-compatible) HTML.
 public enum Markup {

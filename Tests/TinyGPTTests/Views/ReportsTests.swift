@@ -7,6 +7,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import TinyGPT
+@testable import TinyGPTViews
 
 final class ReportsTests: XCTestCase {
     // MARK: - Helpers

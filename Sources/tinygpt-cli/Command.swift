@@ -2,6 +2,7 @@
 
 import Foundation
 import TinyGPT
+import TinyGPTViews
 
 protocol Command {
     var spec: CommandSpec { get }

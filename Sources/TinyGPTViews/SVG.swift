@@ -4,6 +4,7 @@
 // (Graphics Gems, 1990): steps of 1, 2 or 5 times a power of ten.
 
 import Foundation
+import TinyGPT
 
 /// Accumulates SVG elements as text; `element(width:height:)` wraps them in an `<svg>`.
 public struct SVGWriter {

@@ -2,6 +2,8 @@
 // The markup is also well-formed XML (XHTML syntax in an HTML5 document), so a browser opens
 // it as HTML and an XML parser can check it.
 
+import TinyGPT
+
 /// Builds a report page piece by piece; `render()` returns the whole file.
 public struct HTMLPage {
     public var title: String

@@ -2,6 +2,7 @@
 
 import Foundation
 import TinyGPT
+import TinyGPTViews
 
 struct PlotCommand: Command {
     let spec = CommandSpec(

@@ -2,6 +2,7 @@
 
 import Foundation
 import TinyGPT
+import TinyGPTViews
 
 struct ExportCommand: Command {
     let spec = CommandSpec(

@@ -4,6 +4,8 @@
 // Layout of the input follows the model's attention buffer: per layer and head a (T, T)
 // matrix, row = query position, column = key position, zero above the diagonal.
 
+import TinyGPT
+
 /// Attention maps of one prompt.
 public struct AttentionReport {
     /// The prompt, one entry per position (T entries).

@@ -5,6 +5,7 @@
 
 import Foundation
 import TinyGPT
+import TinyGPTViews
 
 let commands: [Command] = [
     TrainCommand(), SampleCommand(), CompareCommand(), EvalCommand(), InfoCommand(),

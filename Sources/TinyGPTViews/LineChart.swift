@@ -1,6 +1,8 @@
 // A line chart as SVG: several series on linear x and y axes with ticks, grid lines, axis
 // titles, a legend, and optional dashed horizontal reference lines (e.g. baseline losses).
 
+import TinyGPT
+
 /// Series of (x, y) points drawn on shared linear axes.
 public struct LineChart {
     public struct Series {

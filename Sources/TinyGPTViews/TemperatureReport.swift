@@ -5,6 +5,7 @@
 // entropy in bits, H = -Σ p log₂ p (Shannon, 1948).
 
 import Foundation
+import TinyGPT
 
 /// One sampled continuation and its statistics.
 public struct TemperatureSample {

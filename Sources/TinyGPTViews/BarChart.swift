@@ -1,6 +1,8 @@
 // A horizontal bar chart as SVG: one labelled bar per category, its value printed at the end.
 // Used for next-character probabilities, where labels are single characters.
 
+import TinyGPT
+
 /// Horizontal bars on a linear scale from 0 to `maxValue`.
 public struct BarChart {
     public struct Bar {

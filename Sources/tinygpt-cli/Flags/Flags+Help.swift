@@ -2,6 +2,8 @@
 // drift from what the parser accepts. Layout follows the usual GNU/POSIX style: a usage
 // line, a summary, then two aligned columns (name, description) wrapped at 80 characters.
 
+import TinyGPT
+
 extension CommandSpec {
     /// Width the help text wraps at.
     static let helpWidth = 80

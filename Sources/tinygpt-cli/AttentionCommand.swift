@@ -2,6 +2,7 @@
 
 import Foundation
 import TinyGPT
+import TinyGPTViews
 
 struct AttentionCommand: Command {
     let spec = CommandSpec(

@@ -4,6 +4,8 @@
 // `--name=value`, `--` ends the options); the "did you mean" hint uses the optimal string
 // alignment (restricted Damerau-Levenshtein) distance.
 
+import TinyGPT
+
 // MARK: - Declarations
 
 /// An interval of allowed floating-point values, each end open or closed, possibly unbounded.

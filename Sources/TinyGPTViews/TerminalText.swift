@@ -3,6 +3,8 @@
 // Widths follow UAX #11 (East Asian Width): W and F characters are two columns wide;
 // the ranges below cover the W/F blocks of EastAsianWidth.txt that text corpora use.
 
+import TinyGPT
+
 /// Column-aware padding and bars for terminal tables.
 public enum TerminalText {
     /// Columns a terminal uses for `text`: 2 for East Asian wide and fullwidth characters,

@@ -2,6 +2,8 @@
 // and the same against wall-clock time, with optional dashed baseline levels (e.g. the
 // n-gram baselines) so the curves have something to be compared with.
 
+import TinyGPT
+
 /// Two line charts side by side: loss vs step and loss vs elapsed time.
 public struct LossPlot {
     public var rows: [TrainingLogRow]

@@ -3,6 +3,7 @@
 
 import XCTest
 @testable import TinyGPT
+@testable import tinygpt_cli
 
 final class FlagsTests: XCTestCase {
     // MARK: - Fixtures

@@ -3,6 +3,7 @@
 import Foundation
 import Synchronization
 import TinyGPT
+import TinyGPTViews
 
 /// Set by SIGINT/SIGTERM; the loop saves and stops at the next step.
 let stopRequested = Atomic<Bool>(false)

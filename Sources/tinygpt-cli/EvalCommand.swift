@@ -3,6 +3,7 @@
 
 import Foundation
 import TinyGPT
+import TinyGPTViews
 
 struct EvalCommand: Command {
     let spec = CommandSpec(

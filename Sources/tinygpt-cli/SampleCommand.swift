@@ -2,6 +2,7 @@
 
 import Foundation
 import TinyGPT
+import TinyGPTViews
 
 struct SampleCommand: Command {
     let spec = CommandSpec(

@@ -2,6 +2,8 @@
 // and each cell's value in a <title> tooltip. Cells that do not apply (nil), such as future
 // positions under a causal mask, are left grey.
 
+import TinyGPT
+
 /// A matrix drawn as coloured cells on a white-to-dark-blue scale.
 public struct Heatmap {
     public var title: String?

@@ -35,32 +35,16 @@ enum SharedFlags {
     }
 }
 
-/// Finding and loading checkpoints.
-enum CheckpointFinder {
-    /// The checkpoint named by --checkpoint, or else the newest `latest.ckpt` under Checkpoints/.
+/// Loading the checkpoint a command names, or the newest one (CheckpointFinder, in the library).
+extension CheckpointFinder {
+    /// The checkpoint named by --checkpoint, or else the newest under Checkpoints/.
     /// `howToName` tells the user how to name one when none is found.
     static func resolve(_ explicit: String?, howToName: String = "pass --checkpoint FILE") throws -> String {
         if let explicit { return explicit }
-        let fm = FileManager.default
-        var newest: (path: String, date: Date)?
-        if let walker = fm.enumerator(atPath: Defaults.checkpointRoot) {
-            for case let name as String in walker where name.hasSuffix(".ckpt") {
-                let path = (Defaults.checkpointRoot as NSString).appendingPathComponent(name)
-                let isLatest = (name as NSString).lastPathComponent == "latest.ckpt"
-                guard let date = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { continue }
-                // Prefer latest.ckpt files; among them (or if none) the newest.
-                if let current = newest {
-                    let currentIsLatest = (current.path as NSString).lastPathComponent == "latest.ckpt"
-                    if currentIsLatest && !isLatest { continue }
-                    if currentIsLatest == isLatest && date <= current.date { continue }
-                }
-                newest = (path, date)
-            }
-        }
-        guard let found = newest else {
+        guard let found = newest(under: Defaults.checkpointRoot) else {
             throw TinyGPTError.runtime("no checkpoint found under \(Defaults.checkpointRoot)/; train one first (tinygpt train) or \(howToName)")
         }
-        return found.path
+        return found
     }
 
     static func load(_ explicit: String?, howToName: String = "pass --checkpoint FILE") throws -> (path: String, checkpoint: Checkpoint) {

@@ -73,20 +73,15 @@ struct TrainCommand: Command {
                    "tinygpt train --data input.txt --layers 6 --heads 6 --width 192 --context 128",
                    "tinygpt train --resume Checkpoints/lighthouse/latest.ckpt --steps 4000"])
 
-    /// Flags that describe the model or the schedule, fixed by the checkpoint on resume.
-    static let fixedOnResume = ["--preset", "--layers", "--heads", "--width", "--context", "--gelu", "--batch", "--lr",
-                                "--min-lr", "--warmup", "--weight-decay", "--grad-clip", "--dropout", "--seed", "--eval-windows"]
-
     func run(_ flags: ParsedFlags) throws {
-        if flags.contains("--resume"), let fixed = Self.fixedOnResume.first(where: flags.contains) {
-            throw TinyGPTError.usage("\(fixed) comes from the checkpoint when resuming; drop it (only --steps and the saving/logging flags may change)")
-        }
+        // On resume the shape and schedule come from the checkpoint; flags may restate them.
+        let resumed = try flags.string("--resume").map { (path: $0, checkpoint: try Checkpoint(contentsOf: $0)) }
+        if let resumed { try Self.checkResumeFlags(flags, against: resumed.checkpoint) }
         let dataPath = try SharedFlags.dataPath(flags)
         let context = SharedFlags.context(flags)
         let trainer: Trainer
         var resumedFrom: Int?
-        if let resume = flags.string("--resume") {
-            let checkpoint = try Checkpoint(contentsOf: resume)
+        if let (resume, checkpoint) = resumed {
             if let state = checkpoint.training {
                 let steps = flags.int("--steps") ?? state.settings.steps
                 if state.step >= steps {
@@ -128,9 +123,13 @@ struct TrainCommand: Command {
             trainer = try Trainer(config: config, settings: s, tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                   corpusName: dataPath, context: context)
         }
-        let directory = flags.string("--out") ?? (flags.string("--resume").map { ($0 as NSString).deletingLastPathComponent }
-            ?? (Defaults.checkpointRoot as NSString).appendingPathComponent(((dataPath as NSString).lastPathComponent as NSString).deletingPathExtension))
-        try makeDirectory(directory)
+        // A folder that holds another run is never written into: the run goes beside it (RunFolder).
+        let folder = try resumed.map { try RunFolder.forResuming($0.path, requested: flags.string("--out")) }
+            ?? RunFolder.forNewRun(flags.string("--out") ?? (Defaults.checkpointRoot as NSString)
+                .appendingPathComponent(((dataPath as NSString).lastPathComponent as NSString).deletingPathExtension))
+        defer { folder.release() }
+        if folder.isNumbered { print("\(folder.requested) holds another run, so this one goes to \(folder.path)") }
+        let directory = folder.path
         let options = RunOptions(directory: directory, saveEvery: flags.int("--save-every") ?? trainer.settings.evalInterval,
                                  keep: flags.int("--keep") ?? 2,
                                  onNonFinite: NonFinitePolicy(rawValue: flags.string("--on-nan") ?? "stop")!)
@@ -138,18 +137,6 @@ struct TrainCommand: Command {
         let log = try TrainingLogWriter(path: logPath, resumingAt: resumedFrom)
         try TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.int("--log-every") ?? 10,
                           dataPath: dataPath, resumedFrom: resumedFrom).run()
-    }
-
-    private func makeDirectory(_ path: String) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
-            throw TinyGPTError.runtime("--out \(path) is a file, not a folder; give a folder for the checkpoints")
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw TinyGPTError.runtime("cannot create the output folder \(path); check the path and permissions (--out DIR)")
-        }
     }
 }
 

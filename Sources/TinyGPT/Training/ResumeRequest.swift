@@ -1,0 +1,69 @@
+// What a command asks of a run it resumes, checked against the checkpoint. The model's shape
+// and the schedule come from the checkpoint; a command may still restate them (people retype
+// the command that started the run and add the resume), and a restated value that equals the
+// checkpoint's is accepted. One that differs is a conflict, named with the checkpoint's value,
+// so a resumed run never changes shape or schedule in silence.
+
+/// Settings asked for when resuming, each nil when not asked.
+public struct ResumeRequest: Equatable, Sendable {
+    public var layerCount: Int?
+    public var headCount: Int?
+    public var modelWidth: Int?
+    public var contextLength: Int?
+    public var gelu: GELUForm?
+    public var batchSize: Int?
+    public var learningRate: Float?
+    public var minLearningRate: Float?
+    public var warmupSteps: Int?
+    public var weightDecay: Float?
+    public var gradClip: Float?
+    public var dropout: Float?
+    public var seed: UInt64?
+    public var evalInterval: Int?
+    public var evalWindows: Int?
+
+    public init() {}
+
+    /// One asked-for setting that differs from the checkpoint's.
+    public struct Conflict: Equatable, Sendable {
+        /// The Swift field (`layerCount`).
+        public var field: String
+        /// The checkpoint's value in words (`4 layers`).
+        public var saved: String
+    }
+
+    /// Every asked-for setting that differs from the checkpoint's `config` and `settings`, in
+    /// the order of the fields above. Numbers typed in decimal may differ from the stored
+    /// `Float` in the last bit, so floats match within a millionth (relative).
+    public func conflicts(config: GPTConfig, settings: TrainingConfig) -> [Conflict] {
+        var found: [Conflict] = []
+        func check<T: Equatable>(_ asked: T?, _ saved: T, _ field: String, _ words: String) {
+            if let asked, asked != saved { found.append(Conflict(field: field, saved: words)) }
+        }
+        func check(_ asked: Float?, _ saved: Float, _ field: String, _ words: String) {
+            if let asked, abs(asked - saved) > 1e-6 * max(abs(asked), abs(saved)) {
+                found.append(Conflict(field: field, saved: words))
+            }
+        }
+        func number(_ x: Float) -> String { "\(x)" }
+        check(layerCount, config.layerCount, "layerCount", config.layerCount == 1 ? "1 layer" : "\(config.layerCount) layers")
+        check(headCount, config.headCount, "headCount", config.headCount == 1 ? "1 head" : "\(config.headCount) heads")
+        check(modelWidth, config.modelWidth, "modelWidth", "width \(config.modelWidth)")
+        check(contextLength, config.contextLength, "contextLength", "context \(config.contextLength)")
+        check(gelu, config.gelu, "gelu", "\(config.gelu.name) GELU")
+        check(batchSize, settings.batchSize, "batchSize", "batch \(settings.batchSize)")
+        check(learningRate, settings.learningRate, "learningRate", "learning rate \(number(settings.learningRate))")
+        check(minLearningRate, settings.minLearningRate, "minLearningRate", "final learning rate \(number(settings.minLearningRate))")
+        // A new run caps its warmup at half its steps, so the asked value may have been capped.
+        if let warmupSteps, warmupSteps != settings.warmupSteps, min(warmupSteps, settings.steps / 2) != settings.warmupSteps {
+            found.append(Conflict(field: "warmupSteps", saved: "warmup \(settings.warmupSteps) steps"))
+        }
+        check(weightDecay, settings.weightDecay, "weightDecay", "weight decay \(number(settings.weightDecay))")
+        check(gradClip, settings.gradClip, "gradClip", "gradient clip \(number(settings.gradClip))")
+        check(dropout, settings.dropout, "dropout", "dropout \(number(settings.dropout))")
+        check(seed, settings.seed, "seed", "seed \(settings.seed)")
+        check(evalInterval, settings.evalInterval, "evalInterval", "evaluation every \(settings.evalInterval) steps")
+        check(evalWindows, settings.evalWindows, "evalWindows", "\(settings.evalWindows) evaluation windows")
+        return found
+    }
+}

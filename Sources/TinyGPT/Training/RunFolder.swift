@@ -1,0 +1,135 @@
+// Where a training run writes, chosen so that no run ever overwrites or mixes with another:
+// a folder that already holds a run (checkpoints or a training log) is left as it is and the
+// new run goes to a numbered folder beside it (`lighthouse` -> `lighthouse-2`, `-3`, ...), as
+// experiment trackers give each run its own `runs/exp2`. The chosen folder is locked for the
+// run's lifetime (see RunLock), so a second process never writes into it at the same time.
+
+import Foundation
+
+/// A run folder chosen and locked for one training run.
+public final class RunFolder {
+    /// The folder the run writes into.
+    public let path: String
+    /// The folder that was asked for; `path` differs when that one held another run.
+    public let requested: String
+    private let lock: RunLock
+
+    /// The run's newest checkpoint and its log, as TrainingRun and the command line name them.
+    public static let latestName = "latest.ckpt"
+    public static let logName = "train_log.csv"
+
+    /// True when the run was moved to a numbered folder because `requested` held another run.
+    public var isNumbered: Bool { path != requested }
+
+    private init(path: String, requested: String, lock: RunLock) {
+        self.path = path
+        self.requested = requested
+        self.lock = lock
+    }
+
+    /// Gives up the folder's lock (the kernel also does it when the process ends).
+    public func release() { lock.release() }
+
+    // MARK: - Choosing a folder
+
+    /// A folder for a new run: `requested` itself when it holds no run, otherwise the first of
+    /// `requested-2`, `requested-3`, ... that holds none and is free. The folder is created and
+    /// locked. Throws when `requested` is a file or is locked by a run still going.
+    public static func forNewRun(_ requested: String) throws -> RunFolder {
+        let requested = cleaned(requested)
+        let lock = try lockCreating(requested)
+        if !holdsRun(requested) { return RunFolder(path: requested, requested: requested, lock: lock) }
+        lock.release()
+        return try numberedSibling(of: requested)
+    }
+
+    /// A folder to continue the run saved in `checkpoint`. The run goes on in the checkpoint's
+    /// own folder when `requested` is nil, that folder, or its base (`run` for `run-2`), and
+    /// the checkpoint is the folder's `latest.ckpt` (or the folder has none). Resuming an older
+    /// checkpoint (`best.ckpt`, a step checkpoint) would overwrite the newer ones, so that run,
+    /// like one resumed into another folder, is placed as a new run is.
+    public static func forResuming(_ checkpoint: String, requested: String?) throws -> RunFolder {
+        let own = cleaned((checkpoint as NSString).deletingLastPathComponent)
+        let requested = requested.map(cleaned) ?? own
+        guard sameFolder(own, requested) || isNumbered(own, from: requested) else {
+            return try forNewRun(requested)
+        }
+        let lock = try lockCreating(own)
+        let latest = (own as NSString).appendingPathComponent(latestName)
+        if !FileManager.default.fileExists(atPath: latest) || sameFile(latest, checkpoint) {
+            return RunFolder(path: own, requested: own, lock: lock)
+        }
+        lock.release()
+        return try numberedSibling(of: own)
+    }
+
+    /// Whether `folder` holds files of a training run: a checkpoint or a training log.
+    public static func holdsRun(_ folder: String) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.contains { !$0.hasPrefix(".") && ($0.hasSuffix(".ckpt") || $0 == logName) }
+    }
+
+    /// `base-N` for N = 2, 3, ...: the first that holds no run and is not locked, created and locked.
+    private static func numberedSibling(of base: String) throws -> RunFolder {
+        var isFolder: ObjCBool = false
+        for number in 2...9_999 {
+            let candidate = "\(base)-\(number)"
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isFolder) {
+                if !isFolder.boolValue || holdsRun(candidate) { continue }
+            }
+            guard let lock = try? lockCreating(candidate) else { continue }
+            if holdsRun(candidate) {
+                lock.release()
+                continue
+            }
+            return RunFolder(path: candidate, requested: base, lock: lock)
+        }
+        throw TinyGPTError.runtime("\(base)-2 to \(base)-9999 all hold runs; move some away or choose another folder")
+    }
+
+    /// Creates `folder` if needed and locks it.
+    private static func lockCreating(_ folder: String) throws -> RunLock {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw TinyGPTError.runtime("\(folder) is a file, not a folder; give a folder for the checkpoints")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw TinyGPTError.runtime("cannot create the output folder \(folder); check the path and permissions")
+        }
+        return try RunLock(folder: folder)
+    }
+
+    // MARK: - Paths
+
+    /// The path without trailing slashes; "." and ".." become the absolute folder they name,
+    /// so that a numbered sibling reads `project-2` rather than `.-2`.
+    static func cleaned(_ path: String) -> String {
+        if path.isEmpty { return cleaned(".") }
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        let last = (trimmed as NSString).lastPathComponent
+        if last == "." || last == ".." { return URL(fileURLWithPath: trimmed).standardizedFileURL.path }
+        return trimmed
+    }
+
+    /// Whether `folder` is `base-N` for a whole number N >= 2.
+    static func isNumbered(_ folder: String, from base: String) -> Bool {
+        let folder = absolute(folder), base = absolute(base)
+        guard folder.hasPrefix(base + "-") else { return false }
+        let suffix = folder.dropFirst(base.count + 1)
+        return !suffix.isEmpty && suffix.allSatisfy(\.isASCII) && (Int(suffix) ?? 0) >= 2
+    }
+
+    static func sameFolder(_ a: String, _ b: String) -> Bool { absolute(a) == absolute(b) }
+
+    private static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    private static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev
+    }
+}

@@ -149,7 +149,9 @@ final class RunFolderTests: XCTestCase {
         XCTAssertFalse(RunFolder.isNumbered("a/run", from: "a/run"))
         XCTAssertFalse(RunFolder.isNumbered("a/runs-2", from: "a/run"))
         XCTAssertEqual(RunFolder.cleaned("out///"), "out")
-        XCTAssertFalse(RunFolder.cleaned(".").hasSuffix("."))
+        XCTAssertEqual(RunFolder.cleaned(""), ".")
+        XCTAssertFalse(RunFolder.numberingBase(".").hasSuffix("."))
+        XCTAssertEqual(RunFolder.numberingBase("a/run"), "a/run")
     }
 
     // MARK: - The newest model

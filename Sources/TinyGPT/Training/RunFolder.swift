@@ -71,6 +71,7 @@ public final class RunFolder {
 
     /// `base-N` for N = 2, 3, ...: the first that holds no run and is not locked, created and locked.
     private static func numberedSibling(of base: String) throws -> RunFolder {
+        let base = numberingBase(base)
         var isFolder: ObjCBool = false
         for number in 2...9_999 {
             let candidate = "\(base)-\(number)"
@@ -103,15 +104,18 @@ public final class RunFolder {
 
     // MARK: - Paths
 
-    /// The path without trailing slashes; "." and ".." become the absolute folder they name,
-    /// so that a numbered sibling reads `project-2` rather than `.-2`.
+    /// The path without trailing slashes ("." for an empty one).
     static func cleaned(_ path: String) -> String {
-        if path.isEmpty { return cleaned(".") }
-        var trimmed = path
+        var trimmed = path.isEmpty ? "." : path
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
-        let last = (trimmed as NSString).lastPathComponent
-        if last == "." || last == ".." { return URL(fileURLWithPath: trimmed).standardizedFileURL.path }
         return trimmed
+    }
+
+    /// The name numbered folders are made from: "." and ".." become the absolute folder they
+    /// name, so that a sibling reads `project-2` rather than `.-2`.
+    static func numberingBase(_ base: String) -> String {
+        let last = (base as NSString).lastPathComponent
+        return last == "." || last == ".." ? URL(fileURLWithPath: base).standardizedFileURL.path : base
     }
 
     /// Whether `folder` is `base-N` for a whole number N >= 2.

@@ -92,7 +92,7 @@ public final class RunFolder {
     private static func lockCreating(_ folder: String) throws -> RunLock {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
-            throw TinyGPTError.runtime("\(folder) is a file, not a folder; give a folder for the checkpoints")
+            throw TinyGPTError.runtime("cannot save the run in \(folder): it is a file, not a folder; give a folder for the checkpoints")
         }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

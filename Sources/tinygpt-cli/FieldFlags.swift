@@ -42,10 +42,10 @@ enum FieldFlags {
         guard message.contains("`") else { return message }
         var out = ""
         var rest = Substring(message)
-        while let open = rest.firstIndex(of: "`") {
+        while let open = rest.firstIndex(of: "`"),
+              let close = rest[rest.index(after: open)...].firstIndex(of: "`") {
             out += rest[..<open]
             let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "`") else { break }
             let name = String(rest[afterOpen..<close])
             if let flag = flagOfField[name] {
                 out += flag

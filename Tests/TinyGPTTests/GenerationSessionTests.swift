@@ -30,7 +30,7 @@ final class GenerationSessionTests: XCTestCase {
         }
         // Without a newline in the vocabulary the default prompt is the first character.
         var noNewline = Self.checkpoint()
-        noNewline.vocabulary[0] = 0x69  // "i"
+        noNewline.vocabulary[0] = 0x09  // a tab
         XCTAssertEqual(try GenerationSession(checkpoint: noNewline).encodePrompt(), [0])
     }
 

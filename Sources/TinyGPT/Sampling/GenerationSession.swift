@@ -1,7 +1,7 @@
 // A trained model ready to write: a checkpoint's tokenizer and weights, with a KV cache built
 // on first use. It turns a prompt into streamed characters (temperature or greedy, top-k,
 // top-p, a seed, one stream or several), and is what `tinygpt sample`, `compare`, `eval`,
-// `attention` and `export --prompt` load. Generation follows nanoGPT's sample.py: crop to the
+// `attention` and `export` (its logits of a prompt) load. Generation follows nanoGPT's sample.py: crop to the
 // context, divide the logits by the temperature, optionally cut to the top k, draw.
 
 /// One character as it is generated.

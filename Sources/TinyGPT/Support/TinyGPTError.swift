@@ -2,8 +2,8 @@
 // `description` as a single line on stderr and exits with `exitCode`.
 //
 // A message names a setting by its Swift field in backticks ("`contextLength` must be between
-// 1 and 65536"), never by a command-line flag; the command line writes its own flag word
-// (--context) in place of each field before printing.
+// 1 and 65536"), never by a command-line flag; the command line writes its own flag word in
+// place of each field before printing (Sources/tinygpt-cli/FieldFlags.swift).
 
 /// An error caused by what the user gave us (a setting, a file, a prompt), never by a bug.
 public struct TinyGPTError: Error, CustomStringConvertible, Equatable {

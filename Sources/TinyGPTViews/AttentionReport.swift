@@ -26,7 +26,7 @@ public struct AttentionReport {
         precondition(!weights.isEmpty && weights.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.count == T * T } },
                      "every layer needs at least one head and every head a T×T matrix")
         guard weights.allSatisfy({ $0.allSatisfy { $0.allSatisfy(\.isFinite) } }) else {
-            throw TinyGPTError.runtime("the attention weights contain NaN or infinity; the checkpoint has diverged, so train again with a lower --lr")
+            throw TinyGPTError.runtime("the attention weights contain NaN or infinity; the checkpoint has diverged, so train again with a lower `learningRate`")
         }
         self.characters = characters
         self.weights = weights

@@ -7,32 +7,6 @@
 import Foundation
 import TinyGPT
 
-/// One sampled continuation and its statistics.
-public struct TemperatureSample {
-    /// The generated text, without the prompt.
-    public var text: String
-    /// Mean natural-log probability per generated character under the model at T = 1,
-    /// or nil when the caller did not measure it.
-    public var meanLogProbability: Double?
-    /// Distinct characters / characters of `text`.
-    public var distinctCharacterRatio: Double
-    /// Length of the longest substring of `text` that occurs twice.
-    public var longestRepeat: Int
-
-    /// `logProbabilities`: log p (natural log, under the model at T = 1) of each generated
-    /// character; its mean becomes `meanLogProbability`.
-    public init(text: String, logProbabilities: [Double]? = nil) {
-        self.text = text
-        if let logProbabilities, !logProbabilities.isEmpty {
-            meanLogProbability = logProbabilities.reduce(0, +) / Double(logProbabilities.count)
-        } else {
-            meanLogProbability = nil
-        }
-        distinctCharacterRatio = TextStatistics.distinctCharacterRatio(text)
-        longestRepeat = TextStatistics.longestRepeatedSubstringLength(text)
-    }
-}
-
 /// The next-character distribution of one prompt at several temperatures, with samples.
 public struct TemperatureReport {
     /// A vocabulary entry and its probability at one temperature.
@@ -76,7 +50,7 @@ public struct TemperatureReport {
             throw TinyGPTError.usage("temperature \(t) is out of range; use values from 0 (greedy) to 100")
         }
         guard logits.allSatisfy(\.isFinite) else {
-            throw TinyGPTError.runtime("the model's logits contain NaN or infinity; the checkpoint has diverged, so train again with a lower --lr")
+            throw TinyGPTError.runtime("the model's logits contain NaN or infinity; the checkpoint has diverged, so train again with a lower `learningRate`")
         }
         self.prompt = prompt
         self.vocabulary = vocabulary
@@ -92,6 +66,12 @@ public struct TemperatureReport {
             return Panel(temperature: t, probabilities: p, entropyBits: Self.entropyBits(p), candidates: candidates,
                          samples: samples.isEmpty ? [] : samples[index])
         }
+    }
+
+    /// The report of a sweep made by `GenerationSession.temperatureSweep`.
+    public init(_ sweep: TemperatureSweep, topCount: Int = 10) throws {
+        try self.init(prompt: sweep.prompt, vocabulary: sweep.vocabulary, logits: sweep.logits,
+                      temperatures: sweep.temperatures.map(Double.init), samples: sweep.samples, topCount: topCount)
     }
 
     // MARK: - The maths

@@ -23,7 +23,7 @@ struct AttentionCommand: Command {
         }
         if let path = flags.string("--report") { try checkOutputPath(path, flag: "--report") }
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
-        let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
+        let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let c = session.model.config
         var ids = try session.tokenizer.encode(text)
         if ids.count > c.contextLength {
@@ -36,12 +36,7 @@ struct AttentionCommand: Command {
         if let head = flags.int("--head"), head >= c.headCount {
             throw TinyGPTError.usage("--head \(head) is out of range; this model has heads 0...\(c.headCount - 1)")
         }
-        let T = ids.count
-        ids.withUnsafeBufferPointer { session.model.forward(tokens: $0.baseAddress!, B: 1, T: T) }
-        let weights: [[[Float]]] = (0..<c.layerCount).map { l in
-            let att = session.model.attention(layer: l)
-            return (0..<c.headCount).map { h in Array(att[(h * T * T)..<((h + 1) * T * T)]) }
-        }
+        let weights = session.attentionWeights(ids)
         let report = try AttentionReport(characters: ids.map { session.tokenizer.character(Int($0)) }, weights: weights)
         let layers = flags.int("--layer").map { [$0] } ?? Array(0..<c.layerCount)
         let head = flags.int("--head")

@@ -9,7 +9,7 @@ struct BenchCommand: Command {
     let spec = CommandSpec(
         name: "bench", summary: "Measure training steps per second and sampling speed (release builds only).",
         flags: [
-            .choice("--shape", "NAME", ["all", "baby", "small", "sample"], help: "which benchmark to run", default: "all"),
+            .choice("--shape", "NAME", ["all"] + BenchShape.all.map(\.name) + ["sample"], help: "which benchmark to run", default: "all"),
             .int("--steps", "N", in: 1...10_000, help: "timed training steps per shape (default: 30 baby, 5 small)"),
             .int("--chars", "N", in: 1...1_000_000, help: "characters per sampling run", default: "500"),
             SharedFlags.threads,
@@ -23,7 +23,7 @@ struct BenchCommand: Command {
         Console.warn("this is a debug build; benchmark with: swift run -c release tinygpt bench")
         #endif
         print("threads: \(context.pool.threadCount) · FLOPs per token = 6·(12·L·C² + C·V) + 12·L·T·C (nanoGPT's MFU estimate)")
-        for shape in [BenchShape.baby, BenchShape.small] where which == "all" || which == shape.name {
+        for shape in BenchShape.all where which == "all" || which == shape.name {
             var s = shape
             if let steps = flags.int("--steps") { s.timedSteps = steps }
             let c = s.config

@@ -55,13 +55,14 @@ extension CheckpointFinder {
 
 /// Output helpers: stderr lines, flushing, and whether stdout is a terminal.
 enum Console {
-    /// Writes "tinygpt: MESSAGE" as exactly one line, whatever the message holds.
+    /// Writes "tinygpt: MESSAGE" as exactly one line, whatever the message holds, with the
+    /// library's field names turned into flag words.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("tinygpt: " + oneLine(message) + "\n").utf8))
+        FileHandle.standardError.write(Data(("tinygpt: " + oneLine(FieldFlags.flagWords(message)) + "\n").utf8))
     }
 
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data(("tinygpt: warning: " + oneLine(message) + "\n").utf8))
+        FileHandle.standardError.write(Data(("tinygpt: warning: " + oneLine(FieldFlags.flagWords(message)) + "\n").utf8))
     }
 
     /// The message with line breaks turned into spaces, so it stays one line on the terminal.
@@ -107,7 +108,10 @@ func checkOutputPath(_ path: String, flag: String) throws {
     }
 }
 
-/// Reads a corpus file and encodes it, fitting a new tokenizer or using a given one.
+/// Reads the corpus named by --data and encodes it, fitting a new tokenizer or using a given one.
 func loadCorpus(_ path: String, tokenizer: CharTokenizer? = nil) throws -> (tokenizer: CharTokenizer, tokens: TokenIds) {
-    try TextFile.readTokens(path, tokenizer: tokenizer)
+    if !FileManager.default.fileExists(atPath: path) {
+        throw TinyGPTError.runtime("file not found: \(path); check the path (--data takes a UTF-8 text file)")
+    }
+    return try TextFile.readTokens(path, tokenizer: tokenizer)
 }

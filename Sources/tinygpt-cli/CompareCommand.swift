@@ -25,37 +25,13 @@ struct CompareCommand: Command {
         let temperatures = (flags.floatList("--temperatures") ?? [0, 0.5, 1, 1.5])
         if let path = flags.string("--report") { try checkOutputPath(path, flag: "--report") }
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
-        let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
+        let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let prompt = try session.encodePrompt(flags.string("--prompt"))
-        let seed = flags.uint64("--seed") ?? 1337
-        let tokens = flags.int("--tokens") ?? 200
-        let sampleCount = flags.int("--samples") ?? 1
-        let V = session.model.config.vocabSize
-
-        session.cache.reset()
-        session.cache.feed(prompt)
-        let logits = Array(session.cache.logits.buffer)
-        var samples: [[TemperatureSample]] = []
-        for t in temperatures {
-            var perTemperature: [TemperatureSample] = []
-            for s in 0..<sampleCount {
-                var rng = RandomGenerator(seed: seed &+ UInt64(s))
-                var ids: [Int32] = []
-                var logProbabilities: [Double] = []
-                Sampler.generate(cache: session.cache, prompt: prompt, count: tokens,
-                                 settings: SamplingSettings(temperature: t), rng: &rng) { id in
-                    let p = Sampler.probabilities(session.cache.logits.pointer, count: V, temperature: 1)
-                    logProbabilities.append(Foundation.log(max(p[Int(id)], 1e-300)))
-                    ids.append(id)
-                }
-                perTemperature.append(TemperatureSample(text: session.tokenizer.decode(ids), logProbabilities: logProbabilities))
-            }
-            samples.append(perTemperature)
-        }
-        let vocabulary = (0..<V).map { session.tokenizer.character($0) }
-        let report = try TemperatureReport(prompt: session.tokenizer.decode(prompt), vocabulary: vocabulary, logits: logits,
-                                           temperatures: temperatures.map(Double.init), samples: samples,
-                                           topCount: flags.int("--top") ?? 8)
+        let sweep = try session.temperatureSweep(prompt, temperatures: temperatures, count: flags.int("--tokens") ?? 200,
+                                                 samplesPerTemperature: flags.int("--samples") ?? 1,
+                                                 seed: flags.uint64("--seed") ?? 1337)
+        let samples = sweep.samples
+        let report = try TemperatureReport(sweep, topCount: flags.int("--top") ?? 8)
         print("checkpoint: \(loaded.path)")
         print(report.text(includeSamples: false))
         print("")

@@ -20,7 +20,7 @@ struct EvalCommand: Command {
     func run(_ flags: ParsedFlags) throws {
         let dataPath = try SharedFlags.dataPath(flags)
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
-        let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
+        let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let corpus = try loadCorpus(dataPath, tokenizer: session.tokenizer).tokens
         let tokens = Array(corpus.prefix(flags.int("--max-chars") ?? corpus.count))
         let score: TextScore
@@ -34,13 +34,9 @@ struct EvalCommand: Command {
         print(String(format: "loss %.4f nats/char · %.4f bits/char · perplexity %.3f", score.loss, score.bitsPerCharacter, score.perplexity))
         guard !flags.bool("--no-baselines") else { return }
         // Like for like: counting models fitted on the first 90% of this text, all scored on the last 10%.
-        let split = tokens.count - max(2, tokens.count / 10)
-        guard split >= 2 else { return }
-        let train = Array(tokens[..<split]), held = Array(tokens[split...])
-        let gpt = try Evaluation.score(model: session.model, tokens: held)
-        let baselines = try NGramBaseline.evaluate(train: train, validation: held, vocabSize: session.model.config.vocabSize)
-        print("on the last 10% (\(held.count) characters), against counting models fitted on the first 90%:")
-        for b in baselines { print("  \(TerminalText.pad(b.name, to: 8)) loss \(String(format: "%.4f", b.loss))") }
-        print("  \(TerminalText.pad("GPT", to: 8)) loss \(String(format: "%.4f", gpt.loss))")
+        guard let comparison = try Evaluation.compareWithBaselines(model: session.model, tokens: tokens) else { return }
+        print("on the last 10% (\(comparison.heldOutCount) characters), against counting models fitted on the first 90%:")
+        for b in comparison.baselines { print("  \(TerminalText.pad(b.name, to: 8)) loss \(String(format: "%.4f", b.loss))") }
+        print("  \(TerminalText.pad("GPT", to: 8)) loss \(String(format: "%.4f", comparison.model.loss))")
     }
 }

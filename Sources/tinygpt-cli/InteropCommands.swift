@@ -24,18 +24,14 @@ struct ExportCommand: Command {
         let checkpoint = try Checkpoint(contentsOf: path)
         // Check the prompt before writing anything.
         let probe = try flags.string("--prompt").map { prompt in
-            let session = try SamplingSession(checkpoint: checkpoint, context: KernelContext())
+            let session = try GenerationSession(checkpoint: checkpoint, context: KernelContext())
             return (session, try session.tokenizer.encode(prompt))
         }
         try ModelExport.exportSafetensors(checkpoint, to: out)
         print("wrote \(out) and \(ModelExport.sidecarPath(for: out))")
         if let (session, ids) = probe {
-            let T = min(ids.count, checkpoint.config.contextLength)
-            let window = Array(ids.prefix(T))
-            window.withUnsafeBufferPointer { session.model.forward(tokens: $0.baseAddress!, B: 1, T: T) }
-            for t in 0..<T {
-                let row = session.model.logits(row: t)
-                print((0..<checkpoint.config.vocabSize).map { "\(row[$0])" }.joined(separator: " "))
+            for row in session.logits(ids) {
+                print(row.map { "\($0)" }.joined(separator: " "))
             }
         }
     }

@@ -23,49 +23,26 @@ struct SampleCommand: Command {
                    "tinygpt sample --prompt \"The \" --greedy --tokens 200"])
 
     func run(_ flags: ParsedFlags) throws {
-        var settings = SamplingSettings(temperature: flags.bool("--greedy") ? 0 : (flags.float("--temperature") ?? 0.8),
-                                        topK: flags.int("--top-k"), topP: flags.float("--top-p"))
-        settings.topP = settings.topP.map { min($0, 1) }
-        try settings.validate()
+        let settings = SamplingSettings(temperature: flags.bool("--greedy") ? 0 : (flags.float("--temperature") ?? 0.8),
+                                        topK: flags.int("--top-k"), topP: flags.float("--top-p").map { min($0, 1) })
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
-        let session = try SamplingSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
+        let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let prompt = try session.encodePrompt(flags.string("--prompt"))
+        let promptText = session.tokenizer.decode(prompt)
         let count = flags.int("--samples") ?? 1
-        var rng = RandomGenerator(seed: flags.uint64("--seed") ?? 1337)
-        for i in 0..<count {
-            if count > 1 { print("\(i > 0 ? "\n" : "")--- sample \(i + 1) of \(count) ---") }
-            print(session.tokenizer.decode(prompt), terminator: "")
-            var pending = 0
-            Sampler.generate(cache: session.cache, prompt: prompt, count: flags.int("--tokens") ?? 500,
-                             settings: settings, rng: &rng) { id in
-                print(session.tokenizer.character(Int(id)), terminator: "")
-                pending += 1
-                if pending >= 8 || Console.isTerminal { Console.flush(); pending = 0 }
+        let tokens = flags.int("--tokens") ?? 500
+        var pending = 0
+        try session.generate(prompt, count: tokens, settings: settings, seed: flags.uint64("--seed") ?? 1337,
+                             streams: count) { c in
+            if c.position == 0 {
+                if count > 1 { print("\(c.stream > 0 ? "\n" : "")--- sample \(c.stream + 1) of \(count) ---") }
+                print(promptText, terminator: "")
+                pending = 0
             }
-            print("")
+            print(c.text, terminator: "")
+            pending += 1
+            if pending >= 8 || Console.isTerminal { Console.flush(); pending = 0 }
+            if c.position == tokens - 1 { print("") }
         }
-    }
-}
-
-/// A loaded model ready to generate: tokenizer, weights and a KV cache.
-struct SamplingSession {
-    let checkpoint: Checkpoint
-    let tokenizer: CharTokenizer
-    let model: GPT
-    let cache: KVCache
-
-    init(checkpoint: Checkpoint, context: KernelContext) throws {
-        self.checkpoint = checkpoint
-        tokenizer = try CharTokenizer(vocabulary: checkpoint.vocabulary)
-        model = GPT(config: checkpoint.config, parameters: checkpoint.parameters, context: context)
-        cache = KVCache(model: model)
-    }
-
-    /// The prompt's ids; without a prompt, a newline (or the first character of the vocabulary).
-    func encodePrompt(_ text: String?) throws -> [Int32] {
-        guard let text else {
-            return [tokenizer.id(of: 0x0A) ?? 0]
-        }
-        return try tokenizer.encode(text)
     }
 }

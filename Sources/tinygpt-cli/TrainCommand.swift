@@ -8,37 +8,6 @@ import TinyGPTViews
 /// Set by SIGINT/SIGTERM; the loop saves and stops at the next step.
 let stopRequested = Atomic<Bool>(false)
 
-/// Named shapes and schedules that fit a laptop CPU.
-struct Preset {
-    var name: String
-    var summary: String
-    var layers: Int, heads: Int, width: Int, context: Int
-    var settings: TrainingConfig
-
-    static func make(_ name: String, _ summary: String, layers: Int, heads: Int, width: Int, context: Int,
-                     batch: Int, steps: Int, lr: Float, dropout: Float = 0, evalEvery: Int = 250) -> Preset {
-        var s = TrainingConfig()
-        s.batchSize = batch
-        s.steps = steps
-        s.learningRate = lr
-        s.minLearningRate = lr / 10
-        s.dropout = dropout
-        s.evalInterval = evalEvery
-        return Preset(name: name, summary: summary, layers: layers, heads: heads, width: width, context: context, settings: s)
-    }
-
-    static let all: [Preset] = [
-        make("baby", "nanoGPT's shakespeare_char CPU example: 4 layers, 4 heads, width 128, context 64, batch 12, 2000 steps",
-             layers: 4, heads: 4, width: 128, context: 64, batch: 12, steps: 2000, lr: 1e-3),
-        make("tiny", "a one-minute smoke run: 2 layers, 2 heads, width 64, context 32, batch 8, 300 steps",
-             layers: 2, heads: 2, width: 64, context: 32, batch: 8, steps: 300, lr: 2e-3, evalEvery: 100),
-        make("ten-minutes", "the lowest tiny-Shakespeare validation loss we reached in ten minutes on 2 cores (1.57 in 8 min): 4 layers, 4 heads, width 128, context 128, batch 16, 4000 steps",
-             layers: 4, heads: 4, width: 128, context: 128, batch: 16, steps: 4000, lr: 1.5e-3, evalEvery: 500),
-        make("small", "nanoGPT's shakespeare_char GPU shape: 6 layers, 6 heads, width 384, context 256, batch 8, 5000 steps (slow on a CPU)",
-             layers: 6, heads: 6, width: 384, context: 256, batch: 8, steps: 5000, lr: 1e-3, dropout: 0.2, evalEvery: 250),
-    ]
-}
-
 struct TrainCommand: Command {
     let spec = CommandSpec(
         name: "train", summary: "Train a GPT on a UTF-8 text file and save checkpoints.",
@@ -98,29 +67,10 @@ struct TrainCommand: Command {
             }
             resumedFrom = trainer.step
         } else {
-            let preset = Preset.all.first { $0.name == (flags.string("--preset") ?? "baby") }!
             let corpus = try loadCorpus(dataPath)
-            let config = GPTConfig(vocabSize: corpus.tokenizer.vocabSize,
-                                   contextLength: flags.int("--context") ?? preset.context,
-                                   layerCount: flags.int("--layers") ?? preset.layers,
-                                   headCount: flags.int("--heads") ?? preset.heads,
-                                   modelWidth: flags.int("--width") ?? preset.width,
-                                   gelu: GELUForm(name: flags.string("--gelu") ?? "tanh")!)
-            var s = preset.settings
-            s.batchSize = flags.int("--batch") ?? s.batchSize
-            s.steps = flags.int("--steps") ?? s.steps
-            s.learningRate = flags.float("--lr") ?? s.learningRate
-            s.minLearningRate = flags.float("--min-lr") ?? s.learningRate / 10
-            s.warmupSteps = min(flags.int("--warmup") ?? s.warmupSteps, s.steps / 2)
-            s.weightDecay = flags.float("--weight-decay") ?? s.weightDecay
-            s.gradClip = flags.float("--grad-clip") ?? s.gradClip
-            s.dropout = flags.float("--dropout") ?? s.dropout
-            s.seed = flags.uint64("--seed") ?? s.seed
-            s.evalInterval = flags.int("--eval-every") ?? min(s.evalInterval, max(1, s.steps / 4))
-            s.evalWindows = flags.int("--eval-windows") ?? s.evalWindows
-            try config.validate()
-            try MemoryEstimate.check(config: config, batchSize: s.batchSize, dropout: s.dropout > 0)
-            trainer = try Trainer(config: config, settings: s, tokenizer: corpus.tokenizer, tokens: corpus.tokens,
+            let plan = try TrainingPlan(preset: Preset.named(flags.string("--preset") ?? "baby")!,
+                                        vocabSize: corpus.tokenizer.vocabSize, overrides: Self.overrides(flags))
+            trainer = try Trainer(plan: plan, tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                   corpusName: dataPath, context: context)
         }
         // A folder that holds another run is never written into: the run goes beside it (RunFolder).
@@ -130,7 +80,7 @@ struct TrainCommand: Command {
         defer { folder.release() }
         if folder.isNumbered { print("\(folder.requested) holds another run, so this one goes to \(folder.path)") }
         let directory = folder.path
-        let options = RunOptions(directory: directory, saveEvery: flags.int("--save-every") ?? trainer.settings.evalInterval,
+        let options = RunOptions(directory: directory, saveEvery: flags.int("--save-every"),
                                  keep: flags.int("--keep") ?? 2,
                                  onNonFinite: NonFinitePolicy(rawValue: flags.string("--on-nan") ?? "stop")!)
         let logPath = (directory as NSString).appendingPathComponent("train_log.csv")
@@ -138,6 +88,29 @@ struct TrainCommand: Command {
         try TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.int("--log-every") ?? 10,
                           dataPath: dataPath, resumedFrom: resumedFrom).run()
     }
+
+    /// The model and schedule flags as overrides of the preset; the library fills in the rest.
+    static func overrides(_ flags: ParsedFlags) -> TrainingPlan.Overrides {
+        var o = TrainingPlan.Overrides()
+        o.contextLength = flags.int("--context")
+        o.layerCount = flags.int("--layers")
+        o.headCount = flags.int("--heads")
+        o.modelWidth = flags.int("--width")
+        o.gelu = flags.string("--gelu").flatMap(GELUForm.init(name:))
+        o.batchSize = flags.int("--batch")
+        o.steps = flags.int("--steps")
+        o.learningRate = flags.float("--lr")
+        o.minLearningRate = flags.float("--min-lr")
+        o.warmupSteps = flags.int("--warmup")
+        o.weightDecay = flags.float("--weight-decay")
+        o.gradClip = flags.float("--grad-clip")
+        o.dropout = flags.float("--dropout")
+        o.seed = flags.uint64("--seed")
+        o.evalInterval = flags.int("--eval-every")
+        o.evalWindows = flags.int("--eval-windows")
+        return o
+    }
+
 }
 
 /// Runs the loop and shows what it does: a progress line (redrawn in place on a terminal),

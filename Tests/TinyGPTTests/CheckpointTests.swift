@@ -368,11 +368,11 @@ final class CheckpointTests: XCTestCase {
         func config(_ field: Int, _ value: Int64) -> [UInt8] {
             Self.resealed(bytes, "conf") { Self.put(value, into: &$0, at: 8 * field) }
         }
-        assertRejects(config(4, 1 << 20), containing: "--width must be between")
+        assertRejects(config(4, 1 << 20), containing: "`modelWidth` must be between")
         assertRejects(config(0, 1 << 40), containing: "vocabulary size")
         assertRejects(config(0, Int64.max), containing: "vocabulary size")
-        assertRejects(config(2, -1), containing: "--layers")
-        assertRejects(config(3, 0), containing: "--heads")
+        assertRejects(config(2, -1), containing: "`layerCount`")
+        assertRejects(config(3, 0), containing: "`headCount`")
         assertRejects(Self.resealed(bytes, "conf") { Self.put(UInt32(9), into: &$0, at: 40) }, containing: "GELU form 9")
 
         // The largest shapes the limits allow: neither their vocabulary nor their parameters

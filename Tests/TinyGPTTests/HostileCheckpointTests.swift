@@ -199,8 +199,8 @@ final class HostileCheckpointTests: XCTestCase {
         let bytes = Self.tinyTraining
         func config(_ field: Int, _ value: Int64) -> [UInt8] { Self.patched(bytes, "conf", at: 8 * field, value) }
         let limits: [(field: Int, name: String, limit: Int)] = [
-            (0, "vocabulary size", GPTConfig.maxVocabSize), (1, "--context", GPTConfig.maxContextLength),
-            (2, "--layers", GPTConfig.maxLayerCount), (4, "--width", GPTConfig.maxModelWidth),
+            (0, "vocabulary size", GPTConfig.maxVocabSize), (1, "`contextLength`", GPTConfig.maxContextLength),
+            (2, "`layerCount`", GPTConfig.maxLayerCount), (4, "`modelWidth`", GPTConfig.maxModelWidth),
         ]
         for (field, name, limit) in limits {
             // At the limit the config is valid, but a small file cannot hold what it implies.
@@ -219,7 +219,7 @@ final class HostileCheckpointTests: XCTestCase {
         // Heads: at most the width (here 2), and a divisor of it.
         assertAccepted(config(3, 2), probe, because: "2 heads of width 1")
         for heads: Int64 in [0, -1, 3, Int64.min] {
-            assertRejected(config(3, heads), probe, containing: "out of range", "--heads", because: "\(heads) heads")
+            assertRejected(config(3, heads), probe, containing: "out of range", "`headCount`", because: "\(heads) heads")
         }
         // GELU codes: 0 and 1 exist.
         assertAccepted(Self.patched(bytes, "conf", at: 40, UInt32(1)), probe, because: "exact GELU")

@@ -1,4 +1,4 @@
-// RunFolder, RunLock, CheckpointFinder and ResumeRequest inside one process: which folder a
+// RunFolder, RunLock, CheckpointFinder and the resume conflicts of TrainingPlan.Overrides inside one process: which folder a
 // run gets, what the lock refuses and what it lets through, which checkpoint is "the newest",
 // and which restated settings a resume accepts. CLI/RunFolderCLITests runs the same rules
 // through the executable, with real concurrent and killed processes.
@@ -200,7 +200,7 @@ final class RunFolderTests: XCTestCase {
 
     func testRestatingTheCheckpointsValuesIsAccepted() {
         let (config, settings) = saved()
-        var asked = ResumeRequest()
+        var asked = TrainingPlan.Overrides()
         asked.layerCount = 2
         asked.headCount = 2
         asked.modelWidth = 64
@@ -213,12 +213,12 @@ final class RunFolderTests: XCTestCase {
         asked.seed = 1337
         asked.evalInterval = 10
         XCTAssertEqual(asked.conflicts(config: config, settings: settings), [])
-        XCTAssertEqual(ResumeRequest().conflicts(config: config, settings: settings), [], "nothing asked, nothing conflicts")
+        XCTAssertEqual(TrainingPlan.Overrides().conflicts(config: config, settings: settings), [], "nothing asked, nothing conflicts")
     }
 
     func testADifferentValueIsAConflictNamingTheCheckpointsValue() {
         let (config, settings) = saved()
-        var asked = ResumeRequest()
+        var asked = TrainingPlan.Overrides()
         asked.layerCount = 6
         asked.learningRate = 1e-3
         asked.warmupSteps = 10

@@ -178,7 +178,7 @@ final class TrainerTests: XCTestCase {
         let trainer = try Self.makeTrainer(Self.settings(steps: 4))
         Self.advance(trainer, to: 4)
         let checkpoint = trainer.checkpoint()
-        assertError(.usage, containing: ["4 of 4", "--steps"]) {
+        assertError(.usage, containing: ["4 of 4", "`steps`"]) {
             _ = try Trainer(resuming: checkpoint, tokens: Self.tokens, corpusName: "c", context: Self.context)
         }
         let extended = try Trainer(resuming: checkpoint, tokens: Self.tokens, corpusName: "c", steps: 6, context: Self.context)
@@ -260,7 +260,7 @@ final class TrainerTests: XCTestCase {
 
     func testDatasetRejectsACorpusShorterThanTheContext() throws {
         let short = TokenIds(try Self.tokens.prefix(20))
-        assertError(.runtime, containing: ["test text", "20 characters", "context of 16", "--context"]) {
+        assertError(.runtime, containing: ["test text", "20 characters", "context of 16", "`contextLength`"]) {
             _ = try TokenDataset(tokens: short, validationFraction: 0.1, contextLength: 16, name: "test text")
         }
         // Long enough in total, but the held-out tenth cannot hold one window of 17.
@@ -486,7 +486,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try Checkpoint(contentsOf: skipFolder + "/latest.ckpt").training?.step, 8)
 
         let stopFolder = try makeTemporaryFolder()
-        assertError(.runtime, containing: ["diverged", "step 4", "--on-nan skip"]) {
+        assertError(.runtime, containing: ["diverged", "step 4", "`onNonFinite` skip"]) {
             _ = try run(.stop, folder: stopFolder)
         }
         XCTAssertEqual(try Checkpoint(contentsOf: stopFolder + "/latest.ckpt").training?.step, 2,

@@ -4,19 +4,27 @@
 
 import Foundation
 
-/// A model and batch shape to time.
+/// A model and batch shape to time: a training preset's shape and batch size, with a
+/// vocabulary of 65 characters (tiny Shakespeare's).
 public struct BenchShape: Sendable {
     public var name: String
     public var config: GPTConfig
     public var batchSize: Int
     public var timedSteps: Int
 
-    /// nanoGPT's shakespeare_char CPU example: 4 layers, 4 heads, width 128, T 64, B 12.
-    public static let baby = BenchShape(name: "baby", config: GPTConfig(vocabSize: 65, contextLength: 64, layerCount: 4,
-                                                                        headCount: 4, modelWidth: 128), batchSize: 12, timedSteps: 30)
-    /// nanoGPT's shakespeare_char GPU example: 6 layers, 6 heads, width 384, T 256, B 8.
-    public static let small = BenchShape(name: "small", config: GPTConfig(vocabSize: 65, contextLength: 256, layerCount: 6,
-                                                                          headCount: 6, modelWidth: 384), batchSize: 8, timedSteps: 5)
+    public init(preset: Preset, vocabSize: Int = 65, timedSteps: Int) {
+        name = preset.name
+        config = preset.config(vocabSize: vocabSize)
+        batchSize = preset.settings.batchSize
+        self.timedSteps = timedSteps
+    }
+
+    /// The `baby` preset: nanoGPT's shakespeare_char CPU example (4 layers, 4 heads, width 128, T 64, B 12).
+    public static let baby = BenchShape(preset: .baby, timedSteps: 30)
+    /// The `small` preset: nanoGPT's shakespeare_char GPU example (6 layers, 6 heads, width 384, T 256, B 8).
+    public static let small = BenchShape(preset: .small, timedSteps: 5)
+    /// The shapes `tinygpt bench` times, in order.
+    public static let all: [BenchShape] = [.baby, .small]
 
     /// Model FLOPs per trained token (forward + backward).
     public var flopsPerToken: Double {
@@ -45,6 +53,8 @@ public struct SamplingBenchResult: Sendable {
 public enum Benchmark {
     /// Times `shape.timedSteps` full training steps (forward, backward, clip, AdamW) after two warm-ups.
     public static func training(_ shape: BenchShape, context: KernelContext) throws -> TrainingBenchResult {
+        // The preset's shape and batch size; the rest is TrainingConfig's defaults (no
+        // dropout), so that timings stay comparable from one version to the next.
         var settings = TrainingConfig()
         settings.batchSize = shape.batchSize
         settings.steps = 1_000_000

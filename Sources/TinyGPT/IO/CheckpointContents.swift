@@ -92,7 +92,7 @@ extension CheckpointContents {
             return "it has \(parameters.count) parameters but its config needs \(count)"
         }
         if let i = Self.firstNonFinite(parameters) {
-            return "parameter \(i) (\(parameterName(at: i))) is \(parameters[i]) (the run diverged; retrain with a lower --lr)"
+            return "parameter \(i) (\(parameterName(at: i))) is \(parameters[i]) (the run diverged; retrain with a lower `learningRate`)"
         }
         guard let training else { return nil }
         let s = training.settings

@@ -60,13 +60,13 @@ public struct GPTConfig: Equatable, Sendable {
         try check(vocabSize >= 1 && vocabSize <= Self.maxVocabSize,
                   "vocabulary size \(vocabSize) is out of range (1...\(Self.maxVocabSize))")
         try check(contextLength >= 1 && contextLength <= Self.maxContextLength,
-                  "--context must be between 1 and \(Self.maxContextLength), got \(contextLength)")
+                  "`contextLength` must be between 1 and \(Self.maxContextLength), got \(contextLength)")
         try check(layerCount >= 1 && layerCount <= Self.maxLayerCount,
-                  "--layers must be between 1 and \(Self.maxLayerCount), got \(layerCount)")
-        try check(headCount >= 1, "--heads must be at least 1, got \(headCount)")
+                  "`layerCount` must be between 1 and \(Self.maxLayerCount), got \(layerCount)")
+        try check(headCount >= 1, "`headCount` must be at least 1, got \(headCount)")
         try check(modelWidth >= 1 && modelWidth <= Self.maxModelWidth,
-                  "--width must be between 1 and \(Self.maxModelWidth), got \(modelWidth)")
+                  "`modelWidth` must be between 1 and \(Self.maxModelWidth), got \(modelWidth)")
         try check(modelWidth % headCount == 0,
-                  "--width \(modelWidth) is not divisible by --heads \(headCount); pick a width that is a multiple of the head count")
+                  "`modelWidth` \(modelWidth) is not divisible by `headCount` \(headCount); pick a width that is a multiple of the head count")
     }
 }

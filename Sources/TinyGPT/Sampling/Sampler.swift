@@ -27,10 +27,10 @@ public struct SamplingSettings: Equatable, Sendable {
 
     public func validate() throws {
         if !temperature.isFinite || temperature < 0 || temperature > 100 {
-            throw TinyGPTError.usage("--temperature must be between 0 and 100 (0 means greedy), got \(temperature)")
+            throw TinyGPTError.usage("`temperature` must be between 0 and 100 (0 means greedy), got \(temperature)")
         }
-        if let topK, topK < 1 { throw TinyGPTError.usage("--top-k must be at least 1, got \(topK)") }
-        if let topP, !(topP > 0 && topP <= 1) { throw TinyGPTError.usage("--top-p must be in (0, 1], got \(topP)") }
+        if let topK, topK < 1 { throw TinyGPTError.usage("`topK` must be at least 1, got \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw TinyGPTError.usage("`topP` must be in (0, 1], got \(topP)") }
     }
 }
 

@@ -69,7 +69,7 @@ public enum TextFile {
     private static func checkReadable(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw TinyGPTError.runtime("file not found: \(path); check the path (--data takes a UTF-8 text file)")
+            throw TinyGPTError.runtime("file not found: \(path); check the path")
         }
         if isDirectory.boolValue {
             throw TinyGPTError.runtime("\(path) is a folder; give a text file inside it")

@@ -1,6 +1,7 @@
 // Scoring a model on a whole text: the mean next-character cross-entropy over consecutive
 // windows of the context length (each character predicted from the characters before it in
-// its window), as bits per character and perplexity too.
+// its window), as bits per character and perplexity too; and the same text held out
+// against n-gram counting models fitted on the rest of it.
 
 #if canImport(Glibc)
 import Glibc
@@ -61,4 +62,23 @@ public enum Evaluation {
         }
         return TextScore(loss: total / Double(counted), positions: counted)
     }
+
+    /// The last 10% of `tokens` (at least two characters) scored by `model` and by the n-gram
+    /// baselines fitted on the first 90%: like for like. Nil when the text is too short to split.
+    public static func compareWithBaselines(model: GPT, tokens: [Int32]) throws -> BaselineComparison? {
+        let split = tokens.count - max(2, tokens.count / 10)
+        guard split >= 2 else { return nil }
+        let train = Array(tokens[..<split]), held = Array(tokens[split...])
+        let score = try Evaluation.score(model: model, tokens: held)
+        let baselines = try NGramBaseline.evaluate(train: train, validation: held, vocabSize: model.config.vocabSize)
+        return BaselineComparison(heldOutCount: held.count, model: score, baselines: baselines)
+    }
+}
+
+/// A model and the n-gram baselines on the same held-out text.
+public struct BaselineComparison: Sendable {
+    /// Characters held out (the last 10%).
+    public var heldOutCount: Int
+    public var model: TextScore
+    public var baselines: [NGramBaseline.Result]
 }

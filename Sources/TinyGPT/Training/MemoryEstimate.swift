@@ -23,7 +23,7 @@ public enum MemoryEstimate {
         let needed = trainingBytes(config: config, batchSize: batchSize, dropout: dropout)
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         guard available > 0, needed > available else { return }
-        throw TinyGPTError.usage("training this shape needs about \(formatBytes(needed)) of memory but this computer has \(formatBytes(available)); use a smaller --width, --layers, --context or --batch")
+        throw TinyGPTError.usage("training this shape needs about \(formatBytes(needed)) of memory but this computer has \(formatBytes(available)); use a smaller `modelWidth`, `layerCount`, `contextLength` or `batchSize`")
     }
 
     static func formatBytes(_ bytes: Double) -> String {

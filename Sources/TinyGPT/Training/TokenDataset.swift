@@ -16,7 +16,7 @@ public struct TokenDataset: Sendable {
         if train < needed || validation < needed {
             let minimum = Int((Double(needed) / min(validationFraction, 1 - validationFraction)).rounded(.up))
             throw TinyGPTError.runtime(
-                "\(name) has \(tokens.count) characters, too short for a context of \(contextLength) (each split needs \(needed)); use a longer text (at least \(minimum) characters) or a smaller --context")
+                "\(name) has \(tokens.count) characters, too short for a context of \(contextLength) (each split needs \(needed)); use a longer text (at least \(minimum) characters) or a smaller `contextLength`")
         }
         self.tokens = tokens
         self.trainCount = train

@@ -32,18 +32,24 @@ public final class Trainer {
     public var B: Int { settings.batchSize }
     public var T: Int { model.config.contextLength }
 
-    /// A new run: the model initialised from `settings.seed`.
-    public convenience init(config: GPTConfig, settings: TrainingConfig, tokenizer: CharTokenizer,
-                            tokens: TokenIds, corpusName: String, context: KernelContext = KernelContext()) throws {
-        try config.validate()
-        try settings.validate()
-        try MemoryEstimate.check(config: config, batchSize: settings.batchSize, dropout: settings.dropout > 0)
+    /// A new run of `plan` (already validated): the model initialised from its seed.
+    public convenience init(plan: TrainingPlan, tokenizer: CharTokenizer, tokens: TokenIds, corpusName: String,
+                            context: KernelContext = KernelContext()) throws {
+        let config = plan.config, settings = plan.settings
         let data = try TokenDataset(tokens: tokens, validationFraction: settings.validationFraction,
                                     contextLength: config.contextLength, name: corpusName)
         let model = GPT(config: config, seed: settings.seed, context: context)
         // Batches draw from a generator of their own, derived from the seed.
         self.init(model: model, settings: settings, tokenizer: tokenizer, data: data,
                   rng: RandomGenerator(seed: settings.seed ^ 0xB47C_4E55))
+    }
+
+    /// A new run: `config` and `settings` are validated (as `TrainingPlan` does), then the
+    /// model is initialised from `settings.seed`.
+    public convenience init(config: GPTConfig, settings: TrainingConfig, tokenizer: CharTokenizer,
+                            tokens: TokenIds, corpusName: String, context: KernelContext = KernelContext()) throws {
+        try self.init(plan: TrainingPlan(config: config, settings: settings), tokenizer: tokenizer, tokens: tokens,
+                      corpusName: corpusName, context: context)
     }
 
     /// Continues the run saved in `checkpoint` on `tokens` (encoded with the checkpoint's
@@ -55,10 +61,9 @@ public final class Trainer {
         }
         var settings = state.settings
         if let steps { settings.steps = steps }
-        try settings.validate()
-        try MemoryEstimate.check(config: checkpoint.config, batchSize: settings.batchSize, dropout: settings.dropout > 0)
+        _ = try TrainingPlan(config: checkpoint.config, settings: settings)
         if state.step >= settings.steps {
-            throw TinyGPTError.usage("the checkpoint has already run \(state.step) of \(settings.steps) steps; pass a larger --steps to continue")
+            throw TinyGPTError.usage("the checkpoint has already run \(state.step) of \(settings.steps) steps; pass a larger `steps` to continue")
         }
         let data = try TokenDataset(tokens: tokens, validationFraction: settings.validationFraction,
                                     contextLength: checkpoint.config.contextLength, name: corpusName)

@@ -48,19 +48,19 @@ public struct TrainingConfig: Equatable, Sendable {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
             if !ok { throw TinyGPTError.usage(message()) }
         }
-        try check(batchSize >= 1 && batchSize <= 1 << 16, "--batch must be between 1 and 65536, got \(batchSize)")
-        try check(steps >= 1 && steps <= 1 << 40, "--steps must be at least 1, got \(steps)")
-        try check(learningRate.isFinite && learningRate > 0 && learningRate < 10, "--lr must be a number in (0, 10), got \(learningRate)")
+        try check(batchSize >= 1 && batchSize <= 1 << 16, "`batchSize` must be between 1 and 65536, got \(batchSize)")
+        try check(steps >= 1 && steps <= 1 << 40, "`steps` must be at least 1, got \(steps)")
+        try check(learningRate.isFinite && learningRate > 0 && learningRate < 10, "`learningRate` must be a number in (0, 10), got \(learningRate)")
         try check(minLearningRate.isFinite && minLearningRate >= 0 && minLearningRate <= learningRate,
-                  "--min-lr must be between 0 and --lr (\(learningRate)), got \(minLearningRate)")
-        try check(warmupSteps >= 0, "--warmup must be 0 or more, got \(warmupSteps)")
-        try check(weightDecay.isFinite && weightDecay >= 0 && weightDecay < 10, "--weight-decay must be in [0, 10), got \(weightDecay)")
+                  "`minLearningRate` must be between 0 and `learningRate` (\(learningRate)), got \(minLearningRate)")
+        try check(warmupSteps >= 0, "`warmupSteps` must be 0 or more, got \(warmupSteps)")
+        try check(weightDecay.isFinite && weightDecay >= 0 && weightDecay < 10, "`weightDecay` must be in [0, 10), got \(weightDecay)")
         try check(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "AdamW betas must be in [0, 1)")
         try check(epsilon.isFinite && epsilon > 0, "AdamW epsilon must be a positive number, got \(epsilon)")
-        try check(gradClip.isFinite && gradClip >= 0, "--grad-clip must be 0 (off) or positive, got \(gradClip)")
-        try check(dropout.isFinite && dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got \(dropout)")
-        try check(evalInterval >= 1, "--eval-every must be at least 1, got \(evalInterval)")
-        try check(evalWindows >= 1 && evalWindows <= 1 << 20, "--eval-windows must be between 1 and 1048576, got \(evalWindows)")
+        try check(gradClip.isFinite && gradClip >= 0, "`gradClip` must be 0 (off) or positive, got \(gradClip)")
+        try check(dropout.isFinite && dropout >= 0 && dropout < 1, "`dropout` must be in [0, 1), got \(dropout)")
+        try check(evalInterval >= 1, "`evalInterval` must be at least 1, got \(evalInterval)")
+        try check(evalWindows >= 1 && evalWindows <= 1 << 20, "`evalWindows` must be between 1 and 1048576, got \(evalWindows)")
         try check(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
     }
 }

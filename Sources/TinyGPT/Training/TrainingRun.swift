@@ -15,13 +15,14 @@ public enum NonFinitePolicy: String, Sendable, CaseIterable {
 /// Where and how often a run saves, and how it reacts to divergence.
 public struct RunOptions: Sendable {
     public var directory: String
-    /// Save `latest.ckpt` (and a step checkpoint) every this many steps; 0 = only at the end.
-    public var saveEvery: Int
+    /// Save `latest.ckpt` (and a step checkpoint) every this many steps; 0 = only at the end;
+    /// nil (the default) = at every evaluation (`TrainingConfig.evalInterval`).
+    public var saveEvery: Int?
     /// Step checkpoints kept besides latest and best.
     public var keep: Int
     public var onNonFinite: NonFinitePolicy
 
-    public init(directory: String, saveEvery: Int, keep: Int = 2, onNonFinite: NonFinitePolicy = .stop) {
+    public init(directory: String, saveEvery: Int? = nil, keep: Int = 2, onNonFinite: NonFinitePolicy = .stop) {
         self.directory = directory
         self.saveEvery = saveEvery
         self.keep = keep
@@ -55,6 +56,7 @@ public enum TrainingRun {
     public static func run(_ trainer: Trainer, options: RunOptions, shouldStop: () -> Bool,
                            report: (TrainingEvent) -> Void) throws -> TrainingOutcome {
         let settings = trainer.settings
+        let saveEvery = options.saveEvery ?? settings.evalInterval
         let start = DispatchTime.now().uptimeNanoseconds
         var stepsTimed = 0
         var lastValidation = Float.nan
@@ -73,7 +75,7 @@ public enum TrainingRun {
                 report(.skipped(step: trainer.step, loss: result.loss, gradNorm: result.gradNorm))
                 if options.onNonFinite == .stop {
                     throw TinyGPTError.runtime(
-                        "training diverged at step \(trainer.step + 1) (loss \(result.loss), gradient norm \(result.gradNorm)); the last saved checkpoint is kept; lower --lr, or pass --on-nan skip to skip such batches")
+                        "training diverged at step \(trainer.step + 1) (loss \(result.loss), gradient norm \(result.gradNorm)); the last saved checkpoint is kept; lower `learningRate`, or pass `onNonFinite` skip to skip such batches")
                 }
                 trainer.skipStep()
             }
@@ -87,7 +89,7 @@ public enum TrainingRun {
                 isBest = trainer.record(trainLoss: trainLoss, validationLoss: validation, learningRate: result.learningRate)
                 report(.evaluation(step: step, trainLoss: trainLoss, validationLoss: validation, isBest: isBest))
             }
-            let saveLatest = trainer.isFinished || (options.saveEvery > 0 && step % options.saveEvery == 0)
+            let saveLatest = trainer.isFinished || (saveEvery > 0 && step % saveEvery == 0)
             if isBest || saveLatest {
                 try save(trainer, options, report: report, best: isBest, latest: saveLatest, stepCheckpoint: true)
             }

@@ -1,29 +1,12 @@
-// What a command asks of a run it resumes, checked against the checkpoint. The model's shape
+// What a command asks of a run it resumes (the same overrides a new run takes), checked against the checkpoint. The model's shape
 // and the schedule come from the checkpoint; a command may still restate them (people retype
 // the command that started the run and add the resume), and a restated value that equals the
 // checkpoint's is accepted. One that differs is a conflict, named with the checkpoint's value,
 // so a resumed run never changes shape or schedule in silence.
 
-/// Settings asked for when resuming, each nil when not asked.
-public struct ResumeRequest: Equatable, Sendable {
-    public var layerCount: Int?
-    public var headCount: Int?
-    public var modelWidth: Int?
-    public var contextLength: Int?
-    public var gelu: GELUForm?
-    public var batchSize: Int?
-    public var learningRate: Float?
-    public var minLearningRate: Float?
-    public var warmupSteps: Int?
-    public var weightDecay: Float?
-    public var gradClip: Float?
-    public var dropout: Float?
-    public var seed: UInt64?
-    public var evalInterval: Int?
-    public var evalWindows: Int?
-
-    public init() {}
-
+/// A resume asks for settings in the same form a new run does: `TrainingPlan.Overrides`, each
+/// field nil when not asked (`steps` may always change and is not checked here).
+extension TrainingPlan.Overrides {
     /// One asked-for setting that differs from the checkpoint's.
     public struct Conflict: Equatable, Sendable {
         /// The Swift field (`layerCount`).

@@ -108,6 +108,9 @@ public struct TrainingReport {
 
     // MARK: - Sections
 
+    /// A setting stored as Float, shown as the Float it was ("0.002", not "0.0020000000949949026").
+    static func number(_ value: Double) -> String { "\(Float(value))" }
+
     func settingsSection() -> String {
         var s = Self.heading("The run", "这次训练")
         guard let r = run else {
@@ -120,8 +123,8 @@ public struct TrainingReport {
         s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.vocabSize)")
         s += row("model", "模型", "\(r.layerCount) layers, \(r.headCount) heads, width \(r.modelWidth), context \(r.contextLength), \(r.gelu) GELU · \(r.parameterCount) parameters")
         s += row("batch and steps", "批量与步数", "batch \(r.batchSize) × \(r.steps) steps, evaluation every \(r.evalInterval)")
-        s += row("learning rate", "学习率", "\(r.learningRate) → \(r.minLearningRate), warmup \(r.warmupSteps) steps, cosine decay")
-        s += row("regularisation", "正则化", "weight decay \(r.weightDecay), dropout \(r.dropout), gradient clip \(r.gradClip)")
+        s += row("learning rate", "学习率", "\(Self.number(r.learningRate)) → \(Self.number(r.minLearningRate)), warmup \(r.warmupSteps) steps, cosine decay")
+        s += row("regularisation", "正则化", "weight decay \(Self.number(r.weightDecay)), dropout \(Self.number(r.dropout)), gradient clip \(Self.number(r.gradClip))")
         s += row("seed", "随机种子", "\(r.seed)")
         if let last = log.last {
             s += row("progress", "进度", "step \(last.step) of \(r.steps)")

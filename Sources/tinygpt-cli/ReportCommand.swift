@@ -29,19 +29,14 @@ struct ReportCommand: Command {
 }
 
 enum TrainingReportSupport {
-    /// The recorder for a run: the probe from --probe, or the start of the validation text.
-    static func monitor(trainer: Trainer, directory: String, probe: String?, resuming: Bool) throws -> TrainingMonitor {
-        let lapse: TimeLapse
-        if let probe {
-            do {
-                lapse = try TimeLapse(probe: probe, tokenizer: trainer.tokenizer)
-            } catch let error as TinyGPTError {
-                throw TinyGPTError(.usage, "--probe: \(error.message)")
-            }
-        } else {
-            lapse = TimeLapse(defaultFor: trainer.data)
+    /// The time-lapse probe: --probe, or the start of the validation text.
+    static func timeLapse(trainer: Trainer, probe: String?) throws -> TimeLapse {
+        guard let probe else { return TimeLapse(defaultFor: trainer.data) }
+        do {
+            return try TimeLapse(probe: probe, tokenizer: trainer.tokenizer)
+        } catch let error as TinyGPTError {
+            throw TinyGPTError(.usage, "--probe: \(error.message)")
         }
-        return try TrainingMonitor(trainer: trainer, folder: RunFolder(directory), timeLapse: lapse, resuming: resuming)
     }
 
     /// Rewrites report.html; a failure is a warning, never the end of the run.

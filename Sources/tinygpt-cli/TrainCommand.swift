@@ -129,6 +129,7 @@ struct TrainCommand: Command {
             trainer = try Trainer(config: config, settings: s, tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                   corpusName: dataPath, context: context)
         }
+        let timeLapse = try TrainingReportSupport.timeLapse(trainer: trainer, probe: flags.string("--probe"))
         let directory = flags.string("--out") ?? (flags.string("--resume").map { ($0 as NSString).deletingLastPathComponent }
             ?? (Defaults.checkpointRoot as NSString).appendingPathComponent(((dataPath as NSString).lastPathComponent as NSString).deletingPathExtension))
         try makeDirectory(directory)
@@ -137,8 +138,8 @@ struct TrainCommand: Command {
                                  onNonFinite: NonFinitePolicy(rawValue: flags.string("--on-nan") ?? "stop")!)
         let logPath = (directory as NSString).appendingPathComponent("train_log.csv")
         let log = try TrainingLogWriter(path: logPath, resumingAt: resumedFrom)
-        let monitor = try TrainingReportSupport.monitor(trainer: trainer, directory: directory,
-                                                        probe: flags.string("--probe"), resuming: resumedFrom != nil)
+        let monitor = try TrainingMonitor(trainer: trainer, folder: RunFolder(directory), timeLapse: timeLapse,
+                                          resuming: resumedFrom != nil)
         try TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.int("--log-every") ?? 10,
                           dataPath: dataPath, resumedFrom: resumedFrom, monitor: monitor).run()
     }

@@ -7,8 +7,10 @@
 // about 1e-7 relative, and dividing by 2h turns that into an error of noise/h. So:
 // - the loss is averaged in Double from the per-position losses, with no dropout, so the
 //   same weights give the same bits;
-// - h is 1e-3 (times |θ| when |θ| > 1): small enough that the curvature error (∝ h²) stays
-//   far below 1%, large enough that rounding stays near 1e-4 of the largest gradients;
+// - h is 1e-2 (times |θ| when |θ| > 1). Measured on a trained test model: at 1e-2 the
+//   largest gradients of every tensor agree to better than 1e-3; at 1e-3 rounding already
+//   costs up to 4% on the smallest of them, at 1e-4 up to 14%; at 3e-2 the curvature error
+//   (∝ h²) starts to show on biases;
 // - the step actually taken is what Float stores (θ + h rounded), not h;
 // - each tensor is checked at the entries with the largest hand-written gradients, where
 //   the signal is far above that noise, plus one entry drawn at random;
@@ -59,7 +61,7 @@ public struct GradientCheck {
     /// Relative tolerance; float32 finite differences are good to about 1e-3 here.
     public var tolerance: Double = 1e-2
     /// Nudge size (see the file comment).
-    public var step: Double = 1e-3
+    public var step: Double = 1e-2
     /// Draws the batch's random entry per tensor.
     public var seed: UInt64 = 1337
     /// For tests only: multiplies one tensor's hand-written gradient by a factor after the
@@ -124,7 +126,8 @@ public struct GradientCheck {
             p[i] = original
         }
         let noise = lossNoise * 2.0.squareRoot() / (2 * step)
-        let floor = max(4 * noise, 1e-7)
+        // The estimate is one sample of a noisy quantity; a margin of 8 covers what was measured.
+        let floor = max(8 * noise, 1e-7)
 
         var entries: [GradientCheckEntry] = []
         for tensor in model.layout.tensors {

@@ -1,7 +1,9 @@
 // What a run records besides its losses, for the training report: gradient health
 // (health.jsonl) and the time-lapse (timelapse.jsonl), one JSON object per line and per
 // evaluation (JSON Lines, jsonlines.org), appended as training runs. On resume, lines for
-// steps at or past the resumed step are dropped first, as train_log.csv does.
+// steps past the resumed step are dropped first (they belong to a run that went on after the
+// checkpoint and will be recorded again); the resumed step's own line was written before its
+// checkpoint, so it stays.
 //
 // Per step the monitor keeps one number the trainer computed anyway (the global gradient
 // norm before clipping) in a buffer reserved for the whole interval: no allocation, no
@@ -39,14 +41,14 @@ public final class TrainingMonitor {
     public private(set) var lastHealth: GradientHealthRecord?
     public private(set) var lastTimeLapse: TimeLapseRecord?
 
-    /// Starts recording `trainer`'s run into `folder`; `resuming` keeps the records of steps
-    /// before the trainer's current step, else old records are replaced.
+    /// Starts recording `trainer`'s run into `folder`; `resuming` keeps the records of steps up
+    /// to the trainer's current step, else old records are replaced.
     public init(trainer: Trainer, folder: RunFolder, timeLapse: TimeLapse, resuming: Bool) throws {
         self.folder = folder
         self.timeLapse = timeLapse
-        let keepBefore = resuming ? trainer.step : nil
-        health = try JSONLinesWriter(path: folder.health, keepingStepsBefore: keepBefore)
-        lapse = try JSONLinesWriter(path: folder.timeLapse, keepingStepsBefore: keepBefore)
+        let keepThrough = resuming ? trainer.step : nil
+        health = try JSONLinesWriter(path: folder.health, keepingStepsThrough: keepThrough)
+        lapse = try JSONLinesWriter(path: folder.timeLapse, keepingStepsThrough: keepThrough)
         firstStep = trainer.step + 1
         norms.reserveCapacity(trainer.settings.evalInterval + 1)
         let n = trainer.B * trainer.T
@@ -89,9 +91,9 @@ public final class JSONLinesWriter {
     public let path: String
     private let handle: FileHandle
 
-    /// Opens `path`. With `keepingStepsBefore` nil any old file is replaced; with a step, the
-    /// lines whose "step" is below it are kept (a torn last line is dropped).
-    public init(path: String, keepingStepsBefore step: Int?) throws {
+    /// Opens `path`. With `keepingStepsThrough` nil any old file is replaced; with a step, the
+    /// lines whose "step" is at most that are kept (a torn last line is dropped).
+    public init(path: String, keepingStepsThrough step: Int?) throws {
         self.path = path
         var text = ""
         if let step, let data = FileManager.default.contents(atPath: path) {
@@ -101,7 +103,7 @@ public final class JSONLinesWriter {
             for line in old.split(separator: "\n") {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let lineStep = object["step"] as? Int else { continue }
-                if lineStep < step { text += line + "\n" }
+                if lineStep <= step { text += line + "\n" }
             }
         }
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),

@@ -36,6 +36,7 @@ struct TrainCommand: Command {
             .int("--log-every", "N", in: 1...1_000_000_000, help: "steps between progress lines", default: "10"),
             .choice("--on-nan", "ACTION", NonFinitePolicy.allCases.map(\.rawValue), help: "on a NaN/Inf loss or gradient: stop, or skip the batch", default: "stop"),
             .string("--resume", "CKPT", help: "continue the run saved in this checkpoint"),
+            .string("--probe", "TEXT", help: "prompt the report's time-lapse continues at each evaluation (default: the first \(TimeLapse.defaultProbeLength) characters of the validation text)"),
             SharedFlags.threads,
         ],
         examples: ["tinygpt train", "tinygpt train --data Corpora/chinese-lectures.txt --steps 3000",
@@ -73,6 +74,7 @@ struct TrainCommand: Command {
             trainer = try Trainer(plan: plan, tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                   corpusName: dataPath, context: context)
         }
+        let timeLapse = try TrainingReportSupport.timeLapse(trainer: trainer, probe: flags.string("--probe"))
         // A folder that holds another run is never written into: the run goes beside it (RunFolder).
         let folder = try resumed.map { try RunFolder.forResuming($0.path, requested: flags.string("--out")) }
             ?? RunFolder.forNewRun(flags.string("--out") ?? (Defaults.checkpointRoot as NSString)
@@ -85,8 +87,10 @@ struct TrainCommand: Command {
                                  onNonFinite: NonFinitePolicy(rawValue: flags.string("--on-nan") ?? "stop")!)
         let logPath = (directory as NSString).appendingPathComponent("train_log.csv")
         let log = try TrainingLogWriter(path: logPath, resumingAt: resumedFrom)
+        let monitor = try TrainingMonitor(trainer: trainer, folder: RunFiles(directory), timeLapse: timeLapse,
+                                          resuming: resumedFrom != nil)
         try TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.int("--log-every") ?? 10,
-                          dataPath: dataPath, resumedFrom: resumedFrom).run()
+                          dataPath: dataPath, resumedFrom: resumedFrom, monitor: monitor).run()
     }
 
     /// The model and schedule flags as overrides of the preset; the library fills in the rest.
@@ -122,13 +126,16 @@ final class TrainProgress {
     let logEvery: Int
     let dataPath: String
     let resumedFrom: Int?
+    let monitor: TrainingMonitor?
     private let redraw = Console.isTerminal
     private var progressShown = false
     private var lastTokensPerSecond = 0.0
     private var lastElapsed = 0.0
     private var baselines: [NGramBaseline.Result] = []
 
-    init(trainer: Trainer, options: RunOptions, log: TrainingLogWriter, logEvery: Int, dataPath: String, resumedFrom: Int?) {
+    init(trainer: Trainer, options: RunOptions, log: TrainingLogWriter, logEvery: Int, dataPath: String, resumedFrom: Int?,
+         monitor: TrainingMonitor? = nil) {
+        self.monitor = monitor
         self.trainer = trainer
         self.options = options
         self.log = log
@@ -145,15 +152,19 @@ final class TrainProgress {
         print("data: \(dataPath) · \(trainer.data.tokens.count) characters, vocabulary \(c.vocabSize) · train \(trainer.data.trainCount) / val \(trainer.data.validationCount)")
         print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU · \(formatCount(trainer.model.parameterCount)) parameters")
         print("training: batch \(s.batchSize), \(s.steps) steps, lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), dropout \(s.dropout), seed \(s.seed), \(trainer.model.context.pool.threadCount) threads")
-        print("saving to \(options.directory)/ (latest.ckpt, best.ckpt, train_log.csv); Ctrl-C saves and stops")
+        print("saving to \(options.directory)/ (latest.ckpt, best.ckpt, train_log.csv, report.html); Ctrl-C saves and stops")
         Console.flush()
         installSignalHandlers()
         // Counted before the first step (see NGramBaseline.evaluate for the caps on a big corpus).
         baselines = try NGramBaseline.evaluate(trainer.data, vocabSize: trainer.model.config.vocabSize)
+        if monitor != nil {
+            try RunDescription(trainer: trainer, dataPath: dataPath, baselines: baselines)
+                .write(to: RunFiles(options.directory).description)
+        }
         let outcome: TrainingOutcome
         do {
-            outcome = try TrainingRun.run(trainer, options: options, shouldStop: { stopRequested.load(ordering: .relaxed) },
-                                          report: handle)
+            outcome = try TrainingRun.run(trainer, options: options, monitor: monitor,
+                                          shouldStop: { stopRequested.load(ordering: .relaxed) }, report: handle)
         } catch {
             endProgressLine()
             throw error
@@ -179,7 +190,7 @@ final class TrainProgress {
             print("  \(TerminalText.pad(b.name, to: 8)) val loss \(String(format: "%.4f", b.loss))")
         }
         print("  \(TerminalText.pad("GPT", to: 8)) val loss \(String(format: "%.4f", validationLoss))")
-        print("loss curve: \(plotPath)")
+        print("loss curve: \(plotPath)" + (monitor != nil ? " · report: \(RunFiles(options.directory).report)" : ""))
         print("done: \(trainer.step) steps, \(formatCount(trainer.tokensSeen)) tokens; best val loss \(String(format: "%.4f", trainer.bestValidationLoss)); final val loss \(String(format: "%.4f", validationLoss))")
     }
 
@@ -204,6 +215,7 @@ final class TrainProgress {
             appendLog(TrainingLogRow(step: step, trainLoss: Double(trainLoss), validationLoss: Double(validationLoss),
                                      learningRate: Double(trainer.settings.learningRate(at: step - 1)),
                                      tokensPerSecond: lastTokensPerSecond, elapsedSeconds: lastElapsed))
+            if monitor != nil { TrainingReportSupport.redraw(options.directory) }
         case .skipped(let step, let loss, let norm):
             endProgressLine()
             Console.warn("step \(step + 1): loss \(loss), gradient norm \(norm) is not finite" +

@@ -153,6 +153,15 @@ public final class GPT {
         return UnsafeBufferPointer(start: a.layers[layer].att, count: a.B * config.headCount * a.T * a.T)
     }
 
+    /// The residual stream (B, T, C) after block `layer` from the last forward pass; layer -1
+    /// is the embeddings entering the first block.
+    public func residualStream(after layer: Int) -> UnsafeBufferPointer<Float> {
+        guard let a = acts else { preconditionFailure("run forward first") }
+        precondition(layer >= -1 && layer < config.layerCount)
+        let x = layer < 0 ? a.encoded : a.layers[layer].residual3
+        return UnsafeBufferPointer(start: x, count: a.B * a.T * config.modelWidth)
+    }
+
     /// Accumulates the gradient of the last forward pass's mean loss into `gradients`.
     public func backward() {
         guard let a = acts, a.hasTargets else { preconditionFailure("backward needs a forward pass with targets") }

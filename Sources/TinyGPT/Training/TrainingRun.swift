@@ -53,8 +53,9 @@ public enum TrainingOutcome: Equatable, Sendable {
 public enum TrainingRun {
     /// Runs `trainer` to its last step or until `shouldStop()` is true, saving per `options`.
     /// Throws when a step diverges under `.stop` (after reporting it; nothing is saved then).
-    public static func run(_ trainer: Trainer, options: RunOptions, shouldStop: () -> Bool,
-                           report: (TrainingEvent) -> Void) throws -> TrainingOutcome {
+    /// A `monitor` sees every applied step and records at each evaluation, before it is reported.
+    public static func run(_ trainer: Trainer, options: RunOptions, monitor: TrainingMonitor? = nil,
+                           shouldStop: () -> Bool, report: (TrainingEvent) -> Void) throws -> TrainingOutcome {
         let settings = trainer.settings
         let saveEvery = options.saveEvery ?? settings.evalInterval
         let start = DispatchTime.now().uptimeNanoseconds
@@ -67,6 +68,7 @@ public enum TrainingRun {
             }
             let result = trainer.trainStep()
             if result.applied {
+                monitor?.stepTaken(result, clipThreshold: settings.gradClip)
                 stepsTimed += 1
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let tokensPerSecond = Double(stepsTimed * trainer.B * trainer.T) / max(elapsed, 1e-9)
@@ -87,6 +89,7 @@ public enum TrainingRun {
                 lastValidation = validation
                 let trainLoss = result.applied ? result.loss : Float.nan
                 isBest = trainer.record(trainLoss: trainLoss, validationLoss: validation, learningRate: result.learningRate)
+                try monitor?.evaluated(trainer)
                 report(.evaluation(step: step, trainLoss: trainLoss, validationLoss: validation, isBest: isBest))
             }
             let saveLatest = trainer.isFinished || (saveEvery > 0 && step % saveEvery == 0)

@@ -269,7 +269,7 @@ final class CLITests: XCTestCase {
                   ("--dropout", .number(zeroAllowed: true, bounded: true)), ("--seed", .seed),
                   ("--eval-every", .int(min: 1)), ("--eval-windows", .int(min: 1)), ("--save-every", .int(min: 0)),
                   ("--keep", .int(min: 0)), ("--log-every", .int(min: 1)), ("--on-nan", .choice), ("--resume", .text),
-                  ("--threads", .int(min: 1))],
+                  ("--probe", .text), ("--threads", .int(min: 1))],
         "sample": [("--checkpoint", .text), ("--prompt", .text), ("--tokens", .int(min: 1)),
                    ("--temperature", .number(zeroAllowed: true, bounded: true)), ("--greedy", .toggle),
                    ("--top-k", .int(min: 1)), ("--top-p", .number(zeroAllowed: false, bounded: true)),
@@ -286,6 +286,9 @@ final class CLITests: XCTestCase {
         "export": [("--format", .choice), ("--out", .text), ("--prompt", .text)],
         "import": [("--vocab", .text), ("--out", .text)],
         "bench": [("--shape", .choice), ("--steps", .int(min: 1)), ("--chars", .int(min: 1)), ("--threads", .int(min: 1))],
+        "gradcheck": [("--checkpoint", .text), ("--data", .text), ("--samples", .int(min: 1)), ("--seed", .seed),
+                      ("--threads", .int(min: 1))],
+        "report": [],
     ]
 
     /// A misspelling per command and the flag the error must suggest.
@@ -294,6 +297,7 @@ final class CLITests: XCTestCase {
         "compare": ("--temperatuers", "--temperatures"), "eval": ("--dta", "--data"), "info": ("--hepl", "--help"),
         "attention": ("--promt", "--prompt"), "plot": ("--ot", "--out"), "export": ("--fromat", "--format"),
         "import": ("--vocabb", "--vocab"), "bench": ("--shpae", "--shape"),
+        "gradcheck": ("--smaples", "--samples"), "report": ("--hepl", "--help"),
     ]
 
     static let huge = "99999999999999999999"
@@ -431,6 +435,18 @@ final class CLITests: XCTestCase {
             BadInput(arguments: ["plot", "notes.txt"], exitCode: 1, mentions: "training log"),
             BadInput(arguments: ["plot", "bad.txt"], exitCode: 1, mentions: "not UTF-8"),
             BadInput(arguments: ["plot", "run/train_log.csv", "--out", "nowhere/loss.svg"], exitCode: 1, mentions: "no such folder"),
+            // gradcheck and report.
+            BadInput(arguments: ["gradcheck", "--checkpoint", c], exitCode: 2, mentions: "default corpus"),
+            BadInput(arguments: ["gradcheck", "--checkpoint", "missing.ckpt", "--data", "corpus.txt"], exitCode: 1, mentions: "checkpoint not found"),
+            BadInput(arguments: ["gradcheck", "--checkpoint", c, "--data", "zh.txt"], exitCode: 1, mentions: "zh.txt"),
+            BadInput(arguments: ["gradcheck", "--checkpoint", c, "--data", "one.txt"], exitCode: 1, mentions: "too short"),
+            BadInput(arguments: ["gradcheck", "--checkpoint", c, "--data", "corpus.txt", "--samples", "1001"], exitCode: 2, mentions: "--samples"),
+            BadInput(arguments: ["report"], exitCode: 2, mentions: "needs RUN_DIR"),
+            BadInput(arguments: ["report", "missing"], exitCode: 1, mentions: "not a folder"),
+            BadInput(arguments: ["report", "notes.txt"], exitCode: 1, mentions: "not a folder"),
+            BadInput(arguments: ["report", "folder"], exitCode: 1, mentions: "no train_log.csv"),
+            BadInput(arguments: ["train", "--data", "corpus.txt", "--preset", "tiny", "--probe", "猫"], exitCode: 2, mentions: "--probe"),
+            BadInput(arguments: ["train", "--data", "corpus.txt", "--preset", "tiny", "--probe", ""], exitCode: 2, mentions: "--probe"),
             // export and import.
             BadInput(arguments: ["export", c], exitCode: 2, mentions: "needs --out"),
             BadInput(arguments: ["export", "notes.txt", "--out", "x.safetensors"], exitCode: 1, mentions: "not a tinygpt checkpoint"),
@@ -567,6 +583,28 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(outcome.exitCode, 0, outcome.stderr)
         XCTAssertTrue(outcome.stdout.contains("T = 0 (greedy)"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("T = 1.0"), outcome.stdout)
+    }
+
+    func testGradcheckPassesOnTheTrainedCheckpoint() throws {
+        let outcome = try run(["gradcheck", "--checkpoint", Self.ckpt, "--data", "corpus.txt", "--samples", "2"])
+        XCTAssertEqual(outcome.exitCode, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("nudging one weight"), outcome.stdout)
+        XCTAssertTrue(outcome.stdout.contains("transformer.h.1.mlp.c_proj.weight"), outcome.stdout)
+        XCTAssertTrue(outcome.stdout.contains("agree"), outcome.stdout)
+        XCTAssertFalse(outcome.stdout.contains("FAIL"), outcome.stdout)
+    }
+
+    func testTrainWritesTheReportAndReportRedrawsIt() throws {
+        let folder = Self.work.appendingPathComponent("run")
+        for name in ["report.html", "health.jsonl", "timelapse.jsonl", "run.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
+        }
+        let outcome = try run(["report", "run"])
+        XCTAssertEqual(outcome.exitCode, 0, outcome.stderr)
+        let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
+        for part in ["Time-lapse", "延时摄影", "Gradient norm per block", "Learning rate", "unigram"] {
+            XCTAssertTrue(html.contains(part), part)
+        }
     }
 
     func testEvalReportsLossBitsAndPerplexity() throws {

@@ -9,7 +9,7 @@ import TinyGPTViews
 
 let commands: [Command] = [
     TrainCommand(), SampleCommand(), CompareCommand(), EvalCommand(), InfoCommand(),
-    AttentionCommand(), PlotCommand(), ExportCommand(), ImportCommand(), BenchCommand(),
+    AttentionCommand(), InspectCommand(), PlotCommand(), ExportCommand(), ImportCommand(), BenchCommand(),
 ]
 
 let overview = "Train a character-level GPT on a text file, then sample from it."

@@ -118,6 +118,8 @@ enum InspectorStyle {
     .scroll { max-height: 380px; overflow-y: auto; }
     table.grid td, table.grid th { text-align: right; font-variant-numeric: tabular-nums; }
     table.grid td.c, table.grid th.c { text-align: center; }
+    table.grid th { position: sticky; top: 0; background: #fff; }
+    .head-card { min-height: 250px; }
     tr.masked td { color: #aaa; }
     tr.strong td { background: #fff3e0; }
     .mini { display: inline-block; height: 10px; background: #e8710a; vertical-align: middle; }

@@ -424,12 +424,21 @@ function renderHeads() {
       var s = D.summaries[l][h];
       var caption = document.createElement("div");
       caption.innerHTML = "<div>" + esc(word("layerHead", { l: l, h: h })) + "</div><div class=\"what\">" +
-        esc(word(s.pattern)) + "</div><div class=\"note\">" + esc(word("share", { p: percent(s.share) })) + "</div>";
+        esc(word(s.pattern)) + "</div><div class=\"note\">" + esc(word("share", { p: percent(s.share) })) + "</div>" +
+        strongestSingle(s);
       card.appendChild(caption);
       grid.appendChild(card);
     }
   }
   highlightHeadCard();
+}
+// Under a broad pattern (last three, even, mixed), the strongest single kind of position.
+function strongestSingle(s) {
+  var single = ["previousCharacter", "itself", "sameCharacterEarlier", "afterSameCharacter", "startOfWord", "startOfLine", "firstPosition"];
+  if (single.indexOf(s.pattern) >= 0) { return ""; }
+  var best = null;
+  single.forEach(function (p) { if (p in s.shares && (best === null || s.shares[p] > s.shares[best])) { best = p; } });
+  return best === null ? "" : "<div class=\"note\">" + esc(word("strongestSingle", { what: word(best), p: percent(s.shares[best]) })) + "</div>";
 }
 function highlightHeadCard() {
   var cards = document.querySelectorAll(".head-card");

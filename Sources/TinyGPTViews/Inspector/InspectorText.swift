@@ -94,7 +94,7 @@ enum InspectorText {
         ("firstPosition", "the very first position", "最开头的位置"),
         ("spreadEvenly", "spread evenly over the past", "平均分给前面所有的位置"),
         ("mixed", "no single pattern", "看不出单一的规律"),
-        ("evenness", "evenness", "平均程度"),
+        ("strongestSingle", "most of it on one kind: {what}, {p}", "单看一种位置，最多的是{what}：{p}"),
 
         ("s4", "4. The residual stream", "4. 残差流"),
         ("s4Intro", "The embedding starts a stream of numbers at each position. Every block reads the stream and adds back what its attention and its MLP computed: x + Attn(x), then + MLP. The input is never replaced, only added to. The logit lens asks at every stop: if the model ended here (final LayerNorm, then the output layer), what would it predict?",

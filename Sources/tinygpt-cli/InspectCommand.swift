@@ -24,9 +24,6 @@ struct InspectCommand: Command {
         guard let text = flags.string("--prompt") else {
             throw TinyGPTError.usage("inspect needs --prompt TEXT (the characters to look at)")
         }
-        guard !text.isEmpty else {
-            throw TinyGPTError.usage("--prompt is empty; give at least one character to look at")
-        }
         let out = flags.string("--out") ?? "inspect.html"
         try checkOutputPath(out, flag: "--out")
         let started = Date()

@@ -6,6 +6,8 @@
 // Test hook, in the URL's fragment, parts joined by "&" (each value percent-encoded):
 //   lang=en|zh                 the page's language
 //   show=next|attention|heads|stream   only that section (for screenshots)
+//   head=L,H  query=T          the head and the query position to open
+//   draw=N                     press "draw" N times (once without --with-model)
 //   prompt=TEXT                with --with-model: run the model on TEXT (see InspectorModelScript)
 //   check=T=0.7,k=5,p=0.9;T=0  for each setting (";" between), set the sliders through their
 //                              own controls, recompute, and write the list of
@@ -554,6 +556,16 @@ function applyHash() {
       runText(value);
       $("check-result").textContent = JSON.stringify({ logits: state.logits });
     }
+    if (key === "draw") {
+      for (var n = 0; n < Number(value); n++) { if (!$("draw").disabled) { $("draw").click(); } }
+    }
+    if (key === "head") {
+      var lh = value.split(",");
+      state.layer = Math.min(L - 1, Number(lh[0]) || 0);
+      state.head = Math.min(H - 1, Number(lh[1]) || 0);
+      renderAttention();
+    }
+    if (key === "query") { selectPosition(Math.max(0, Math.min(promptTokens.length - 1, Number(value) || 0))); }
     if (key === "show") {
       ["next", "attention", "heads", "stream"].forEach(function (id) { $(id).hidden = id !== value; });
     }

@@ -424,7 +424,6 @@ final class CLITests: XCTestCase {
             BadInput(arguments: ["attention", "--checkpoint", c, "--prompt", "the", "--report", "nowhere/a.html"], exitCode: 1, mentions: "no such folder"),
             // inspect.
             BadInput(arguments: ["inspect", "--checkpoint", c], exitCode: 2, mentions: "needs --prompt"),
-            BadInput(arguments: ["inspect", "--checkpoint", c, "--prompt", ""], exitCode: 2, mentions: "--prompt is empty"),
             BadInput(arguments: ["inspect", "--checkpoint", c, "--prompt", "中"], exitCode: 2, mentions: "not in the model's vocabulary"),
             BadInput(arguments: ["inspect", "--checkpoint", "missing.ckpt", "--prompt", "the"], exitCode: 1, mentions: "checkpoint not found"),
             BadInput(arguments: ["inspect", "--checkpoint", "trunc.ckpt", "--prompt", "the"], exitCode: 1, mentions: "truncated"),

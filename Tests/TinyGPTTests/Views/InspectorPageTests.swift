@@ -149,7 +149,7 @@ final class InspectorPageTests: XCTestCase {
                         "T=2,k=\(V),p=0.99"]
         for language in ["en", "zh"] {
             var url = URLComponents(url: file, resolvingAgainstBaseURL: false)!
-            url.fragment = "lang=\(language)&check=" + settings.joined(separator: ";")
+            url.fragment = "lang=\(language)&check=" + settings.joined(separator: ";") + "&draw=2&head=1,2&query=5"
             let dom = try Self.runChromium(["--dump-dom"], url: url.url!)
             XCTAssertEqual(Self.element("errors", in: dom), "", "script errors in the page (\(language))")
             guard let result = Self.element("check-result", in: dom), !result.isEmpty else {
@@ -224,6 +224,11 @@ final class InspectorPageTests: XCTestCase {
             let worst = zip(logits, expected).map { abs($0 - Double($1)) }.max() ?? .infinity
             XCTAssertLessThan(worst, 1e-4, "the page's forward pass differs from Swift's (\(gelu.name))")
             print("inspector: largest logit difference between the page's forward and Swift's (\(gelu.name) GELU): \(worst)")
+            // Drawing characters runs the model again each time, without script errors.
+            url.percentEncodedFragment = "prompt=MIR&draw=5"
+            let drawn = try Self.runChromium(["--dump-dom"], url: url.url!)
+            XCTAssertEqual(Self.element("errors", in: drawn), "", "script errors while drawing (\(gelu.name))")
+            XCTAssertEqual(drawn.components(separatedBy: "class=\"ch drawn\"").count - 1, 5, "five drawn characters")
             // The sliders then act on the new logits.
             let checks = try JSONSerialization.jsonObject(with: Data(result.utf8)) as! [[String: Any]]
             let shown = (checks[0]["probabilities"] as! [NSNumber]).map(\.doubleValue)

@@ -225,6 +225,11 @@ final class InspectionTests: XCTestCase {
             return [(start, 1)]
         }
         XCTAssertEqual(summary(wordStart).pattern, .startOfWord)
+        let lastSpace = matrix(T) { t in
+            let space: Int = (0..<t).last(where: { text[$0] == 0 || text[$0] == 1 }) ?? t
+            return [(space, 1)]
+        }
+        XCTAssertEqual(summary(lastSpace).pattern, .lastSpace)
         // A third each on the first position, the middle and itself: no majority, not the last
         // three characters, and not even (the rest of the row is empty).
         let split = summary(matrix(T) { t in [(0, 1), (t / 2, 1), (t, 1)] })

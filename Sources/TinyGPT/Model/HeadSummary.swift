@@ -16,6 +16,8 @@ public enum HeadPattern: String, CaseIterable, Sendable {
     case afterSameCharacter
     /// The last three characters (t − 2 ... t) together: a head that reads the local context.
     case recentCharacters
+    /// The last space or newline before the query (where its word began).
+    case lastSpace
     /// The first character of the query's word (after the last space or newline before it).
     case startOfWord
     /// The first character of the query's line (after the last newline before it).
@@ -68,6 +70,7 @@ public struct HeadSummary: Equatable, Sendable {
             if t > 1 { add(.firstPosition, row[0]) }
             if lineStart > 0 && lineStart < t - 1 { add(.startOfLine, row[lineStart]) }
             if wordStart > 0 && wordStart < t - 1 { add(.startOfWord, row[wordStart]) }
+            if wordStart > 1 && wordStart - 1 < t - 1 { add(.lastSpace, row[wordStart - 1]) }
             if t > 2 { add(.recentCharacters, row[t - 2] + row[t - 1] + row[t]) }
             let copies = (0..<t).filter { tokens[$0] == tokens[t] }
             if !copies.isEmpty { add(.sameCharacterEarlier, copies.reduce(0) { $0 + row[$1] }) }
@@ -82,7 +85,7 @@ public struct HeadSummary: Equatable, Sendable {
         shares = sums.mapValues { $0.total / Double($0.count) }
         // Ties go to the pattern listed first in HeadPattern.
         let single: [HeadPattern] = [.previousCharacter, .itself, .sameCharacterEarlier, .afterSameCharacter,
-                                     .startOfWord, .startOfLine, .firstPosition]
+                                     .lastSpace, .startOfWord, .startOfLine, .firstPosition]
         var best: (pattern: HeadPattern, share: Double) = (.mixed, 0)
         for p in single { if let s = shares[p], s > best.share { best = (p, s) } }
         if best.share < Self.threshold {

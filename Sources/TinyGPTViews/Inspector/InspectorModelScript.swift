@@ -85,6 +85,7 @@ function summarize(W, tokens) {
     if (t > 1) { add("firstPosition", row[0]); }
     if (lineStart > 0 && lineStart < t - 1) { add("startOfLine", row[lineStart]); }
     if (wordStart > 0 && wordStart < t - 1) { add("startOfWord", row[wordStart]); }
+    if (wordStart > 1 && wordStart - 1 < t - 1) { add("lastSpace", row[wordStart - 1]); }
     if (t > 2) { add("recentCharacters", row[t - 2] + row[t - 1] + row[t]); }
     var same = 0, after = 0, copies = 0, afters = 0;
     for (j = 0; j < t; j++) {
@@ -100,7 +101,7 @@ function summarize(W, tokens) {
   }
   var shares = {}, best = { pattern: "mixed", share: 0 }, threshold = 0.4;
   Object.keys(sums).forEach(function (p) { shares[p] = sums[p][0] / sums[p][1]; });
-  ["previousCharacter", "itself", "sameCharacterEarlier", "afterSameCharacter", "startOfWord", "startOfLine", "firstPosition"]
+  ["previousCharacter", "itself", "sameCharacterEarlier", "afterSameCharacter", "lastSpace", "startOfWord", "startOfLine", "firstPosition"]
     .forEach(function (p) { if (p in shares && shares[p] > best.share) { best = { pattern: p, share: shares[p] }; } });
   if (best.share < threshold) {
     var recent = shares.recentCharacters || 0, even = shares.spreadEvenly || 0;

@@ -436,7 +436,7 @@ function renderHeads() {
 }
 // Under a broad pattern (last three, even, mixed), the strongest single kind of position.
 function strongestSingle(s) {
-  var single = ["previousCharacter", "itself", "sameCharacterEarlier", "afterSameCharacter", "startOfWord", "startOfLine", "firstPosition"];
+  var single = ["previousCharacter", "itself", "sameCharacterEarlier", "afterSameCharacter", "lastSpace", "startOfWord", "startOfLine", "firstPosition"];
   if (single.indexOf(s.pattern) >= 0) { return ""; }
   var best = null;
   single.forEach(function (p) { if (p in s.shares && (best === null || s.shares[p] > s.shares[best])) { best = p; } });

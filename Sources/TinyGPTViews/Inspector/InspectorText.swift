@@ -90,6 +90,7 @@ enum InspectorText {
         ("afterSameCharacter", "the character after an earlier copy of itself", "前面同一个字的下一个字"),
         ("startOfLine", "the start of the line", "这一行的开头"),
         ("startOfWord", "the start of the word", "这个词的开头"),
+        ("lastSpace", "the last space or line break before it", "它前面最近的空格或换行"),
         ("recentCharacters", "the last three characters", "最近的三个字"),
         ("firstPosition", "the very first position", "最开头的位置"),
         ("spreadEvenly", "spread evenly over the past", "平均分给前面所有的位置"),

@@ -1,6 +1,7 @@
 // Where each position of a prompt looks: the causal attention probabilities
-// softmax(Q Kᵀ / √d_head) of every layer and head as heatmaps (HTML), and a compact terminal
-// view naming, for each position, the earlier character it attends to most.
+// softmax(Q Kᵀ / √d_head) of every layer and head, as a compact terminal view naming, for
+// each position, the earlier character it attends to most. The HTML view of the same
+// numbers is the inspector page (Inspector/), which draws every head's matrix.
 // Layout of the input follows the model's attention buffer: per layer and head a (T, T)
 // matrix, row = query position, column = key position, zero above the diagonal.
 
@@ -50,52 +51,6 @@ public struct AttentionReport {
             for k in 0...q where m[q * T + k] > m[q * T + best] { best = k }
             return (best, m[q * T + best])
         }
-    }
-
-    // MARK: - HTML
-
-    /// One page with a heatmap per (layer, head) and the mean over heads for each layer.
-    public func html() -> String {
-        var page = HTMLPage(title: "Attention over the prompt")
-        page.extraStyle = ".prompt-text { background: #f3f4f6; padding: 1px 6px; border-radius: 4px; white-space: pre-wrap; }"
-        let T = positionCount
-        let heads = weights.map(\.count).max() ?? 0
-        page.raw("<p>Prompt: <span class=\"prompt-text mono\">\(Markup.escape(Markup.visible(characters.joined())))</span> "
-            + "<span class=\"note\">(\(T) positions, \(layerCount) layer\(layerCount == 1 ? "" : "s"), \(heads) head\(heads == 1 ? "" : "s") per layer)</span></p>")
-        page.paragraph("Each square is one head's attention probabilities softmax(Q Kᵀ / √d) for this prompt. Row: the "
-            + "position doing the looking (it predicts the character after it). Column: the position looked at. "
-            + "Darker is more attention; every row sums to 1; the causal mask leaves the grey triangle of future "
-            + "positions empty. Hover over a cell for its value.", className: "note")
-        let cellSize = min(22, max(9, (300 / Double(T)).rounded(.down)))
-        for layer in 0..<layerCount {
-            page.heading("Layer \(layer)")
-            var row = "<div class=\"row\">\n"
-            for head in Array(weights[layer].indices).map(Optional.some) + [nil] {
-                var map = heatmap(layer: layer, head: head)
-                map.cellSize = cellSize
-                map.showsColourScale = head == nil
-                let caption = head.map { "head \($0)" } ?? "mean of \(weights[layer].count) heads"
-                row += "<div class=\"card\"><h3>\(Markup.escape(caption))</h3>\n" + map.svg() + "</div>\n"
-            }
-            page.raw(row + "</div>")
-        }
-        return page.render()
-    }
-
-    /// The heatmap of one head (or of the mean over heads when `head` is nil).
-    public func heatmap(layer: Int, head: Int?) -> Heatmap {
-        let m = matrix(layer: layer, head: head)
-        let T = positionCount
-        let values: [[Double?]] = (0..<T).map { q in (0..<T).map { k in k <= q ? m[q * T + k] : nil } }
-        var map = Heatmap(rowLabels: characters, columnLabels: characters, values: values)
-        map.valueRange = 0...1
-        map.rowTitle = "query"
-        map.columnTitle = "key"
-        let characters = self.characters
-        map.describeCell = { q, k, value in
-            "query \(q) \(Markup.visible(characters[q])) → key \(k) \(Markup.visible(characters[k])): \(Markup.fixed(value, 3))"
-        }
-        return map
     }
 
     // MARK: - Terminal

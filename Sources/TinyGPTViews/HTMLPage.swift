@@ -1,4 +1,5 @@
-// One self-contained HTML page: inline CSS, inline SVG, no scripts, no external URLs.
+// One self-contained HTML page: inline CSS, inline SVG, an optional inline script written
+// here (the inspector's), no external URLs.
 // The markup is also well-formed XML (XHTML syntax in an HTML5 document), so a browser opens
 // it as HTML and an XML parser can check it.
 
@@ -9,6 +10,11 @@ public struct HTMLPage {
     public var title: String
     /// CSS added after the shared style sheet. Must not contain `<` or `&`.
     public var extraStyle: String = ""
+    /// The document's language (`lang` attribute): "en" or "zh".
+    public var language: String = "en"
+    /// JavaScript run at the end of the body, inside a CDATA section so the file stays XML.
+    /// Must not contain `</script` or `]]>`.
+    public var script: String = ""
     public private(set) var body = ""
 
     public init(title: String) {
@@ -39,9 +45,11 @@ public struct HTMLPage {
     /// The whole document.
     public func render() -> String {
         precondition(!extraStyle.contains("<") && !extraStyle.contains("&"), "CSS must not contain < or &")
+        precondition(!script.contains("</script") && !script.contains("]]>"), "the script must not close its element")
+        let scriptElement = script.isEmpty ? "" : "<script>//<![CDATA[\n\(script)\n//]]></script>\n"
         return """
         <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="\(Markup.escape(language))">
         <head>
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -53,7 +61,7 @@ public struct HTMLPage {
         </head>
         <body>
         <h1>\(Markup.escape(title))</h1>
-        \(body)</body>
+        \(body)\(scriptElement)</body>
         </html>
 
         """

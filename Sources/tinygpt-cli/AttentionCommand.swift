@@ -1,4 +1,5 @@
-// tinygpt attention: where each character of a prompt looks, per layer and head.
+// tinygpt attention: where each character of a prompt looks, per layer and head. The HTML
+// report is the inspector page (InspectCommand), so attention is drawn by one code path.
 
 import Foundation
 import TinyGPT
@@ -12,7 +13,7 @@ struct AttentionCommand: Command {
             .string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)"),
             .int("--layer", "L", in: 0...GPTConfig.maxLayerCount, help: "only this layer (0-based)"),
             .int("--head", "H", in: 0...4096, help: "only this head (0-based); default: the mean over heads"),
-            .string("--report", "FILE.html", help: "write heatmaps of every layer and head to this HTML file"),
+            .string("--report", "FILE.html", help: "write the inspector page (every layer and head, step by step) to this HTML file"),
             SharedFlags.threads,
         ],
         examples: ["tinygpt attention --prompt \"MIRA: The lamp\"", "tinygpt attention --prompt \"注意力机制\" --report attention.html"])
@@ -58,7 +59,11 @@ struct AttentionCommand: Command {
             print(row)
         }
         if let path = flags.string("--report") {
-            try AtomicFile.write(Array(report.html().utf8), to: path)
+            let trace = session.model.trace(tokens: ids, newline: session.tokenizer.id(of: 0x0A),
+                                            space: session.tokenizer.id(of: 0x20))
+            let page = try InspectorPage(trace: trace, vocabulary: session.vocabulary,
+                                         language: .guess(from: text), modelName: (loaded.path as NSString).lastPathComponent)
+            try AtomicFile.write(Array(page.html().utf8), to: path)
             print("report: \(path)")
         }
     }

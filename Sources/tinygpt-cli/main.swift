@@ -9,7 +9,8 @@ import TinyGPTViews
 
 let commands: [Command] = [
     TrainCommand(), SampleCommand(), CompareCommand(), EvalCommand(), InfoCommand(),
-    AttentionCommand(), PlotCommand(), ExportCommand(), ImportCommand(), BenchCommand(), GradcheckCommand(), ReportCommand(),
+    AttentionCommand(), InspectCommand(), PlotCommand(), ExportCommand(), ImportCommand(), BenchCommand(), GradcheckCommand(),
+    ReportCommand(),
 ]
 
 let overview = "Train a character-level GPT on a text file, then sample from it."

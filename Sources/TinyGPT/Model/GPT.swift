@@ -162,6 +162,16 @@ public final class GPT {
         return UnsafeBufferPointer(start: x, count: a.B * a.T * config.modelWidth)
     }
 
+    /// What the inspector reads from the last forward pass (GPT+Trace.swift): the stream after
+    /// the embedding (B, T, C), and per layer qkv (B, T, 3C) and the stream after the block's
+    /// attention and after the whole block (B, T, C).
+    func streams(layer: Int) -> (embedded: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+                                 afterAttention: UnsafePointer<Float>, afterBlock: UnsafePointer<Float>) {
+        guard let a = acts else { preconditionFailure("run forward first") }
+        let s = a.layers[layer]
+        return (UnsafePointer(a.encoded), UnsafePointer(s.qkv), UnsafePointer(s.residual2), UnsafePointer(s.residual3))
+    }
+
     /// Accumulates the gradient of the last forward pass's mean loss into `gradients`.
     public func backward() {
         guard let a = acts, a.hasTargets else { preconditionFailure("backward needs a forward pass with targets") }

@@ -64,24 +64,7 @@ public enum Sampler {
     public static func pick(_ logits: UnsafePointer<Float>, count V: Int, settings: SamplingSettings,
                             rng: inout RandomGenerator) -> Int32 {
         if settings.isGreedy { return Int32(argmax(logits, count: V)) }
-        var p = probabilities(logits, count: V, temperature: settings.temperature)
-        if settings.topK != nil || settings.topP != nil {
-            // Rank by probability (ties by id), then keep a prefix.
-            let order = (0..<V).sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
-            var keep = min(V, settings.topK ?? V)
-            if let topP = settings.topP {
-                var cumulative = 0.0
-                for (rank, id) in order.prefix(keep).enumerated() {
-                    cumulative += p[id]
-                    if cumulative >= Double(topP) { keep = rank + 1; break }
-                }
-            }
-            var kept = [Double](repeating: 0, count: V)
-            var sum = 0.0
-            for id in order.prefix(keep) { kept[id] = p[id]; sum += p[id] }
-            for i in 0..<V { kept[i] /= sum }
-            p = kept
-        }
+        let p = distribution(logits, count: V, settings: settings)
         let u = Double(rng.nextFloat())
         var cumulative = 0.0
         var last = 0

@@ -282,6 +282,8 @@ final class CLITests: XCTestCase {
         "info": [],
         "attention": [("--checkpoint", .text), ("--prompt", .text), ("--layer", .int(min: 0)), ("--head", .int(min: 0)),
                       ("--report", .text), ("--threads", .int(min: 1))],
+        "inspect": [("--prompt", .text), ("--checkpoint", .text), ("--out", .text), ("--lang", .choice),
+                    ("--with-model", .toggle), ("--threads", .int(min: 1))],
         "plot": [("--out", .text)],
         "export": [("--format", .choice), ("--out", .text), ("--prompt", .text)],
         "import": [("--vocab", .text), ("--out", .text)],
@@ -295,7 +297,7 @@ final class CLITests: XCTestCase {
     static let typos: [String: (typed: String, suggestion: String)] = [
         "train": ("--stpes", "--steps"), "sample": ("--temprature", "--temperature"),
         "compare": ("--temperatuers", "--temperatures"), "eval": ("--dta", "--data"), "info": ("--hepl", "--help"),
-        "attention": ("--promt", "--prompt"), "plot": ("--ot", "--out"), "export": ("--fromat", "--format"),
+        "attention": ("--promt", "--prompt"), "inspect": ("--lnag", "--lang"), "plot": ("--ot", "--out"), "export": ("--fromat", "--format"),
         "import": ("--vocabb", "--vocab"), "bench": ("--shpae", "--shape"),
         "gradcheck": ("--smaples", "--samples"), "report": ("--hepl", "--help"),
     ]
@@ -429,6 +431,13 @@ final class CLITests: XCTestCase {
             BadInput(arguments: ["attention", "--checkpoint", c, "--prompt", "中"], exitCode: 2, mentions: "not in the model's vocabulary"),
             BadInput(arguments: ["attention", "--checkpoint", "missing.ckpt", "--prompt", "the"], exitCode: 1, mentions: "checkpoint not found"),
             BadInput(arguments: ["attention", "--checkpoint", c, "--prompt", "the", "--report", "nowhere/a.html"], exitCode: 1, mentions: "no such folder"),
+            // inspect.
+            BadInput(arguments: ["inspect", "--checkpoint", c], exitCode: 2, mentions: "needs --prompt"),
+            BadInput(arguments: ["inspect", "--checkpoint", c, "--prompt", "中"], exitCode: 2, mentions: "not in the model's vocabulary"),
+            BadInput(arguments: ["inspect", "--checkpoint", "missing.ckpt", "--prompt", "the"], exitCode: 1, mentions: "checkpoint not found"),
+            BadInput(arguments: ["inspect", "--checkpoint", "trunc.ckpt", "--prompt", "the"], exitCode: 1, mentions: "truncated"),
+            BadInput(arguments: ["inspect", "--checkpoint", c, "--prompt", "the", "--out", "nowhere/a.html"], exitCode: 1, mentions: "no such folder"),
+            BadInput(arguments: ["inspect", "--checkpoint", c, "--prompt", "the", "--out", "folder"], exitCode: 1, mentions: "is a folder"),
             // plot.
             BadInput(arguments: ["plot", "missing.csv"], exitCode: 1, mentions: "missing.csv"),
             BadInput(arguments: ["plot", "empty.txt"], exitCode: 1, mentions: "empty"),
@@ -605,6 +614,23 @@ final class CLITests: XCTestCase {
         for part in ["Time-lapse", "延时摄影", "Gradient norm per block", "Learning rate", "unigram"] {
             XCTAssertTrue(html.contains(part), part)
         }
+    }
+
+    func testInspectWritesOneSelfContainedPage() throws {
+        let out = Self.work.appendingPathComponent("inspect-test")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        for (prompt, language) in [("The ", "en"), ("老师", "zh")] {
+            let checkpoint = language == "zh" ? "zhrun/latest.ckpt" : Self.ckpt
+            let outcome = try run(["inspect", "--checkpoint", checkpoint, "--prompt", prompt, "--out", "inspect-test/\(language).html"])
+            XCTAssertEqual(outcome.exitCode, 0, outcome.stderr)
+            XCTAssertTrue(outcome.stdout.contains("page: inspect-test/\(language).html"), outcome.stdout)
+            XCTAssertTrue(outcome.stdout.contains(", \(language), "), "language chosen from the prompt: \(outcome.stdout)")
+            let html = try String(contentsOf: out.appendingPathComponent("\(language).html"), encoding: .utf8)
+            XCTAssertTrue(html.contains("lang=\"\(language)\"") && html.contains("id=\"inspector-data\""))
+        }
+        let forced = try run(["inspect", "--checkpoint", Self.ckpt, "--prompt", "The ", "--lang", "zh", "--out", "inspect-test/forced.html"])
+        XCTAssertTrue(forced.stdout.contains(", zh, "), forced.stdout)
     }
 
     func testEvalReportsLossBitsAndPerplexity() throws {

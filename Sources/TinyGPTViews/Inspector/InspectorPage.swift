@@ -1,0 +1,259 @@
+// The inspector: one self-contained HTML page that opens up a model on a prompt.
+// Sections: 1 the next character under live temperature / top-k / top-p with a draw step,
+// 2 attention step by step (q·k, ÷√d, mask, softmax, weighted values), 3 a summary of
+// every head, 4 the residual stream with a logit lens after every block.
+// The numbers come from `GPT.trace` (library, tested); the page carries them as JSON and its
+// hand-written script (InspectorScript.swift) draws and recomputes them, in English or
+// Chinese (InspectorText.swift). Nothing is fetched: no URL leaves the file.
+
+import Foundation
+import TinyGPT
+
+/// A model's weights for the page to run itself (`InspectorPage.weights`).
+public struct EmbeddedWeights: Sendable {
+    /// All parameters, in `layout` order.
+    public var parameters: [Float]
+    public var layout: ParameterLayout
+    public var gelu: GELUForm
+
+    public init(parameters: [Float], layout: ParameterLayout, gelu: GELUForm) {
+        precondition(parameters.count == layout.totalCount, "one value per parameter")
+        self.parameters = parameters
+        self.layout = layout
+        self.gelu = gelu
+    }
+}
+
+/// The inspector page for one trace.
+public struct InspectorPage {
+    public enum Language: String, CaseIterable, Sendable {
+        case en, zh
+
+        /// Chinese when the text holds a CJK character (ideographs, CJK punctuation,
+        /// full-width forms), else English.
+        public static func guess(from text: String) -> Language {
+            for s in text.unicodeScalars {
+                switch s.value {
+                case 0x3000...0x303F, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0xFF00...0xFFEF,
+                     0x2_0000...0x2_FFFF:
+                    return .zh
+                default: continue
+                }
+            }
+            return .en
+        }
+    }
+
+    public let trace: ForwardTrace
+    /// The character of each token id (V).
+    public let vocabulary: [String]
+    public var language: Language
+    /// What the page calls the model (e.g. the checkpoint's file name).
+    public var modelName: String
+    /// When set, the page carries the weights (base64 float32) and runs the model itself, so a
+    /// learner can type a prompt or keep drawing characters.
+    public var weights: EmbeddedWeights?
+
+    /// Throws when the trace holds NaN or infinity (a diverged checkpoint).
+    public init(trace: ForwardTrace, vocabulary: [String], language: Language, modelName: String) throws {
+        precondition(vocabulary.count == trace.config.vocabSize, "one character per vocabulary entry")
+        let finite = trace.logits.allSatisfy(\.isFinite)
+            && trace.heads.allSatisfy { $0.allSatisfy { $0.weights.allSatisfy(\.isFinite) && $0.scores.allSatisfy(\.isFinite) } }
+            && trace.stages.allSatisfy { $0.streamSizes.allSatisfy(\.isFinite) }
+        guard finite else {
+            throw TinyGPTError.runtime("the model's numbers contain NaN or infinity; the checkpoint has diverged, so train again with a lower learning rate")
+        }
+        self.trace = trace
+        self.vocabulary = vocabulary
+        self.language = language
+        self.modelName = modelName
+    }
+
+    // MARK: - Page
+
+    /// The whole HTML file.
+    public func html() -> String {
+        var page = HTMLPage(title: InspectorText.title(language))
+        page.language = language.rawValue
+        page.extraStyle = InspectorStyle.css
+        page.raw(InspectorLayout.body)
+        page.raw("<script type=\"application/json\" id=\"inspector-data\">" + dataJSON() + "</script>")
+        if let weights {
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(weights.parameters.count * 4)
+            for v in weights.parameters {
+                let bits = v.bitPattern.littleEndian
+                bytes += [UInt8(bits & 0xFF), UInt8((bits >> 8) & 0xFF), UInt8((bits >> 16) & 0xFF), UInt8(bits >> 24)]
+            }
+            page.raw("<script type=\"application/octet-stream\" id=\"inspector-weights\">" + Data(bytes).base64EncodedString()
+                     + "</script>")
+        }
+        page.script = InspectorText.script + "\n"
+            + InspectorScript.source.replacingOccurrences(of: "//@MODEL@", with: InspectorModelScript.source)
+        return page.render()
+    }
+
+    // MARK: - Data
+
+    /// The numbers the script reads, as JSON. Logits keep every bit (a Float's exact decimal);
+    /// the attention and stream numbers keep the decimals the page shows and a little more.
+    func dataJSON() -> String {
+        let c = trace.config
+        let T = trace.tokens.count
+        var j = JSONText()
+        j.open()
+        j.key("lang"); j.string(language.rawValue)
+        j.key("model"); j.string(modelName)
+        j.key("layers"); j.int(c.layerCount)
+        j.key("heads"); j.int(c.headCount)
+        j.key("width"); j.int(c.modelWidth)
+        j.key("headWidth"); j.int(c.headWidth)
+        j.key("context"); j.int(c.contextLength)
+        j.key("vocab"); j.strings(vocabulary)
+        j.key("tokens"); j.ints(trace.tokens.map(Int.init))
+        j.key("logits"); j.exact(trace.logits)
+        if let weights {
+            j.key("weights")
+            j.open()
+            j.key("gelu"); j.string(weights.gelu.name)
+            j.key("offsets")
+            j.open()
+            for tensor in weights.layout.tensors { j.key(tensor.name); j.int(tensor.offset) }
+            j.close()
+            j.close()
+        }
+        // Per layer, per head: the lower triangle (row t holds keys 0...t) of each matrix.
+        func triangle(_ m: [Float]) -> [Float] {
+            var out: [Float] = []
+            out.reserveCapacity(T * (T + 1) / 2)
+            for t in 0..<T { out += m[(t * T)...(t * T + t)] }
+            return out
+        }
+        j.key("attention")
+        j.array(trace.heads) { j, layer in
+            j.array(layer) { j, head in
+                j.open()
+                j.key("w"); j.numbers(triangle(head.weights), decimals: 4)
+                j.key("s"); j.numbers(triangle(head.scores), decimals: 3)
+                j.key("v"); j.numbers(triangle(head.valueSizes), decimals: 3)
+                j.close()
+            }
+        }
+        j.key("summaries")
+        j.array(trace.summaries) { j, layer in
+            j.array(layer) { j, s in
+                j.open()
+                j.key("pattern"); j.string(s.pattern.rawValue)
+                j.key("share"); j.number(Float(s.share), decimals: 3)
+                j.key("shares")
+                j.open()
+                for p in HeadPattern.allCases { if let v = s.shares[p] { j.key(p.rawValue); j.number(Float(v), decimals: 3) } }
+                j.close()
+                j.close()
+            }
+        }
+        j.key("stages")
+        j.array(trace.stages) { j, stage in
+            j.open()
+            j.key("block"); if let b = stage.block { j.int(b) } else { j.null() }
+            j.key("x"); j.numbers(stage.streamSizes, decimals: 3)
+            j.key("attn"); j.numbers(stage.attentionSizes, decimals: 3)
+            j.key("mlp"); j.numbers(stage.mlpSizes, decimals: 3)
+            j.key("lensIds"); j.ints(stage.lens.flatMap { $0.map(\.id) })
+            j.key("lensP"); j.numbers(stage.lens.flatMap { $0.map { Float($0.probability) } }, decimals: 4)
+            j.close()
+        }
+        j.close()
+        return j.text
+    }
+}
+
+/// A small JSON writer with compact numbers; output is safe inside a `<script>` element
+/// (`<`, `>` and `&` are escaped as \u003c, \u003e, \u0026) and inside XML.
+struct JSONText {
+    private(set) var text = ""
+    private var needsComma = false
+
+    private mutating func separate() {
+        if needsComma { text += "," }
+        needsComma = true
+    }
+
+    mutating func open() { separate(); text += "{"; needsComma = false }
+    mutating func close() { text += "}"; needsComma = true }
+    mutating func key(_ name: String) { separate(); text += "\"" + name + "\":"; needsComma = false }
+    mutating func null() { separate(); text += "null" }
+    mutating func int(_ v: Int) { separate(); text += String(v) }
+    mutating func string(_ s: String) { separate(); Self.appendString(s, to: &text) }
+
+    mutating func array<E>(_ items: [E], _ body: (inout JSONText, E) -> Void) {
+        separate()
+        text += "["
+        needsComma = false
+        for item in items { body(&self, item) }
+        text += "]"
+        needsComma = true
+    }
+
+    mutating func strings(_ items: [String]) { array(items) { $0.string($1) } }
+    mutating func ints(_ items: [Int]) { separate(); text += "[" + items.map(String.init).joined(separator: ",") + "]" }
+    mutating func numbers(_ items: [Float], decimals: Int) {
+        separate()
+        text += "["
+        for (i, v) in items.enumerated() {
+            if i > 0 { text += "," }
+            Self.appendNumber(v, decimals: decimals, to: &text)
+        }
+        text += "]"
+    }
+    mutating func number(_ v: Float, decimals: Int) { separate(); Self.appendNumber(v, decimals: decimals, to: &text) }
+    /// Each value as the shortest decimal that reads back as the same Double (so as the same Float).
+    mutating func exact(_ items: [Float]) {
+        separate()
+        text += "[" + items.map { "\(Double($0))" }.joined(separator: ",") + "]"
+    }
+
+    /// `v` rounded to `decimals` places, without trailing zeros ("0.25", "-1.5", "0").
+    /// Written digit by digit: String(format:) is too slow for a few hundred thousand numbers.
+    static func appendNumber(_ v: Float, decimals: Int, to out: inout String) {
+        precondition(v.isFinite && decimals >= 0 && decimals <= 9)
+        var scale = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let r = (Double(v) * Double(scale)).rounded()
+        guard r != 0 else { out += "0"; return }
+        if r < 0 { out += "-" }
+        let n = Int(abs(r))
+        out += String(n / scale)
+        var fraction = n % scale, digits = decimals
+        guard fraction != 0 else { return }
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        let f = String(fraction)
+        out += "." + String(repeating: "0", count: digits - f.count) + f
+    }
+
+    static func appendString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "&": out += "\\u0026"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else if !Markup.isAllowedInXML(scalar) {
+                    out += "\\ufffd"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

@@ -1,0 +1,54 @@
+// tinygpt inspect: one self-contained HTML page that opens up a model on a prompt (the next
+// character under live temperature / top-k / top-p, attention step by step, every head's
+// pattern, the residual stream with a logit lens), in English or Chinese.
+
+import Foundation
+import TinyGPT
+import TinyGPTViews
+
+struct InspectCommand: Command {
+    let spec = CommandSpec(
+        name: "inspect", summary: "Write an interactive HTML page that opens up the model on a prompt.",
+        flags: [
+            .string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)"),
+            SharedFlags.checkpoint,
+            .string("--out", "FILE.html", help: "the page to write", default: "inspect.html"),
+            .choice("--lang", "LANG", InspectorPage.Language.allCases.map(\.rawValue),
+                    help: "the page's language (default: Chinese if the prompt has Chinese characters, else English)"),
+            .boolean("--with-model", help: "carry the weights in the page, which then runs the model itself: type any prompt, keep drawing"),
+            SharedFlags.threads,
+        ],
+        examples: ["tinygpt inspect --prompt \"MIRA: The lamp\"", "tinygpt inspect --prompt \"注意力机制\" --out inspect.html --with-model"])
+
+    func run(_ flags: ParsedFlags) throws {
+        guard let text = flags.string("--prompt") else {
+            throw TinyGPTError.usage("inspect needs --prompt TEXT (the characters to look at)")
+        }
+        let out = flags.string("--out") ?? "inspect.html"
+        try checkOutputPath(out, flag: "--out")
+        let started = Date()
+        let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
+        let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
+        let c = session.model.config
+        var ids = try session.tokenizer.encode(text)
+        if ids.count > c.contextLength {
+            Console.warn("the prompt has \(ids.count) characters; showing its last \(c.contextLength) (the context length)")
+            ids = Array(ids.suffix(c.contextLength))
+        }
+        let trace = session.model.trace(tokens: ids, newline: session.tokenizer.id(of: 0x0A),
+                                             space: session.tokenizer.id(of: 0x20))
+        let language = flags.string("--lang").flatMap(InspectorPage.Language.init(rawValue:))
+            ?? InspectorPage.Language.guess(from: text)
+        let vocabulary = session.vocabulary
+        var page = try InspectorPage(trace: trace, vocabulary: vocabulary, language: language,
+                                     modelName: (loaded.path as NSString).lastPathComponent)
+        if flags.bool("--with-model") {
+            page.weights = EmbeddedWeights(parameters: loaded.checkpoint.parameters, layout: session.model.layout, gelu: c.gelu)
+        }
+        let bytes = Array(page.html().utf8)
+        try AtomicFile.write(bytes, to: out)
+        let seconds = Date().timeIntervalSince(started)
+        print("checkpoint: \(loaded.path)")
+        print("page: \(out) (\(String(format: "%.0f", Double(bytes.count) / 1024)) KB, \(ids.count) positions, \(language.rawValue), \(String(format: "%.2f", seconds)) s)")
+    }
+}

@@ -207,9 +207,25 @@ public final class GPT {
 
     /// Bytes of activation memory for one batch shape (what `forward` allocates).
     public static func activationBytes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> Int {
-        Activations.floatCount(config: config, B: B, T: T, dropout: dropout) * 4
+        Activations.floatCount(config: config, B: B, T: T, dropout: dropout, as: Int.self) * 4
+    }
+
+    /// Floats of activation memory for one batch shape, counted in `F`: Int to allocate, Double
+    /// to estimate a shape whose sizes might not fit in an Int.
+    static func activationFloatCount<F: SizeArithmetic>(config: GPTConfig, B: Int, T: Int, dropout: Bool,
+                                                        as: F.Type) -> F {
+        Activations.floatCount(config: config, B: B, T: T, dropout: dropout, as: F.self)
     }
 }
+
+/// A number type the size tables can be counted in: Int to carve memory, Double to estimate a
+/// shape whose sizes might overflow an Int.
+protocol SizeArithmetic: Numeric, Comparable {
+    init(_ value: Int)
+}
+
+extension Int: SizeArithmetic {}
+extension Double: SizeArithmetic {}
 
 /// The training pass's block steps: batched kernels over all N = B·T positions, each layer's
 /// results kept for backward, GELU and the residual add run on each finished block of the
@@ -300,31 +316,33 @@ private final class Activations {
     var embeddingMask: UnsafeMutablePointer<Float>?
     var layers: [Layer] = []
 
-    /// The sizes carved, in order; `floatCount` and `init` walk the same list.
-    private static func sizes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> (global: [Int], layer: [Int]) {
-        let C = config.modelWidth, N = B * T, V = config.vocabSize, NH = config.headCount
+    /// The sizes carved, in order: the activation layout table. `init` carves memory by it,
+    /// `floatCount` adds it up, and MemoryEstimate reads it (in Double).
+    private static func sizes<F: SizeArithmetic>(config: GPTConfig, B: Int, T: Int, dropout: Bool,
+                                                 as: F.Type) -> (global: [F], layer: [F], ids: F) {
+        let C = F(config.modelWidth), N = F(B) * F(T), V = F(config.vocabSize)
         let global = [N * C, N * C, max(N * 5 * C, N * V),    // encoded, branch, gelu + ln (and logits)
                       N * C, N, N, N,                           // lnf, lnfMean, lnfRstd, losses
                       N * 4 * C,                                // dfch (and datty, dqkv)
-                      dropout ? N * C : 0]
-        let layer = [N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
+                      dropout ? N * C : 0]                      // embeddingMask
+        let layer = [N, N, N * 3 * C, F(B) * F(config.headCount) * F(T) * F(T), N * C, N * C,
                      N, N, N * 4 * C, N * C,
                      dropout ? N * C : 0, dropout ? N * C : 0]
-        return (global, layer)
+        return (global, layer, 2 * N)                            // tokens and targets (Int32)
     }
 
-    static func floatCount(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> Int {
-        let (g, l) = sizes(config: config, B: B, T: T, dropout: dropout)
-        return g.reduce(0, +) + config.layerCount * l.reduce(0, +) + 2 * B * T
+    static func floatCount<F: SizeArithmetic>(config: GPTConfig, B: Int, T: Int, dropout: Bool, as: F.Type) -> F {
+        let (g, l, ids) = sizes(config: config, B: B, T: T, dropout: dropout, as: F.self)
+        return g.reduce(0, +) + F(config.layerCount) * l.reduce(0, +) + ids
     }
 
     init(config: GPTConfig, B: Int, T: Int, dropout: Bool) {
         self.B = B
         self.T = T
-        arena = FloatBuffer(count: Self.floatCount(config: config, B: B, T: T, dropout: dropout))
+        arena = FloatBuffer(count: Self.floatCount(config: config, B: B, T: T, dropout: dropout, as: Int.self))
         var next = arena.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { next += n }; return next }
-        let (g, l) = Self.sizes(config: config, B: B, T: T, dropout: dropout)
+        let (g, l, ids) = Self.sizes(config: config, B: B, T: T, dropout: dropout, as: Int.self)
         encoded = take(g[0]); branch = take(g[1]); gelu = take(g[2])
         lnf = take(g[3]); lnfMean = take(g[4]); lnfRstd = take(g[5]); losses = take(g[6])
         dfch = take(g[7])
@@ -351,8 +369,8 @@ private final class Activations {
                                 attnMask: dropout ? take(l[10]) : nil, mlpMask: dropout ? take(l[11]) : nil))
         }
         // Token ids share the arena (Int32 and Float are both four bytes).
-        let ids = UnsafeMutableRawPointer(take(2 * B * T)).bindMemory(to: Int32.self, capacity: 2 * B * T)
-        tokens = ids
-        targets = ids + B * T
+        let tokenIds = UnsafeMutableRawPointer(take(ids)).bindMemory(to: Int32.self, capacity: ids)
+        tokens = tokenIds
+        targets = tokenIds + B * T
     }
 }

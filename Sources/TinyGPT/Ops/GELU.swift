@@ -2,11 +2,21 @@
 // tanh:  y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))   (GPT-2, llm.c)
 // exact: y = ½x(1 + erf(x/√2))                       (nn.GELU(), nanoGPT)
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+/// Which GELU formula the MLP uses. GPT-2 and llm.c use the tanh approximation;
+/// PyTorch's `nn.GELU()` (and so nanoGPT) uses the exact erf form.
+public enum GELUForm: UInt8, Sendable, CaseIterable {
+    case tanh = 0
+    case exact = 1
+
+    public var name: String { self == .tanh ? "tanh" : "exact" }
+    public init?(name: String) {
+        switch name {
+        case "tanh": self = .tanh
+        case "exact", "erf": self = .exact
+        default: return nil
+        }
+    }
+}
 
 public enum GELU {
     static let chunk = 4096
@@ -62,7 +72,7 @@ public enum GELU {
         case .exact:
             for i in i0..<i1 {
                 let x = inp[i]
-                out[i] = 0.5 * x * (1 + erff(x * invSqrt2))
+                out[i] = 0.5 * x * (1 + Math.erf(x * invSqrt2))
             }
         }
     }
@@ -102,8 +112,8 @@ public enum GELU {
         case .exact:
             for i in i0..<i1 {
                 let x = inp[i]
-                let grad = 0.5 * (1 + erff(x * invSqrt2)) + x * invSqrt2Pi * expf(-0.5 * x * x)
-                out?[i] = 0.5 * x * (1 + erff(x * invSqrt2))
+                let grad = 0.5 * (1 + Math.erf(x * invSqrt2)) + x * invSqrt2Pi * Math.exp(-0.5 * x * x)
+                out?[i] = 0.5 * x * (1 + Math.erf(x * invSqrt2))
                 dinp[i] = grad * dout[i]
             }
         }

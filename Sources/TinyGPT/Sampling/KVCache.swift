@@ -187,7 +187,7 @@ public final class KVCache {
                     (V + pos * C + head * hs).update(from: v, count: hs)
                     // s[t] = q · k_t over positions 0...pos, then softmax, then y = Σ s[t] v_t.
                     FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1)
-                    _ = FastMath.softmax(s, pos + 1, scale: scale)
+                    _ = Softmax.forward(s, pos + 1, scale: scale)
                     FastMath.weightedSum(y + r * C + head * hs, s, wStride: 1, V + head * hs, xStride: C,
                                          count: pos + 1, n: hs)
                 }

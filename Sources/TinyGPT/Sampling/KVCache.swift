@@ -7,6 +7,9 @@
 // window the logits are the full forward pass's (to rounding); after it, each character sees
 // between T/2 and T characters of context instead of always T.
 //
+// A block here is the model's own (`Block.forward`, Model/Block.swift); this file supplies only
+// the kernels for its steps (`CachedSteps`).
+//
 // One new position is memory-bound: it streams every weight once. The cache keeps its own
 // copy of each weight matrix in panels of 64 output columns, each panel contiguous, so a
 // product reads memory in order with eight accumulators in registers. Several positions at

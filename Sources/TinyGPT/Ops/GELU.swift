@@ -33,6 +33,11 @@ public enum GELU {
         return 1 / (1 + FastMath.exp(minus2u))
     }
 
+    /// The exact form, gelu(x) = ½x(1 + erf(x/√2)), given e = erf(x/√2): one expression for
+    /// forward and the recompute in backward, which shares its erf with the derivative.
+    @inline(__always)
+    static func exact(_ x: Float, erf e: Float) -> Float { 0.5 * x * (1 + e) }
+
     /// gelu(x) and its derivative, tanh form: with g = gate, d/dx (x·g) = g·(1 + x·(1 - g)·2u'),
     /// where 2u' = 2√(2/π)(1 + 0.134145x²).
     @inline(__always)
@@ -72,7 +77,7 @@ public enum GELU {
         case .exact:
             for i in i0..<i1 {
                 let x = inp[i]
-                out[i] = 0.5 * x * (1 + Math.erf(x * invSqrt2))
+                out[i] = exact(x, erf: Math.erf(x * invSqrt2))
             }
         }
     }
@@ -112,8 +117,9 @@ public enum GELU {
         case .exact:
             for i in i0..<i1 {
                 let x = inp[i]
-                let grad = 0.5 * (1 + Math.erf(x * invSqrt2)) + x * invSqrt2Pi * Math.exp(-0.5 * x * x)
-                out?[i] = 0.5 * x * (1 + Math.erf(x * invSqrt2))
+                let e = Math.erf(x * invSqrt2)
+                let grad = 0.5 * (1 + e) + x * invSqrt2Pi * Math.exp(-0.5 * x * x)
+                out?[i] = exact(x, erf: e)
                 dinp[i] = grad * dout[i]
             }
         }

@@ -52,8 +52,10 @@ public final class Trainer {
     }
 
     /// Continues a run from `state` with the model `parameters` (of a `config`-shaped model)
-    /// on `tokens` (encoded with `tokenizer`), for `steps` total steps if given.
-    public convenience init(config: GPTConfig, parameters: [Float], tokenizer: CharTokenizer,
+    /// on `tokens` (encoded with `tokenizer`), for `steps` total steps if given. The caller has
+    /// checked the saved parts against each other, as reading a checkpoint does
+    /// (`Trainer(resuming:)` in IO/Trainer+Checkpoint.swift).
+    convenience init(config: GPTConfig, parameters: [Float], tokenizer: CharTokenizer,
                             resuming state: TrainingState<[Float]>, tokens: TokenIds, corpusName: String,
                             steps: Int? = nil, context: KernelContext = KernelContext()) throws {
         var state = state
@@ -79,6 +81,8 @@ public final class Trainer {
         self.tokenizer = tokenizer
         self.data = data
         let optimizer = AdamW(layout: model.layout)
+        precondition([state.adamM.count, state.adamV.count].allSatisfy { $0 == 0 || $0 == model.parameterCount },
+                     "AdamW moments do not match the parameter count")
         for (moments, buffer) in [(state.adamM, optimizer.m), (state.adamV, optimizer.v)] where !moments.isEmpty {
             moments.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
         }

@@ -77,24 +77,11 @@ public struct TemperatureReport {
     // MARK: - The maths
 
     /// p_i = exp(z_i / T) / Σ_j exp(z_j / T), in Double, with max(z) subtracted first so no
-    /// exponent overflows. T = 0 gives one-hot at the argmax (the first one on ties).
+    /// exponent overflows. T = 0 gives one-hot at the argmax (the first one on ties). This is
+    /// the library's `Softmax.probabilities`, the same numbers sampling draws from.
     public static func probabilities(logits: [Float], temperature: Double) -> [Double] {
         precondition(!logits.isEmpty && temperature >= 0)
-        var best = 0
-        for i in logits.indices where logits[i] > logits[best] { best = i }
-        var p = [Double](repeating: 0, count: logits.count)
-        if temperature == 0 {
-            p[best] = 1
-            return p
-        }
-        let shift = Double(logits[best])
-        var sum = 0.0
-        for i in logits.indices {
-            p[i] = exp((Double(logits[i]) - shift) / temperature)
-            sum += p[i]
-        }
-        for i in p.indices { p[i] /= sum }
-        return p
+        return logits.withUnsafeBufferPointer { Softmax.probabilities($0.baseAddress!, count: $0.count, temperature: temperature) }
     }
 
     /// H = -Σ p log₂ p in bits (terms with p = 0 contribute 0).

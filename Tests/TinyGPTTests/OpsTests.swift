@@ -62,7 +62,7 @@ final class FastMathTests: XCTestCase {
                 assertClose(pa.array, (0..<n).map { Double(a[$0]) + 0.5 * Double(b[$0]) }, rtol: 1e-6, "axpy n=\(n)")
                 XCTAssertEqual(FastMath.max(pb.pointer, n), b.max(), "max n=\(n)")
                 let scale: Float = 0.7
-                let (m, sum) = FastMath.softmax(pb.pointer, n, scale: scale)
+                let (m, sum) = Softmax.forward(pb.pointer, n, scale: scale)
                 XCTAssertEqual(m, b.max()! * scale, "softmax's max n=\(n)")
                 let exps = b.map { Foundation.exp(Double($0) * Double(scale) - Double(m)) }
                 let total = exps.reduce(0, +)

@@ -94,25 +94,6 @@ extension Checkpoint {
     public func validate() throws {
         if let problem = contentProblem() { throw TinyGPTError.runtime("the checkpoint is invalid: \(problem)") }
     }
-
-    /// V·C + T·C + L·(12C² + 13C) + 2C, the length of `ParameterLayout(config)`, or nil if a
-    /// field is negative or the count overflows.
-    static func parameterCount(for config: GPTConfig) -> Int? {
-        let V = config.vocabSize, T = config.contextLength, L = config.layerCount, C = config.modelWidth
-        guard V >= 0, T >= 0, L >= 0, C >= 0 else { return nil }
-        func mul(_ a: Int?, _ b: Int?) -> Int? {
-            guard let a, let b else { return nil }
-            let (r, overflow) = a.multipliedReportingOverflow(by: b)
-            return overflow ? nil : r
-        }
-        func add(_ a: Int?, _ b: Int?) -> Int? {
-            guard let a, let b else { return nil }
-            let (r, overflow) = a.addingReportingOverflow(b)
-            return overflow ? nil : r
-        }
-        let perLayer = add(mul(12, mul(C, C)), mul(13, C))
-        return add(add(add(mul(V, C), mul(T, C)), mul(L, perLayer)), mul(2, C))
-    }
 }
 
 // MARK: - Writing
@@ -155,7 +136,7 @@ extension CheckpointContents {
     func encode(_ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         let count = parameters.count
         precondition(vocabulary.count == config.vocabSize, "vocabulary size does not match the config")
-        precondition(Checkpoint.parameterCount(for: config) == count, "parameter count does not match the config")
+        precondition(ParameterLayout(config).totalCount == count, "parameter count does not match the config")
         if let training {
             precondition(training.adamM.count == count && training.adamV.count == count,
                          "optimizer moments do not match the parameter count")
@@ -279,12 +260,11 @@ private struct CheckpointDecoder {
 
         // Pass 2: contents. Every payload's size is checked against the config before use.
         let config = try decodeConfig(payloads[0])
-        guard let count = Checkpoint.parameterCount(for: config) else {
-            throw corrupt("its model config describes more parameters than this computer can address")
-        }
+        // A valid config's parameter count is below 2^43 (GPTConfig's limits), so nothing overflows.
+        let count = ParameterLayout(config).totalCount
         let vocabulary = try decodeVocabulary(payloads[1], size: config.vocabSize)
         let parameters = try decodeParameters(payloads[2], count: count)
-        var training: TrainingState?
+        var training: TrainingState<[Float]>?
         if sectionCount == 7 {
             training = try decodeTraining(settings: payloads[3], optimizer: payloads[4], progress: payloads[5],
                                           history: payloads[6], count: count)
@@ -443,7 +423,7 @@ private struct CheckpointDecoder {
 
     private func decodeTraining(settings: UnsafeRawBufferPointer, optimizer: UnsafeRawBufferPointer,
                                 progress: UnsafeRawBufferPointer, history: UnsafeRawBufferPointer,
-                                count: Int) throws -> TrainingState {
+                                count: Int) throws -> TrainingState<[Float]> {
         let s = try parse(.settings, settings, size: CheckpointFormat.settingsSize) { r -> TrainingConfig in
             var s = TrainingConfig()
             s.batchSize = try r.readInt()
@@ -463,7 +443,6 @@ private struct CheckpointDecoder {
             s.validationFraction = try r.readDouble()
             return s
         }
-        // 8 + 8·count cannot overflow: GPTConfig's limits keep count below 2^43.
         let (step, m, v) = try parse(.optimizer, optimizer, size: 8 + 8 * count) { r in
             (try r.readInt(), try r.readFloats(count), try r.readFloats(count))
         }

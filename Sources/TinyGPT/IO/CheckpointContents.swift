@@ -11,21 +11,7 @@ struct CheckpointContents {
     /// All parameters in `ParameterLayout(config)` order.
     var parameters: UnsafeBufferPointer<Float>
     /// Nil for a weights-only checkpoint.
-    var training: TrainingContents?
-}
-
-/// `TrainingState` with the AdamW moments borrowed.
-struct TrainingContents {
-    var settings: TrainingConfig
-    var step: Int
-    var adamM: UnsafeBufferPointer<Float>
-    var adamV: UnsafeBufferPointer<Float>
-    var rng: RandomGenerator
-    var tokensSeen: Int
-    var bestValidationLoss: Float
-    var corpusLength: Int
-    var corpusDigest: UInt32
-    var history: [HistoryEntry]
+    var training: TrainingState<UnsafeBufferPointer<Float>>?
 }
 
 extension Checkpoint {
@@ -37,12 +23,8 @@ extension Checkpoint {
             }
             return try state.adamM.withUnsafeBufferPointer { m in
                 try state.adamV.withUnsafeBufferPointer { v in
-                    let training = TrainingContents(
-                        settings: state.settings, step: state.step, adamM: m, adamV: v, rng: state.rng,
-                        tokensSeen: state.tokensSeen, bestValidationLoss: state.bestValidationLoss,
-                        corpusLength: state.corpusLength, corpusDigest: state.corpusDigest, history: state.history)
-                    return try body(CheckpointContents(config: config, vocabulary: vocabulary, parameters: parameters,
-                                                       training: training))
+                    try body(CheckpointContents(config: config, vocabulary: vocabulary, parameters: parameters,
+                                                training: state.withMoments(m, v)))
                 }
             }
         }
@@ -50,13 +32,8 @@ extension Checkpoint {
 
     /// A checkpoint holding copies of `contents`.
     init(copying contents: CheckpointContents) {
-        let training = contents.training.map { t in
-            TrainingState(settings: t.settings, step: t.step, adamM: Array(t.adamM), adamV: Array(t.adamV), rng: t.rng,
-                          tokensSeen: t.tokensSeen, bestValidationLoss: t.bestValidationLoss,
-                          corpusLength: t.corpusLength, corpusDigest: t.corpusDigest, history: t.history)
-        }
         self.init(config: contents.config, vocabulary: contents.vocabulary, parameters: Array(contents.parameters),
-                  training: training)
+                  training: contents.training.map { $0.withMoments(Array($0.adamM), Array($0.adamV)) })
     }
 
     /// The first reason the contents are unusable, as a phrase, or nil.
@@ -87,7 +64,7 @@ extension CheckpointContents {
         } catch {
             return "its vocabulary is invalid"
         }
-        let count = Checkpoint.parameterCount(for: config) ?? -1
+        let count = ParameterLayout(config).totalCount
         guard parameters.count == count else {
             return "it has \(parameters.count) parameters but its config needs \(count)"
         }

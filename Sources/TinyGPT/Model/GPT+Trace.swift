@@ -113,8 +113,8 @@ extension GPT {
         let C = config.modelWidth, V = config.vocabSize
         let params = UnsafePointer(parameters.pointer)
         let normed = FloatBuffer(count: T * C), mean = FloatBuffer(count: T), rstd = FloatBuffer(count: T)
-        LayerNorm.forward(normed.pointer, mean.pointer, rstd.pointer, x, params + layout.finalNormWeight,
-                          params + layout.finalNormBias, N: T, C: C, context: context)
+        LayerNorm.forward(normed.pointer, mean.pointer, rstd.pointer, x, params + layout.finalNorm.weight,
+                          params + layout.finalNorm.bias, N: T, C: C, context: context)
         var out = [Float](repeating: 0, count: T * V)
         out.withUnsafeMutableBufferPointer {
             Linear.forward($0.baseAddress!, normed.pointer, params + layout.tokenEmbedding, nil, N: T, C: C, OC: V,

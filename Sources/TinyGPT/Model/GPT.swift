@@ -2,9 +2,11 @@
 // softmax cross-entropy (GPT-2; nanoGPT's model.py; llm.c's train_gpt2.c).
 //
 //   x = drop(wte[tok] + wpe[t])
-//   for each block:  x = x + drop(c_proj(attention(c_attn(ln_1(x)))))
-//                    x = x + drop(mlp.c_proj(gelu(mlp.c_fc(ln_2(x)))))
+//   for each block:  x = x + drop(attn(ln_1(x))),  x = x + drop(mlp(ln_2(x)))   (Model/Block.swift)
 //   logits = ln_f(x) · wteᵀ,   loss = mean cross-entropy(logits, targets)
+//
+// The forward pass runs each block through `Block.forward` with this file's batched steps
+// (`BatchSteps`); the cached sampler runs the same `Block.forward` with its own.
 //
 // The backward pass is the forward read in reverse, one op's backward at a time. The outputs
 // of GELU and of the blocks' LayerNorms are not kept per layer but recomputed in backward:
@@ -67,7 +69,6 @@ public final class GPT {
         precondition(B >= 1 && T >= 1 && T <= config.contextLength, "batch shape out of range")
         let a = activations(B: B, T: T, dropout: dropout > 0)
         let C = config.modelWidth, NH = config.headCount, V = config.vocabSize, N = B * T
-        let gelu = config.gelu
         let params = UnsafePointer(parameters.pointer)
         a.tokens.update(from: tokens, count: N)
         a.hasTargets = targets != nil
@@ -78,54 +79,22 @@ public final class GPT {
         Embedding.forward(a.encoded, tokens, params + layout.tokenEmbedding, params + layout.positionEmbedding,
                           B: B, T: T, C: C, context: context)
         if dropout > 0 { Dropout.forward(a.encoded, a.embeddingMask!, a.encoded, count: N * C, p: dropout, rng: &rng) }
-        var x = UnsafePointer(a.encoded)
+        var steps = BatchSteps(a: a, params: params, context: context, B: B, T: T, C: C, NH: NH, gelu: config.gelu,
+                               dropout: dropout, rng: rng, layer: a.layers[0], x: UnsafePointer(a.encoded))
         for l in 0..<config.layerCount {
-            let w = layout.blocks[l], s = a.layers[l]
-            LayerNorm.forward(a.ln, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
-                              N: N, C: C, context: context)
-            Linear.forward(s.qkv, a.ln, params + w.qkvWeight, params + w.qkvBias, N: N, C: C, OC: 3 * C, context: context)
-            Attention.forward(s.atty, s.att, s.qkv, B: B, T: T, C: C, NH: NH, context: context)
-            // residual2 = x + drop(branch), block by block as the projection finishes them.
-            if dropout > 0 { Dropout.drawMask(s.attnMask!, count: N * C, p: dropout, rng: &rng) }
-            Linear.forward(a.branch, s.atty, params + w.attnProjWeight, params + w.attnProjBias,
-                           N: N, C: C, OC: C, context: context,
-                           epilogue: residual(s.residual2, x, a.branch, mask: dropout > 0 ? s.attnMask : nil, width: C))
-            LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
-                              N: N, C: C, context: context)
-            // gelu = GELU(fch), block by block as the fc product finishes them.
-            Linear.forward(s.fch, a.ln, params + w.fcWeight, params + w.fcBias, N: N, C: C, OC: 4 * C,
-                           context: context) { rows, columns in
-                for n in rows { GELU.forward(a.gelu + n * 4 * C, s.fch + n * 4 * C, range: columns, form: gelu) }
-            }
-            if dropout > 0 { Dropout.drawMask(s.mlpMask!, count: N * C, p: dropout, rng: &rng) }
-            Linear.forward(a.branch, a.gelu, params + w.mlpProjWeight, params + w.mlpProjBias,
-                           N: N, C: 4 * C, OC: C, context: context,
-                           epilogue: residual(s.residual3, s.residual2, a.branch, mask: dropout > 0 ? s.mlpMask : nil,
-                                              width: C))
-            x = UnsafePointer(s.residual3)
+            steps.layer = a.layers[l]
+            Block.forward(&steps, layout.blocks[l])
         }
-        LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, x, params + layout.finalNormWeight,
-                          params + layout.finalNormBias, N: N, C: C, context: context)
+        rng = steps.rng
+        let x = steps.x
+        LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, x, params + layout.finalNorm.weight,
+                          params + layout.finalNorm.bias, N: N, C: C, context: context)
         Linear.forward(a.logits, a.lnf, params + layout.tokenEmbedding, nil, N: N, C: C, OC: V, context: context)
         guard let targets else { return 0 }
         CrossEntropy.forward(a.losses, a.logits, a.logits, targets, N: N, V: V, context: context)
         var total: Float = 0
         for n in 0..<N { total += a.losses[n] }
         return total / Float(N)
-    }
-
-    /// A GEMM epilogue for a block's two residual connections: out = x + drop(branch) on each
-    /// finished block of the branch product (rows of `width` floats), with dropout's mask if given.
-    private func residual(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-                          _ branch: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
-                          width: Int) -> Gemm.Epilogue {
-        { rows, columns in
-            for n in rows {
-                let row = n * width
-                if let mask { Dropout.apply(branch + row, mask + row, branch + row, range: columns) }
-                Residual.forward(out + row, x + row, branch + row, range: columns)
-            }
-        }
     }
 
     /// Inference forward (no targets, no dropout): logits for every position.
@@ -191,8 +160,8 @@ public final class GPT {
         let dres = a.dresidual
         dres.update(repeating: 0, count: N * C)
         let last = config.layerCount - 1
-        LayerNorm.backward(dres, grads + layout.finalNormWeight, grads + layout.finalNormBias, a.dln,
-                           a.layers[last].residual3, params + layout.finalNormWeight, a.lnfMean, a.lnfRstd,
+        LayerNorm.backward(dres, grads + layout.finalNorm.weight, grads + layout.finalNorm.bias, a.dln,
+                           a.layers[last].residual3, params + layout.finalNorm.weight, a.lnfMean, a.lnfRstd,
                            N: N, C: C, context: context)
         for l in stride(from: last, through: 0, by: -1) {
             let w = layout.blocks[l], s = a.layers[l]
@@ -206,8 +175,8 @@ public final class GPT {
             // GELU's output is not kept per layer (it is 4C wide). As each block of dgelu is
             // finished, turn it into dfch in place and recompute that block of GELU's output,
             // which the weight gradient then reads.
-            Linear.backward(a.dfch, grads + w.mlpProjWeight, grads + w.mlpProjBias, dbranch, a.gelu,
-                            params + w.mlpProjWeight, N: N, C: 4 * C, OC: C, context: context) { rows, columns in
+            Linear.backward(a.dfch, grads + w.mlpProj.weight, grads + w.mlpProj.bias, dbranch, a.gelu,
+                            params + w.mlpProj.weight, N: N, C: 4 * C, OC: C, context: context) { rows, columns in
                 for n in rows {
                     let row = n * 4 * C
                     GELU.backward(a.dfch + row, s.fch + row, a.dfch + row, range: columns, form: gelu,
@@ -215,27 +184,27 @@ public final class GPT {
                 }
             }
             // Nor are LayerNorm outputs (the same numbers again from the saved input and weights).
-            LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2Weight, params + w.ln2Bias,
+            LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2.weight, params + w.ln2.bias,
                               N: N, C: C, context: context)
-            Linear.backward(a.dln, grads + w.fcWeight, grads + w.fcBias, a.dfch, a.ln, params + w.fcWeight,
+            Linear.backward(a.dln, grads + w.fc.weight, grads + w.fc.bias, a.dfch, a.ln, params + w.fc.weight,
                             N: N, C: C, OC: 4 * C, context: context)
-            LayerNorm.backward(dres, grads + w.ln2Weight, grads + w.ln2Bias, a.dln, s.residual2,
-                               params + w.ln2Weight, s.ln2Mean, s.ln2Rstd, N: N, C: C, context: context)
+            LayerNorm.backward(dres, grads + w.ln2.weight, grads + w.ln2.bias, a.dln, s.residual2,
+                               params + w.ln2.weight, s.ln2Mean, s.ln2Rstd, N: N, C: C, context: context)
             // x2 = x1 + drop(attn.c_proj(attention(attn.c_attn(ln_1(x1)))))
             dbranch = UnsafePointer(dres)
             if dropout > 0 {
                 Dropout.backward(a.branch, s.attnMask!, dres, count: N * C)
                 dbranch = UnsafePointer(a.branch)
             }
-            Linear.backward(a.datty, grads + w.attnProjWeight, grads + w.attnProjBias, dbranch, s.atty,
-                            params + w.attnProjWeight, N: N, C: C, OC: C, context: context)
+            Linear.backward(a.datty, grads + w.attnProj.weight, grads + w.attnProj.bias, dbranch, s.atty,
+                            params + w.attnProj.weight, N: N, C: C, OC: C, context: context)
             Attention.backward(a.dqkv, a.datty, s.qkv, s.att, B: B, T: T, C: C, NH: NH, context: context)
-            LayerNorm.forward(a.ln, s.ln1Mean, s.ln1Rstd, x, params + w.ln1Weight, params + w.ln1Bias,
+            LayerNorm.forward(a.ln, s.ln1Mean, s.ln1Rstd, x, params + w.ln1.weight, params + w.ln1.bias,
                               N: N, C: C, context: context)
-            Linear.backward(a.dln, grads + w.qkvWeight, grads + w.qkvBias, a.dqkv, a.ln, params + w.qkvWeight,
+            Linear.backward(a.dln, grads + w.qkv.weight, grads + w.qkv.bias, a.dqkv, a.ln, params + w.qkv.weight,
                             N: N, C: C, OC: 3 * C, context: context)
-            LayerNorm.backward(dres, grads + w.ln1Weight, grads + w.ln1Bias, a.dln, x,
-                               params + w.ln1Weight, s.ln1Mean, s.ln1Rstd, N: N, C: C, context: context)
+            LayerNorm.backward(dres, grads + w.ln1.weight, grads + w.ln1.bias, a.dln, x,
+                               params + w.ln1.weight, s.ln1Mean, s.ln1Rstd, N: N, C: C, context: context)
         }
         // x = drop(wte[tok] + wpe[t])
         var dencoded = UnsafePointer(dres)
@@ -257,7 +226,92 @@ public final class GPT {
 
     /// Bytes of activation memory for one batch shape (what `forward` allocates).
     public static func activationBytes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> Int {
-        Activations.floatCount(config: config, B: B, T: T, dropout: dropout) * 4
+        Activations.floatCount(config: config, B: B, T: T, dropout: dropout, as: Int.self) * 4
+    }
+
+    /// Floats of activation memory for one batch shape, counted in `F`: Int to allocate, Double
+    /// to estimate a shape whose sizes might not fit in an Int.
+    static func activationFloatCount<F: SizeArithmetic>(config: GPTConfig, B: Int, T: Int, dropout: Bool,
+                                                        as: F.Type) -> F {
+        Activations.floatCount(config: config, B: B, T: T, dropout: dropout, as: F.self)
+    }
+}
+
+/// A number type the size tables can be counted in: Int to carve memory, Double to estimate a
+/// shape whose sizes might overflow an Int.
+protocol SizeArithmetic: Numeric, Comparable {
+    init(_ value: Int)
+}
+
+extension Int: SizeArithmetic {}
+extension Double: SizeArithmetic {}
+
+/// The training pass's block steps: batched kernels over all N = B·T positions, each layer's
+/// results kept for backward, GELU and the residual add run on each finished block of the
+/// product that feeds them (GEMM epilogues).
+private struct BatchSteps: BlockSteps {
+    let a: Activations
+    let params: UnsafePointer<Float>
+    let context: KernelContext
+    let B: Int, T: Int, C: Int, NH: Int
+    let gelu: GELUForm
+    let dropout: Float
+    var rng: RandomGenerator
+    /// The current layer's saved buffers.
+    var layer: Activations.Layer
+    /// The residual stream: the embeddings, then each block's output (residual2, residual3).
+    var x: UnsafePointer<Float>
+
+    var N: Int { B * T }
+
+    func layerNorm(_ norm: Block.Norm, _ w: NormOffsets) {
+        let (mean, rstd) = norm == .ln1 ? (layer.ln1Mean, layer.ln1Rstd) : (layer.ln2Mean, layer.ln2Rstd)
+        LayerNorm.forward(a.ln, mean, rstd, x, params + w.weight, params + w.bias, N: N, C: C, context: context)
+    }
+
+    func attention() {
+        Attention.forward(layer.atty, layer.att, layer.qkv, B: B, T: T, C: C, NH: NH, context: context)
+    }
+
+    mutating func linear(_ step: Block.Layer, _ w: LinearOffsets, then epilogue: Block.Epilogue) {
+        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        switch step {
+        case .qkv: (input, output) = (UnsafePointer(a.ln), layer.qkv)
+        case .attnProj: (input, output) = (UnsafePointer(layer.atty), a.branch)
+        case .fc: (input, output) = (UnsafePointer(a.ln), layer.fch)
+        case .mlpProj: (input, output) = (UnsafePointer(a.gelu), a.branch)
+        }
+        let weight = params + w.weight, bias = params + w.bias, OC = w.outputs
+        switch epilogue {
+        case .none:
+            Linear.forward(output, input, weight, bias, N: N, C: w.inputs, OC: OC, context: context)
+        case .gelu:
+            let activation = a.gelu, form = gelu
+            Linear.forward(output, input, weight, bias, N: N, C: w.inputs, OC: OC, context: context) { rows, columns in
+                for n in rows { GELU.forward(activation + n * OC, output + n * OC, range: columns, form: form) }
+            }
+        case .residual:
+            let next = step == .attnProj ? layer.residual2 : layer.residual3
+            let mask = dropout > 0 ? (step == .attnProj ? layer.attnMask : layer.mlpMask) : nil
+            if let mask { Dropout.drawMask(mask, count: N * C, p: dropout, rng: &rng) }
+            Linear.forward(output, input, weight, bias, N: N, C: w.inputs, OC: OC, context: context,
+                           epilogue: Self.residual(next, x, output, mask: mask, width: OC))
+            x = UnsafePointer(next)
+        }
+    }
+
+    /// A GEMM epilogue for a residual connection: out = x + drop(branch) on each finished block
+    /// of the branch product (rows of `width` floats), with dropout's mask if given.
+    private static func residual(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                                 _ branch: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
+                                 width: Int) -> Gemm.Epilogue {
+        { rows, columns in
+            for n in rows {
+                let row = n * width
+                if let mask { Dropout.apply(branch + row, mask + row, branch + row, range: columns) }
+                Residual.forward(out + row, x + row, branch + row, range: columns)
+            }
+        }
     }
 }
 
@@ -281,31 +335,33 @@ private final class Activations {
     var embeddingMask: UnsafeMutablePointer<Float>?
     var layers: [Layer] = []
 
-    /// The sizes carved, in order; `floatCount` and `init` walk the same list.
-    private static func sizes(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> (global: [Int], layer: [Int]) {
-        let C = config.modelWidth, N = B * T, V = config.vocabSize, NH = config.headCount
+    /// The sizes carved, in order: the activation layout table. `init` carves memory by it,
+    /// `floatCount` adds it up, and MemoryEstimate reads it (in Double).
+    private static func sizes<F: SizeArithmetic>(config: GPTConfig, B: Int, T: Int, dropout: Bool,
+                                                 as: F.Type) -> (global: [F], layer: [F], ids: F) {
+        let C = F(config.modelWidth), N = F(B) * F(T), V = F(config.vocabSize)
         let global = [N * C, N * C, max(N * 5 * C, N * V),    // encoded, branch, gelu + ln (and logits)
                       N * C, N, N, N,                           // lnf, lnfMean, lnfRstd, losses
                       N * 4 * C,                                // dfch (and datty, dqkv)
-                      dropout ? N * C : 0]
-        let layer = [N, N, N * 3 * C, B * NH * T * T, N * C, N * C,
+                      dropout ? N * C : 0]                      // embeddingMask
+        let layer = [N, N, N * 3 * C, F(B) * F(config.headCount) * F(T) * F(T), N * C, N * C,
                      N, N, N * 4 * C, N * C,
                      dropout ? N * C : 0, dropout ? N * C : 0]
-        return (global, layer)
+        return (global, layer, 2 * N)                            // tokens and targets (Int32)
     }
 
-    static func floatCount(config: GPTConfig, B: Int, T: Int, dropout: Bool) -> Int {
-        let (g, l) = sizes(config: config, B: B, T: T, dropout: dropout)
-        return g.reduce(0, +) + config.layerCount * l.reduce(0, +) + 2 * B * T
+    static func floatCount<F: SizeArithmetic>(config: GPTConfig, B: Int, T: Int, dropout: Bool, as: F.Type) -> F {
+        let (g, l, ids) = sizes(config: config, B: B, T: T, dropout: dropout, as: F.self)
+        return g.reduce(0, +) + F(config.layerCount) * l.reduce(0, +) + ids
     }
 
     init(config: GPTConfig, B: Int, T: Int, dropout: Bool) {
         self.B = B
         self.T = T
-        arena = FloatBuffer(count: Self.floatCount(config: config, B: B, T: T, dropout: dropout))
+        arena = FloatBuffer(count: Self.floatCount(config: config, B: B, T: T, dropout: dropout, as: Int.self))
         var next = arena.pointer
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { next += n }; return next }
-        let (g, l) = Self.sizes(config: config, B: B, T: T, dropout: dropout)
+        let (g, l, ids) = Self.sizes(config: config, B: B, T: T, dropout: dropout, as: Int.self)
         encoded = take(g[0]); branch = take(g[1]); gelu = take(g[2])
         lnf = take(g[3]); lnfMean = take(g[4]); lnfRstd = take(g[5]); losses = take(g[6])
         dfch = take(g[7])
@@ -332,8 +388,8 @@ private final class Activations {
                                 attnMask: dropout ? take(l[10]) : nil, mlpMask: dropout ? take(l[11]) : nil))
         }
         // Token ids share the arena (Int32 and Float are both four bytes).
-        let ids = UnsafeMutableRawPointer(take(2 * B * T)).bindMemory(to: Int32.self, capacity: 2 * B * T)
-        tokens = ids
-        targets = ids + B * T
+        let tokenIds = UnsafeMutableRawPointer(take(ids)).bindMemory(to: Int32.self, capacity: ids)
+        tokens = tokenIds
+        targets = tokenIds + B * T
     }
 }

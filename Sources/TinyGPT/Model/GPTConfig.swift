@@ -2,22 +2,6 @@
 // Training settings (batch, learning rate, dropout, ...) live in `TrainingConfig`.
 // Field names follow nanoGPT's GPTConfig (block_size, n_layer, n_head, n_embd).
 
-/// Which GELU formula the MLP uses. GPT-2 and llm.c use the tanh approximation;
-/// PyTorch's `nn.GELU()` (and so nanoGPT) uses the exact erf form.
-public enum GELUForm: UInt8, Sendable, CaseIterable {
-    case tanh = 0
-    case exact = 1
-
-    public var name: String { self == .tanh ? "tanh" : "exact" }
-    public init?(name: String) {
-        switch name {
-        case "tanh": self = .tanh
-        case "exact", "erf": self = .exact
-        default: return nil
-        }
-    }
-}
-
 /// The shape of a GPT: vocabulary, context, depth and width.
 public struct GPTConfig: Equatable, Sendable {
     /// Number of distinct characters (token ids are 0..<vocabSize).

@@ -14,14 +14,25 @@ public struct ParameterTensor: Equatable, Sendable {
     public var count: Int { shape.reduce(1, *) }
 }
 
-/// Offsets of one block's tensors, for the forward and backward passes.
+/// Where a LayerNorm's gain and bias sit, (C) each.
+public struct NormOffsets: Sendable {
+    public var weight, bias: Int
+}
+
+/// Where a linear layer's weight (outputs, inputs) and bias (outputs) sit, and their sizes.
+public struct LinearOffsets: Sendable {
+    public var weight, bias: Int
+    public var outputs, inputs: Int
+}
+
+/// Where one block's tensors sit.
 public struct BlockOffsets: Sendable {
-    public var ln1Weight, ln1Bias: Int           // (C)
-    public var qkvWeight, qkvBias: Int           // (3C, C), (3C)
-    public var attnProjWeight, attnProjBias: Int // (C, C), (C)
-    public var ln2Weight, ln2Bias: Int           // (C)
-    public var fcWeight, fcBias: Int             // (4C, C), (4C)
-    public var mlpProjWeight, mlpProjBias: Int   // (C, 4C), (C)
+    public var ln1: NormOffsets        // ln_1
+    public var qkv: LinearOffsets      // attn.c_attn (3C, C)
+    public var attnProj: LinearOffsets // attn.c_proj (C, C)
+    public var ln2: NormOffsets        // ln_2
+    public var fc: LinearOffsets       // mlp.c_fc (4C, C)
+    public var mlpProj: LinearOffsets  // mlp.c_proj (C, 4C)
 }
 
 /// The table of all parameter tensors, in storage order.
@@ -31,8 +42,7 @@ public struct ParameterLayout: Sendable {
     public let tokenEmbedding: Int     // wte (V, C)
     public let positionEmbedding: Int  // wpe (T, C)
     public let blocks: [BlockOffsets]
-    public let finalNormWeight: Int    // ln_f (C)
-    public let finalNormBias: Int
+    public let finalNorm: NormOffsets  // ln_f
 
     public init(_ config: GPTConfig) {
         let V = config.vocabSize, T = config.contextLength, C = config.modelWidth
@@ -47,26 +57,26 @@ public struct ParameterLayout: Sendable {
         }
         tokenEmbedding = add("transformer.wte.weight", [V, C], decays: true)
         positionEmbedding = add("transformer.wpe.weight", [T, C], decays: true)
+        func norm(_ name: String) -> NormOffsets {
+            NormOffsets(weight: add(name + ".weight", [C], decays: false), bias: add(name + ".bias", [C], decays: false))
+        }
+        func linear(_ name: String, outputs: Int, inputs: Int) -> LinearOffsets {
+            LinearOffsets(weight: add(name + ".weight", [outputs, inputs], decays: true),
+                          bias: add(name + ".bias", [outputs], decays: false), outputs: outputs, inputs: inputs)
+        }
         var blocks: [BlockOffsets] = []
         for l in 0..<config.layerCount {
             let p = "transformer.h.\(l)."
             blocks.append(BlockOffsets(
-                ln1Weight: add(p + "ln_1.weight", [C], decays: false),
-                ln1Bias: add(p + "ln_1.bias", [C], decays: false),
-                qkvWeight: add(p + "attn.c_attn.weight", [3 * C, C], decays: true),
-                qkvBias: add(p + "attn.c_attn.bias", [3 * C], decays: false),
-                attnProjWeight: add(p + "attn.c_proj.weight", [C, C], decays: true),
-                attnProjBias: add(p + "attn.c_proj.bias", [C], decays: false),
-                ln2Weight: add(p + "ln_2.weight", [C], decays: false),
-                ln2Bias: add(p + "ln_2.bias", [C], decays: false),
-                fcWeight: add(p + "mlp.c_fc.weight", [4 * C, C], decays: true),
-                fcBias: add(p + "mlp.c_fc.bias", [4 * C], decays: false),
-                mlpProjWeight: add(p + "mlp.c_proj.weight", [C, 4 * C], decays: true),
-                mlpProjBias: add(p + "mlp.c_proj.bias", [C], decays: false)))
+                ln1: norm(p + "ln_1"),
+                qkv: linear(p + "attn.c_attn", outputs: 3 * C, inputs: C),
+                attnProj: linear(p + "attn.c_proj", outputs: C, inputs: C),
+                ln2: norm(p + "ln_2"),
+                fc: linear(p + "mlp.c_fc", outputs: 4 * C, inputs: C),
+                mlpProj: linear(p + "mlp.c_proj", outputs: C, inputs: 4 * C)))
         }
         self.blocks = blocks
-        finalNormWeight = add("transformer.ln_f.weight", [C], decays: false)
-        finalNormBias = add("transformer.ln_f.bias", [C], decays: false)
+        finalNorm = norm("transformer.ln_f")
         self.tensors = tensors
         self.totalCount = offset
     }

@@ -41,7 +41,7 @@ public enum Attention {
             }
             for t in 0..<T {
                 let row = a + t * T
-                _ = FastMath.softmax(row, t + 1, scale: scale)
+                _ = Softmax.forward(row, t + 1, scale: scale)
                 if t + 1 < T { (row + t + 1).update(repeating: 0, count: T - t - 1) }
             }
             // out = att · v: row t sums over positions 0...t (att is zero beyond).

@@ -16,9 +16,9 @@ public enum CrossEntropy {
                 // Read the target's logit first: `probs` may alias `logits`.
                 let targetLogit = logits[n * V + Int(targets[n])]
                 if UnsafePointer(p) != logits + n * V { p.update(from: logits + n * V, count: V) }
-                let (m, sum) = FastMath.softmax(p, V)
+                let (m, sum) = Softmax.forward(p, V)
                 // -log p[target] from the logits, which stays finite when the probability underflows.
-                losses[n] = (m + logf(sum)) - targetLogit
+                losses[n] = (m + Math.log(sum)) - targetLogit
             }
         }
     }
@@ -38,9 +38,3 @@ public enum CrossEntropy {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -9,12 +9,16 @@ public enum Embedding {
                                _ wte: UnsafePointer<Float>, _ wpe: UnsafePointer<Float>,
                                B: Int, T: Int, C: Int, context: KernelContext) {
         context.pool.run(B) { b in
-            for t in 0..<T {
-                let o = out + (b * T + t) * C
-                let e = wte + Int(tokens[b * T + t]) * C, p = wpe + t * C
-                for i in 0..<C { o[i] = e[i] + p[i] }
-            }
+            for t in 0..<T { forwardRow(out + (b * T + t) * C, tokens[b * T + t], position: t, wte, wpe, C: C) }
         }
+    }
+
+    /// One position of the forward pass: out (C) = wte[token] + wpe[t].
+    @inline(__always)
+    static func forwardRow(_ out: UnsafeMutablePointer<Float>, _ token: Int32, position t: Int,
+                           _ wte: UnsafePointer<Float>, _ wpe: UnsafePointer<Float>, C: Int) {
+        let e = wte + Int(token) * C, p = wpe + t * C
+        for i in 0..<C { out[i] = e[i] + p[i] }
     }
 
     /// dwte (V, C) += Σ dout at each token's row; dwpe (T, C) += Σ_b dout[b, t].

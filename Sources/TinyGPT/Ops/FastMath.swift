@@ -1,4 +1,4 @@
-// Vectorised exp, which softmax, cross-entropy and GELU's gate run on. Glibc's expf costs
+// Vectorised exp, which softmax (Ops/Softmax.swift), cross-entropy and GELU's gate run on. Glibc's expf costs
 // ~3.3 ns an element; this polynomial costs ~0.3 ns at ~1e-7 relative error (Cephes' expf
 // range reduction and polynomial: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 polynomial,
 // times 2^n).
@@ -64,33 +64,6 @@ extension FastMath {
             i += 8
         }
         while i < n { y[i] += alpha * x[i]; i += 1 }
-    }
-
-    /// In place: x[0..<n] = softmax(scale · x), n > 0, scale > 0. Returns the largest scaled
-    /// input and the sum of the exponentials before normalising (log Σ e^{scale·x} = max + log sum).
-    @inline(__always)
-    static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1) -> (max: Float, sum: Float) {
-        let top = max(x, n) * scale
-        let raw = UnsafeMutableRawPointer(x)
-        let vScale = Vec(repeating: scale), vShift = Vec(repeating: -top)
-        var acc = Vec()
-        var i = 0
-        while i + 8 <= n {
-            let e = exp(vShift.addingProduct(raw.loadUnaligned(fromByteOffset: i * 4, as: Vec.self), vScale))
-            raw.storeBytes(of: e, toByteOffset: i * 4, as: Vec.self)
-            acc += e
-            i += 8
-        }
-        var sum = acc.sum()
-        while i < n { x[i] = exp(vShift.addingProduct(Vec(repeating: x[i]), vScale))[0]; sum += x[i]; i += 1 }
-        let inv = 1 / sum
-        i = 0
-        while i + 8 <= n {
-            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: Vec.self) * inv, toByteOffset: i * 4, as: Vec.self)
-            i += 8
-        }
-        while i < n { x[i] *= inv; i += 1 }
-        return (top, sum)
     }
 
     /// The largest of n > 0 elements.

@@ -2,11 +2,21 @@
 // tanh:  y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))   (GPT-2, llm.c)
 // exact: y = ½x(1 + erf(x/√2))                       (nn.GELU(), nanoGPT)
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+/// Which GELU formula the MLP uses. GPT-2 and llm.c use the tanh approximation;
+/// PyTorch's `nn.GELU()` (and so nanoGPT) uses the exact erf form.
+public enum GELUForm: UInt8, Sendable, CaseIterable {
+    case tanh = 0
+    case exact = 1
+
+    public var name: String { self == .tanh ? "tanh" : "exact" }
+    public init?(name: String) {
+        switch name {
+        case "tanh": self = .tanh
+        case "exact", "erf": self = .exact
+        default: return nil
+        }
+    }
+}
 
 public enum GELU {
     static let chunk = 4096
@@ -22,6 +32,11 @@ public enum GELU {
         let minus2u = x * Vec(repeating: -1.595_769_1).addingProduct(x2, Vec(repeating: -0.071_354_816))
         return 1 / (1 + FastMath.exp(minus2u))
     }
+
+    /// The exact form, gelu(x) = ½x(1 + erf(x/√2)), given e = erf(x/√2): one expression for
+    /// forward and the recompute in backward, which shares its erf with the derivative.
+    @inline(__always)
+    static func exact(_ x: Float, erf e: Float) -> Float { 0.5 * x * (1 + e) }
 
     /// gelu(x) and its derivative, tanh form: with g = gate, d/dx (x·g) = g·(1 + x·(1 - g)·2u'),
     /// where 2u' = 2√(2/π)(1 + 0.134145x²).
@@ -62,7 +77,7 @@ public enum GELU {
         case .exact:
             for i in i0..<i1 {
                 let x = inp[i]
-                out[i] = 0.5 * x * (1 + erff(x * invSqrt2))
+                out[i] = exact(x, erf: Math.erf(x * invSqrt2))
             }
         }
     }
@@ -102,8 +117,9 @@ public enum GELU {
         case .exact:
             for i in i0..<i1 {
                 let x = inp[i]
-                let grad = 0.5 * (1 + erff(x * invSqrt2)) + x * invSqrt2Pi * expf(-0.5 * x * x)
-                out?[i] = 0.5 * x * (1 + erff(x * invSqrt2))
+                let e = Math.erf(x * invSqrt2)
+                let grad = 0.5 * (1 + e) + x * invSqrt2Pi * Math.exp(-0.5 * x * x)
+                out?[i] = exact(x, erf: e)
                 dinp[i] = grad * dout[i]
             }
         }

@@ -7,6 +7,9 @@
 // window the logits are the full forward pass's (to rounding); after it, each character sees
 // between T/2 and T characters of context instead of always T.
 //
+// A block here is the model's own (`Block.forward`, Model/Block.swift); this file supplies only
+// the kernels for its steps (`CachedSteps`).
+//
 // One new position is memory-bound: it streams every weight once. The cache keeps its own
 // copy of each weight matrix in panels of 64 output columns, each panel contiguous, so a
 // product reads memory in order with eight accumulators in registers. Several positions at
@@ -25,12 +28,12 @@ public final class KVCache {
     public let model: GPT
     private var length = 0
     private var history: [Int32] = []
-    private let panels: FloatBuffer
-    private let blockWeights: [(qkv: PanelMatrix, attnProj: PanelMatrix, fc: PanelMatrix, mlpProj: PanelMatrix)]
+    fileprivate let panels: FloatBuffer
+    fileprivate let blockWeights: [(qkv: PanelMatrix, attnProj: PanelMatrix, fc: PanelMatrix, mlpProj: PanelMatrix)]
     private let head: PanelMatrix
-    private let keys: [FloatBuffer]    // per layer Kᵀ (C, T): scores run along positions
-    private let values: [FloatBuffer]  // per layer (T, C)
-    private let qkv, y, fc, fcGelu, branch: FloatBuffer
+    fileprivate let keys: [FloatBuffer]    // per layer Kᵀ (C, T): scores run along positions
+    fileprivate let values: [FloatBuffer]  // per layer (T, C)
+    fileprivate let qkv, y, fc, fcGelu, branch: FloatBuffer
     /// Per thread: x (T, C), its LayerNorm (T, C), attention scores (T).
     private let threadScratch: FloatBuffer
     /// The logits (V) for the character after the last one fed.
@@ -47,19 +50,20 @@ public final class KVCache {
         logits = FloatBuffer(count: c.vocabSize)
         let layout = model.layout
         var size = 0
-        func reserve(_ rows: Int, _ cols: Int) -> PanelMatrix {
-            defer { size += PanelMatrix(offset: 0, inputs: cols, outputs: rows).floatCount }
-            return PanelMatrix(offset: size, inputs: cols, outputs: rows)
+        func reserve(outputs: Int, inputs: Int) -> PanelMatrix {
+            defer { size += PanelMatrix(offset: 0, inputs: inputs, outputs: outputs).floatCount }
+            return PanelMatrix(offset: size, inputs: inputs, outputs: outputs)
         }
-        blockWeights = layout.blocks.map { _ in (reserve(3 * C, C), reserve(C, C), reserve(4 * C, C), reserve(C, 4 * C)) }
-        head = reserve(c.vocabSize, C)
+        func reserve(_ w: LinearOffsets) -> PanelMatrix { reserve(outputs: w.outputs, inputs: w.inputs) }
+        blockWeights = layout.blocks.map { b in (reserve(b.qkv), reserve(b.attnProj), reserve(b.fc), reserve(b.mlpProj)) }
+        head = reserve(outputs: c.vocabSize, inputs: C)  // the tied head: wte (V, C)
         panels = FloatBuffer(count: size)
         let p = model.parameters.pointer
         for (b, w) in zip(layout.blocks, blockWeights) {
-            w.qkv.fill(panels.pointer, from: p + b.qkvWeight)
-            w.attnProj.fill(panels.pointer, from: p + b.attnProjWeight)
-            w.fc.fill(panels.pointer, from: p + b.fcWeight)
-            w.mlpProj.fill(panels.pointer, from: p + b.mlpProjWeight)
+            w.qkv.fill(panels.pointer, from: p + b.qkv.weight)
+            w.attnProj.fill(panels.pointer, from: p + b.attnProj.weight)
+            w.fc.fill(panels.pointer, from: p + b.fc.weight)
+            w.mlpProj.fill(panels.pointer, from: p + b.mlpProj.weight)
         }
         head.fill(panels.pointer, from: p + layout.tokenEmbedding)
     }
@@ -90,60 +94,109 @@ public final class KVCache {
     /// Positions length ..< length+n (holding `tokens`) through every layer, their keys and
     /// values into the cache, and the last one's logits: x = wte[token] + wpe[pos], blocks, ln_f, head.
     private func advance(_ tokens: ArraySlice<Int32>) {
-        let c = model.config, C = c.modelWidth, NH = c.headCount, hs = C / NH, T = c.contextLength
+        let c = model.config, C = c.modelWidth, T = c.contextLength
         let layout = model.layout, p = UnsafePointer(model.parameters.pointer)
         let first = length, n = tokens.count, P = model.context.pool.threadCount
-        let scale = 1 / Float(hs).squareRoot(), w = UnsafePointer(panels.pointer)
-        let qkv = qkv.pointer, y = y.pointer, fc = fc.pointer, fcGelu = fcGelu.pointer, branch = branch.pointer
+        let w = UnsafePointer(panels.pointer)
         let scratch = threadScratch.pointer
         precondition(n >= 1 && first + n <= T)
         tokens.withUnsafeBufferPointer { ids in
             model.context.pool.runTogether { thread, barrier in
-                let x = scratch + thread * (2 * T * C + T), h = x + T * C, s = h + T * C
-                // Fixed shares: panels [n·t/P, n·(t+1)/P) of each product, and heads t, t+P, ….
-                func share(_ m: PanelMatrix) -> Range<Int> { m.panelCount * thread / P..<m.panelCount * (thread + 1) / P }
+                let x = scratch + thread * (2 * T * C + T)
                 for r in 0..<n {
-                    let e = p + layout.tokenEmbedding + Int(ids[r]) * C, wpe = p + layout.positionEmbedding + (first + r) * C
-                    for i in 0..<C { x[r * C + i] = e[i] + wpe[i] }
+                    Embedding.forwardRow(x + r * C, ids[r], position: first + r, p + layout.tokenEmbedding,
+                                         p + layout.positionEmbedding, C: C)
                 }
+                var steps = CachedSteps(cache: self, thread: thread, threads: P, barrier: barrier, first: first, n: n,
+                                        x: x)
                 for l in 0..<c.layerCount {
-                    let b = layout.blocks[l], m = blockWeights[l]
-                    let K = keys[l].pointer, V = values[l].pointer
-                    for r in 0..<n { _ = LayerNorm.forwardRow(h + r * C, x + r * C, p + b.ln1Weight, p + b.ln1Bias, C: C) }
-                    m.qkv.multiply(w, h, into: qkv, rows: n, bias: p + b.qkvBias, panels: share(m.qkv))
-                    barrier.wait()
-                    for head in stride(from: thread, to: NH, by: P) {
-                        for r in 0..<n {
-                            let pos = first + r, row = qkv + r * 3 * C
-                            let q = row + head * hs, k = row + C + head * hs, v = row + 2 * C + head * hs
-                            for i in 0..<hs { K[(head * hs + i) * T + pos] = k[i] }
-                            (V + pos * C + head * hs).update(from: v, count: hs)
-                            // s[t] = q · k_t over positions 0...pos, then softmax, then y = Σ s[t] v_t.
-                            FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1)
-                            _ = FastMath.softmax(s, pos + 1, scale: scale)
-                            FastMath.weightedSum(y + r * C + head * hs, s, wStride: 1, V + head * hs, xStride: C,
-                                                 count: pos + 1, n: hs)
-                        }
-                    }
-                    barrier.wait()
-                    m.attnProj.multiply(w, y, into: branch, rows: n, bias: p + b.attnProjBias, panels: share(m.attnProj))
-                    barrier.wait()
-                    for i in 0..<n * C { x[i] += branch[i] }
-                    for r in 0..<n { _ = LayerNorm.forwardRow(h + r * C, x + r * C, p + b.ln2Weight, p + b.ln2Bias, C: C) }
-                    let mine = share(m.fc), columns = m.fc.columns(mine)
-                    m.fc.multiply(w, h, into: fc, rows: n, bias: p + b.fcBias, panels: mine)
-                    for r in 0..<n { GELU.forward(fcGelu + r * 4 * C, fc + r * 4 * C, range: columns, form: c.gelu) }
-                    barrier.wait()
-                    m.mlpProj.multiply(w, fcGelu, into: branch, rows: n, bias: p + b.mlpProjBias, panels: share(m.mlpProj))
-                    barrier.wait()
-                    for i in 0..<n * C { x[i] += branch[i] }
+                    steps.layer = l
+                    Block.forward(&steps, layout.blocks[l])
                 }
-                let last = (n - 1) * C
-                _ = LayerNorm.forwardRow(h, x + last, p + layout.finalNormWeight, p + layout.finalNormBias, C: C)
-                head.multiply(w, h, into: logits.pointer, rows: 1, bias: nil, panels: share(head))
+                let last = (n - 1) * C, h = x + T * C
+                _ = LayerNorm.forwardRow(h, x + last, p + layout.finalNorm.weight, p + layout.finalNorm.bias, C: C)
+                head.multiply(w, h, into: logits.pointer, rows: 1, bias: nil, panels: head.share(thread, of: P))
             }
         }
         length += n
+    }
+
+    /// The cached pass's block steps, as one thread of the parallel region runs them on the n
+    /// new positions. Products: the thread's fixed share of each weight's panels, then a barrier
+    /// before anything reads the whole result. Attention: heads thread, thread+P, …, writing
+    /// each position's key and value into the cache first. LayerNorm and residual adds: every
+    /// thread on its own copy of x.
+    fileprivate struct CachedSteps: BlockSteps {
+        let cache: KVCache
+        let thread: Int, threads: Int
+        let barrier: Barrier
+        /// The first new position, and how many there are.
+        let first: Int, n: Int
+        /// This thread's x (n, C), its LayerNorm h (n, C) and its attention scores s (T).
+        let x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
+        let params: UnsafePointer<Float>, panels: UnsafePointer<Float>
+        let C: Int, T: Int, NH: Int, gelu: GELUForm
+        var layer = 0
+
+        init(cache: KVCache, thread: Int, threads: Int, barrier: Barrier, first: Int, n: Int, x: UnsafeMutablePointer<Float>) {
+            let c = cache.model.config
+            (self.cache, self.thread, self.threads, self.barrier, self.first, self.n) = (cache, thread, threads, barrier, first, n)
+            (C, T, NH, gelu) = (c.modelWidth, c.contextLength, c.headCount, c.gelu)
+            (self.x, h, s) = (x, x + T * C, x + 2 * T * C)
+            params = UnsafePointer(cache.model.parameters.pointer)
+            panels = UnsafePointer(cache.panels.pointer)
+        }
+
+        func layerNorm(_ norm: Block.Norm, _ w: NormOffsets) {
+            let p = params
+            for r in 0..<n { _ = LayerNorm.forwardRow(h + r * C, x + r * C, p + w.weight, p + w.bias, C: C) }
+        }
+
+        func linear(_ step: Block.Layer, _ w: LinearOffsets, then epilogue: Block.Epilogue) {
+            let m = cache.blockWeights[layer]
+            let matrix: PanelMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+            switch step {
+            case .qkv: (matrix, input, output) = (m.qkv, UnsafePointer(h), cache.qkv.pointer)
+            case .attnProj: (matrix, input, output) = (m.attnProj, UnsafePointer(cache.y.pointer), cache.branch.pointer)
+            case .fc: (matrix, input, output) = (m.fc, UnsafePointer(h), cache.fc.pointer)
+            case .mlpProj: (matrix, input, output) = (m.mlpProj, UnsafePointer(cache.fcGelu.pointer), cache.branch.pointer)
+            }
+            let mine = matrix.share(thread, of: threads)
+            matrix.multiply(panels, input, into: output, rows: n, bias: params + w.bias,
+                            panels: mine)
+            switch epilogue {
+            case .none:
+                barrier.wait()
+            case .gelu:
+                // Each thread applies GELU to the columns it computed.
+                let columns = matrix.columns(mine), OC = w.outputs, a = cache.fcGelu.pointer
+                for r in 0..<n { GELU.forward(a + r * OC, output + r * OC, range: columns, form: gelu) }
+                barrier.wait()
+            case .residual:
+                barrier.wait()
+                Residual.forward(x, x, output, range: 0..<n * C)
+            }
+        }
+
+        func attention() {
+            let hs = C / NH, scale = 1 / Float(hs).squareRoot()
+            let K = cache.keys[layer].pointer, V = cache.values[layer].pointer
+            let qkv = cache.qkv.pointer, y = cache.y.pointer
+            for head in stride(from: thread, to: NH, by: threads) {
+                for r in 0..<n {
+                    let pos = first + r, row = qkv + r * 3 * C
+                    let q = row + head * hs, k = row + C + head * hs, v = row + 2 * C + head * hs
+                    for i in 0..<hs { K[(head * hs + i) * T + pos] = k[i] }
+                    (V + pos * C + head * hs).update(from: v, count: hs)
+                    // s[t] = q · k_t over positions 0...pos, then softmax, then y = Σ s[t] v_t.
+                    FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1)
+                    _ = Softmax.forward(s, pos + 1, scale: scale)
+                    FastMath.weightedSum(y + r * C + head * hs, s, wStride: 1, V + head * hs, xStride: C,
+                                         count: pos + 1, n: hs)
+                }
+            }
+            barrier.wait()
+        }
     }
 }
 
@@ -157,6 +210,11 @@ private struct PanelMatrix {
 
     var panelCount: Int { (outputs + Self.width - 1) / Self.width }
     var floatCount: Int { panelCount * inputs * Self.width }
+
+    /// Thread `thread`'s fixed share of the panels: [count·t/P, count·(t+1)/P).
+    func share(_ thread: Int, of threads: Int) -> Range<Int> {
+        panelCount * thread / threads..<panelCount * (thread + 1) / threads
+    }
 
     /// The output columns of a range of panels.
     func columns(_ panels: Range<Int>) -> Range<Int> {

@@ -2,12 +2,6 @@
 // softmax(logits / T), optionally cut to the k most likely (top-k, Fan et al. 2018) or to
 // the smallest set whose probability reaches p (top-p / nucleus, Holtzman et al. 2020).
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// How to pick each next character.
 public struct SamplingSettings: Equatable, Sendable {
     /// Softmax temperature; 0 means greedy (argmax).
@@ -35,29 +29,15 @@ public struct SamplingSettings: Equatable, Sendable {
 }
 
 public enum Sampler {
-    /// The probabilities softmax(logits / T) in Double (T > 0), or one-hot at the argmax (T = 0).
+    /// The probabilities softmax(logits / T) in Double (T > 0), or one-hot at the argmax (T = 0):
+    /// `Softmax.probabilities`, the one definition.
     public static func probabilities(_ logits: UnsafePointer<Float>, count V: Int, temperature: Float) -> [Double] {
-        var p = [Double](repeating: 0, count: V)
-        if temperature == 0 {
-            p[argmax(logits, count: V)] = 1
-            return p
-        }
-        var m = -Double.infinity
-        for i in 0..<V { m = max(m, Double(logits[i])) }
-        var sum = 0.0
-        for i in 0..<V {
-            p[i] = Foundation_exp((Double(logits[i]) - m) / Double(temperature))
-            sum += p[i]
-        }
-        for i in 0..<V { p[i] /= sum }
-        return p
+        Softmax.probabilities(logits, count: V, temperature: Double(temperature))
     }
 
     /// The index of the largest logit (the lowest index among ties).
     public static func argmax(_ logits: UnsafePointer<Float>, count V: Int) -> Int {
-        var best = 0
-        for i in 1..<V where logits[i] > logits[best] { best = i }
-        return best
+        Softmax.argmax(logits, count: V)
     }
 
     /// Picks the next token id from `logits` with `settings`, drawing from `rng` unless greedy.
@@ -91,5 +71,3 @@ public enum Sampler {
         }
     }
 }
-
-@inline(__always) private func Foundation_exp(_ x: Double) -> Double { exp(x) }

@@ -56,14 +56,6 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
     public mutating func nextNormal() -> Float {
         let u1 = (Double(next() >> 11) + 1) * (1.0 / 9_007_199_254_740_993.0)  // (0, 1]
         let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
-        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+        return Float((-2 * Math.log(u1)).squareRoot() * Math.cos(2 * Double.pi * u2))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-@inline(__always) private func _log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { cos(x) }

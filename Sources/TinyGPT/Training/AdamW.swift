@@ -53,8 +53,8 @@ public final class AdamW {
                        gradScale: Float, learningRate lr: Float, step t: Int, settings: TrainingConfig,
                        context: KernelContext) {
         let b1 = settings.beta1, b2 = settings.beta2, eps = settings.epsilon
-        let correction1 = 1 - Float(pow(Double(b1), Double(t)))
-        let correction2 = 1 - Float(pow(Double(b2), Double(t)))
+        let correction1 = 1 - Float(Math.pow(Double(b1), Double(t)))
+        let correction2 = 1 - Float(Math.pow(Double(b2), Double(t)))
         let mp = m.pointer, vp = v.pointer
         let decayFactor = 1 - lr * settings.weightDecay
         chunks.withUnsafeBufferPointer { chunks in
@@ -92,9 +92,3 @@ public final class AdamW {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

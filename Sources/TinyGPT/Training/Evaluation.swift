@@ -3,20 +3,14 @@
 // its window), as bits per character and perplexity too; and the same text held out
 // against n-gram counting models fitted on the rest of it.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A model's loss on a text.
 public struct TextScore: Sendable {
     /// Mean cross-entropy in nats per character.
     public var loss: Double
     /// Characters scored.
     public var positions: Int
-    public var bitsPerCharacter: Double { loss / log(2) }
-    public var perplexity: Double { exp(loss) }
+    public var bitsPerCharacter: Double { loss / Math.log(2.0) }
+    public var perplexity: Double { Math.exp(loss) }
 }
 
 public enum Evaluation {

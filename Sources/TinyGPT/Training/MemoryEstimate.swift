@@ -7,14 +7,13 @@ import Foundation
 /// A rough upper bound on the memory a training run allocates.
 public enum MemoryEstimate {
     /// Bytes for parameters, gradients, AdamW's two moments, a checkpoint's bytes and arrays
-    /// while resuming, and one batch's activations (at least the sizes GPT.activationBytes adds
-    /// up, computed in Double so an absurd shape cannot overflow).
-    public static func trainingBytes(config c: GPTConfig, batchSize: Int, dropout: Bool) -> Double {
-        let C = Double(c.modelWidth), T = Double(c.contextLength), V = Double(c.vocabSize)
-        let L = Double(c.layerCount), NH = Double(c.headCount), B = Double(batchSize), N = B * T
-        let parameters = V * C + T * C + L * (12 * C * C + 13 * C) + 2 * C
-        let perLayer = N * (18 * C + 4) + B * NH * T * T + (dropout ? 2 * N * C : 0)
-        let activations = N * (V + 16 * C + 6) + L * perLayer
+    /// while resuming (ten floats per parameter), and one batch's activations. Both counts come
+    /// from the layout tables (ParameterLayout, GPT's activation table); the activations are
+    /// counted in Double, so an absurd shape cannot overflow. `config` must be valid.
+    public static func trainingBytes(config: GPTConfig, batchSize: Int, dropout: Bool) -> Double {
+        let parameters = Double(ParameterLayout(config).totalCount)
+        let activations = GPT.activationFloatCount(config: config, B: batchSize, T: config.contextLength,
+                                                   dropout: dropout, as: Double.self)
         return 4 * (10 * parameters + activations)
     }
 

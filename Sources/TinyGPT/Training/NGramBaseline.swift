@@ -89,7 +89,7 @@ public struct NGramModel: Sendable {
 
     init<Ids: Collection>(order: Int, ids train: Ids, vocabSize: Int) where Ids.Element == Int32 {
         precondition(order >= 1 && vocabSize >= 1)
-        precondition(Double(vocabSize) * pow(Double(vocabSize), Double(order - 1)) < 9e18,
+        precondition(Double(vocabSize) * Math.pow(Double(vocabSize), Double(order - 1)) < 9e18,
                      "vocabulary^order must fit in Int64")
         precondition(train.allSatisfy { $0 >= 0 && Int($0) < vocabSize }, "token ids must lie in 0..<vocabSize")
         self.order = order
@@ -120,7 +120,7 @@ public struct NGramModel: Sendable {
         var sums = [Double](repeating: 0, count: order)
         for i in ids.indices {
             let context = ids[max(ids.startIndex, i - order + 1)..<i]
-            levels(of: ids[i], context: context, maxOrder: order) { n, p in sums[n - 1] -= log(p) }
+            levels(of: ids[i], context: context, maxOrder: order) { n, p in sums[n - 1] -= Math.log(p) }
         }
         return sums.map { $0 / Double(ids.count) }
     }
@@ -194,9 +194,3 @@ struct NGramTable: Sendable {
         self.contexts = contexts
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

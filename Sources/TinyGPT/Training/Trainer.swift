@@ -1,7 +1,7 @@
-// One training run's moving parts: the model, AdamW, the data and the generator that draws
-// batches and dropout masks. `step()` is one optimizer step; `evaluate()` the validation loss
-// over fixed windows; `checkpoint()` everything needed to resume to the bit, which
-// `writeCheckpoint(to:)` saves without copying the weights.
+// One training run's moving parts: the model, AdamW, the data, and where the run stands (a
+// TrainingState, whose generator draws batches and dropout masks). `trainStep()` is one
+// optimizer step; `evaluate()` the validation loss over fixed windows. Saving and resuming
+// through checkpoint files is in IO/Trainer+Checkpoint.swift.
 
 /// What one optimizer step did.
 public struct StepResult: Sendable {
@@ -18,16 +18,18 @@ public final class Trainer {
     public let optimizer: AdamW
     public let tokenizer: CharTokenizer
     public let data: TokenDataset
-    public private(set) var settings: TrainingConfig
-    public private(set) var step = 0
-    public private(set) var tokensSeen = 0
-    public private(set) var bestValidationLoss = Float.infinity
-    public private(set) var history: [HistoryEntry] = []
-    /// Draws batches and dropout masks; saved in checkpoints.
-    public private(set) var rng: RandomGenerator
+    /// Where the run stands; its moments are views of `optimizer`'s buffers.
+    private(set) var state: TrainingState<UnsafeBufferPointer<Float>>
     private let inputs: UnsafeMutablePointer<Int32>
     private let targets: UnsafeMutablePointer<Int32>
-    private let corpusDigest: UInt32
+
+    public var settings: TrainingConfig { state.settings }
+    public var step: Int { state.step }
+    public var tokensSeen: Int { state.tokensSeen }
+    public var bestValidationLoss: Float { state.bestValidationLoss }
+    public var history: [HistoryEntry] { state.history }
+    /// Draws batches and dropout masks; saved in checkpoints.
+    public var rng: RandomGenerator { state.rng }
 
     public var B: Int { settings.batchSize }
     public var T: Int { model.config.contextLength }
@@ -40,8 +42,11 @@ public final class Trainer {
                                     contextLength: config.contextLength, name: corpusName)
         let model = GPT(config: config, seed: settings.seed, context: context)
         // Batches draw from a generator of their own, derived from the seed.
-        self.init(model: model, settings: settings, tokenizer: tokenizer, data: data,
-                  rng: RandomGenerator(seed: settings.seed ^ 0xB47C_4E55))
+        self.init(model: model, tokenizer: tokenizer, data: data,
+                  state: TrainingState(settings: settings, step: 0, adamM: [], adamV: [],
+                                       rng: RandomGenerator(seed: settings.seed ^ 0xB47C_4E55), tokensSeen: 0,
+                                       bestValidationLoss: .infinity, corpusLength: data.tokens.count,
+                                       corpusDigest: data.tokens.digest(), history: []))
     }
 
     /// A new run: `config` and `settings` are validated (as `TrainingPlan` does), then the
@@ -52,43 +57,45 @@ public final class Trainer {
                       corpusName: corpusName, context: context)
     }
 
-    /// Continues the run saved in `checkpoint` on `tokens` (encoded with the checkpoint's
-    /// vocabulary), for `steps` total steps if given.
-    public convenience init(resuming checkpoint: Checkpoint, tokens: TokenIds, corpusName: String,
+    /// Continues a run from `state` with the model `parameters` (of a `config`-shaped model)
+    /// on `tokens` (encoded with `tokenizer`), for `steps` total steps if given. The caller has
+    /// checked the saved parts against each other, as reading a checkpoint does
+    /// (`Trainer(resuming:)` in IO/Trainer+Checkpoint.swift).
+    convenience init(config: GPTConfig, parameters: [Float], tokenizer: CharTokenizer,
+                            resuming state: TrainingState<[Float]>, tokens: TokenIds, corpusName: String,
                             steps: Int? = nil, context: KernelContext = KernelContext()) throws {
-        guard let state = checkpoint.training else {
-            throw TinyGPTError.runtime("this checkpoint holds weights only (no optimizer state), so it cannot be resumed; start a new run instead")
-        }
-        var settings = state.settings
-        if let steps { settings.steps = steps }
-        _ = try TrainingPlan(config: checkpoint.config, settings: settings)
+        var state = state
+        if let steps { state.settings.steps = steps }
+        let settings = state.settings
+        _ = try TrainingPlan(config: config, settings: settings)
         if state.step >= settings.steps {
             throw TinyGPTError.usage("the checkpoint has already run \(state.step) of \(settings.steps) steps; pass a larger `steps` to continue")
         }
         let data = try TokenDataset(tokens: tokens, validationFraction: settings.validationFraction,
-                                    contextLength: checkpoint.config.contextLength, name: corpusName)
-        let model = GPT(config: checkpoint.config, parameters: checkpoint.parameters, context: context)
-        self.init(model: model, settings: settings, tokenizer: try CharTokenizer(vocabulary: checkpoint.vocabulary),
-                  data: data, rng: state.rng)
-        step = state.step
-        tokensSeen = state.tokensSeen
-        bestValidationLoss = state.bestValidationLoss
-        history = state.history
-        state.adamM.withUnsafeBufferPointer { optimizer.m.pointer.update(from: $0.baseAddress!, count: $0.count) }
-        state.adamV.withUnsafeBufferPointer { optimizer.v.pointer.update(from: $0.baseAddress!, count: $0.count) }
+                                    contextLength: config.contextLength, name: corpusName)
+        let model = GPT(config: config, parameters: parameters, context: context)
+        // The run goes on with this corpus, whose length and digest later saves record.
+        state.corpusLength = data.tokens.count
+        state.corpusDigest = data.tokens.digest()
+        self.init(model: model, tokenizer: tokenizer, data: data, state: state)
     }
 
-    private init(model: GPT, settings: TrainingConfig, tokenizer: CharTokenizer, data: TokenDataset, rng: RandomGenerator) {
+    /// `state`'s moments are copied into the optimizer; empty moments mean zeros (a new run).
+    private init(model: GPT, tokenizer: CharTokenizer, data: TokenDataset, state: TrainingState<[Float]>) {
         self.model = model
-        self.settings = settings
         self.tokenizer = tokenizer
         self.data = data
-        self.rng = rng
-        self.optimizer = AdamW(layout: model.layout)
-        let n = settings.batchSize * model.config.contextLength
+        let optimizer = AdamW(layout: model.layout)
+        precondition([state.adamM.count, state.adamV.count].allSatisfy { $0 == 0 || $0 == model.parameterCount },
+                     "AdamW moments do not match the parameter count")
+        for (moments, buffer) in [(state.adamM, optimizer.m), (state.adamV, optimizer.v)] where !moments.isEmpty {
+            moments.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        self.optimizer = optimizer
+        self.state = state.withMoments(UnsafeBufferPointer(optimizer.m.buffer), UnsafeBufferPointer(optimizer.v.buffer))
+        let n = state.settings.batchSize * model.config.contextLength
         inputs = .allocate(capacity: n)
         targets = .allocate(capacity: n)
-        corpusDigest = data.tokens.digest()
     }
 
     deinit {
@@ -96,9 +103,9 @@ public final class Trainer {
         targets.deallocate()
     }
 
-    /// Whether the corpus matches the one the checkpoint was trained on.
-    public func corpusMatches(_ state: TrainingState) -> Bool {
-        state.corpusLength == data.tokens.count && state.corpusDigest == corpusDigest
+    /// Whether the corpus matches the one `saved` was trained on.
+    public func corpusMatches<M>(_ saved: TrainingState<M>) -> Bool {
+        saved.corpusLength == state.corpusLength && saved.corpusDigest == state.corpusDigest
     }
 
     public var isFinished: Bool { step >= settings.steps }
@@ -107,9 +114,9 @@ public final class Trainer {
     /// leaves the parameters and the step count untouched and returns `applied: false`; the
     /// caller decides whether to stop or to `skipStep()` and go on.
     public func trainStep() -> StepResult {
-        data.sampleBatch(inputs: inputs, targets: targets, B: B, T: T, validation: false, rng: &rng)
+        data.sampleBatch(inputs: inputs, targets: targets, B: B, T: T, validation: false, rng: &state.rng)
         model.zeroGradients()
-        let loss = model.forward(tokens: inputs, targets: targets, B: B, T: T, dropout: settings.dropout, rng: &rng)
+        let loss = model.forward(tokens: inputs, targets: targets, B: B, T: T, dropout: settings.dropout, rng: &state.rng)
         let lr = settings.learningRate(at: step)
         guard loss.isFinite else {
             return StepResult(loss: loss, gradNorm: .nan, learningRate: lr, applied: false)
@@ -123,15 +130,15 @@ public final class Trainer {
         let scale: Float = clip > 0 && norm > clip ? clip / norm : 1
         optimizer.update(parameters: model.parameters.pointer, gradients: model.gradients.pointer, gradScale: scale,
                          learningRate: lr, step: step + 1, settings: settings, context: model.context)
-        step += 1
-        tokensSeen += B * T
+        state.step += 1
+        state.tokensSeen += B * T
         return StepResult(loss: loss, gradNorm: norm, learningRate: lr, applied: true)
     }
 
     /// Counts a step whose batch was skipped (the schedule and data order move on).
     public func skipStep() {
-        step += 1
-        tokensSeen += B * T
+        state.step += 1
+        state.tokensSeen += B * T
     }
 
     /// Mean validation loss over all positions of `settings.evalWindows` windows drawn by a
@@ -156,36 +163,12 @@ public final class Trainer {
     /// Records a history point; returns true when `validationLoss` is a new best.
     @discardableResult
     public func record(trainLoss: Float, validationLoss: Float?, learningRate: Float) -> Bool {
-        history.append(HistoryEntry(step: step, trainLoss: trainLoss, validationLoss: validationLoss ?? .nan,
-                                    learningRate: learningRate))
+        state.history.append(HistoryEntry(step: step, trainLoss: trainLoss, validationLoss: validationLoss ?? .nan,
+                                          learningRate: learningRate))
         if let validationLoss, validationLoss < bestValidationLoss {
-            bestValidationLoss = validationLoss
+            state.bestValidationLoss = validationLoss
             return true
         }
         return false
-    }
-
-    /// Everything needed to sample from this model or to resume this run exactly.
-    public func checkpoint() -> Checkpoint {
-        withCheckpointContents { Checkpoint(copying: $0) }
-    }
-
-    /// Writes `checkpoint()` atomically to each of `paths`, streaming the weights and moments
-    /// straight from the live buffers rather than copying them. Throws, leaving any old files
-    /// untouched, when the checkpoint could not be read back (e.g. NaN weights).
-    public func writeCheckpoint(to paths: [String]) throws {
-        try withCheckpointContents { try $0.write(to: paths) }
-    }
-
-    /// Calls `body` with the checkpoint contents, viewing the model's and optimizer's buffers.
-    private func withCheckpointContents<R>(_ body: (CheckpointContents) throws -> R) rethrows -> R {
-        let training = TrainingContents(
-            settings: settings, step: step, adamM: UnsafeBufferPointer(optimizer.m.buffer),
-            adamV: UnsafeBufferPointer(optimizer.v.buffer), rng: rng, tokensSeen: tokensSeen,
-            bestValidationLoss: bestValidationLoss, corpusLength: data.tokens.count, corpusDigest: corpusDigest,
-            history: history)
-        let contents = CheckpointContents(config: model.config, vocabulary: tokenizer.scalars,
-                                          parameters: UnsafeBufferPointer(model.parameters.buffer), training: training)
-        return try withExtendedLifetime((model, optimizer)) { try body(contents) }
     }
 }

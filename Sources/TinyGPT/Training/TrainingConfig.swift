@@ -39,7 +39,7 @@ public struct TrainingConfig: Equatable, Sendable {
         if step < warmupSteps { return learningRate * Float(step + 1) / Float(warmupSteps + 1) }
         if step >= steps - 1 { return minLearningRate }
         let progress = Double(step - warmupSteps) / Double(max(1, steps - 1 - warmupSteps))
-        let coefficient = 0.5 * (1 + cos(Double.pi * progress))
+        let coefficient = 0.5 * (1 + Math.cos(Double.pi * progress))
         return minLearningRate + Float(coefficient) * (learningRate - minLearningRate)
     }
 
@@ -64,9 +64,3 @@ public struct TrainingConfig: Equatable, Sendable {
         try check(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

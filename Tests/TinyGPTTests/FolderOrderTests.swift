@@ -6,9 +6,10 @@ import Foundation
 import XCTest
 
 final class FolderOrderTests: XCTestCase {
-    /// Support ← Text ← Ops ← Model ← Training ← IO ← Sampling ← Bench: the checkpoint (IO)
-    /// saves the training state, so IO comes after Training; sampling may load checkpoints.
-    static let order = ["Support", "Text", "Ops", "Model", "Training", "IO", "Sampling", "Bench"]
+    /// Support ← Text ← Ops ← Model ← Training ← IO ← Sampling ← Runs ← Bench: the checkpoint
+    /// (IO) saves the training state, so IO comes after Training; sampling may load checkpoints;
+    /// a run on disk (its loop, folder, lock and records) saves checkpoints and samples probes.
+    static let order = ["Support", "Text", "Ops", "Model", "Training", "IO", "Sampling", "Runs", "Bench"]
 
     func testFoldersDependOnEarlierFoldersOnly() throws {
         let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

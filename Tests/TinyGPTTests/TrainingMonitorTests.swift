@@ -48,9 +48,9 @@ final class TrainingMonitorTests: XCTestCase {
             let b = block
             func sq(_ offset: Int, _ count: Int) -> Double { pow(norm(g, offset..<offset + count), 2) }
             let C = trainer.model.config.modelWidth
-            let attention = sq(b.qkvWeight, 3 * C * C) + sq(b.qkvBias, 3 * C) + sq(b.attnProjWeight, C * C) + sq(b.attnProjBias, C)
-            let mlp = sq(b.fcWeight, 4 * C * C) + sq(b.fcBias, 4 * C) + sq(b.mlpProjWeight, 4 * C * C) + sq(b.mlpProjBias, C)
-            let ln = sq(b.ln1Weight, C) + sq(b.ln1Bias, C) + sq(b.ln2Weight, C) + sq(b.ln2Bias, C)
+            let attention = sq(b.qkv.weight, 3 * C * C) + sq(b.qkv.bias, 3 * C) + sq(b.attnProj.weight, C * C) + sq(b.attnProj.bias, C)
+            let mlp = sq(b.fc.weight, 4 * C * C) + sq(b.fc.bias, 4 * C) + sq(b.mlpProj.weight, 4 * C * C) + sq(b.mlpProj.bias, C)
+            let ln = sq(b.ln1.weight, C) + sq(b.ln1.bias, C) + sq(b.ln2.weight, C) + sq(b.ln2.bias, C)
             let h = record.layers[l]
             XCTAssertEqual(h.attentionGradNorm, attention.squareRoot(), accuracy: 1e-10)
             XCTAssertEqual(h.mlpGradNorm, mlp.squareRoot(), accuracy: 1e-10)
@@ -58,7 +58,7 @@ final class TrainingMonitorTests: XCTestCase {
             XCTAssertEqual(h.gradNorm, (attention + mlp + ln).squareRoot(), accuracy: 1e-10)
         }
         let embeddings = pow(norm(g, layout.tokenEmbedding..<layout.positionEmbedding), 2)
-            + pow(norm(g, layout.positionEmbedding..<layout.blocks[0].ln1Weight), 2)
+            + pow(norm(g, layout.positionEmbedding..<layout.blocks[0].ln1.weight), 2)
         XCTAssertEqual(try XCTUnwrap(record.kindGradNorms["embeddings"]), embeddings.squareRoot(), accuracy: 1e-10)
         // The clip count is the steps whose norm exceeded the threshold.
         XCTAssertEqual(record.clippedSteps, record.stepNorms.filter { $0 > trainer.settings.gradClip }.count)
@@ -85,9 +85,9 @@ final class TrainingMonitorTests: XCTestCase {
         let after = trainer.model.parameters.pointer
         let record = try XCTUnwrap(monitor.lastHealth)
         for (l, block) in trainer.model.layout.blocks.enumerated() {
-            let start = block.ln1Weight
-            let end = l + 1 < trainer.model.layout.blocks.count ? trainer.model.layout.blocks[l + 1].ln1Weight
-                : trainer.model.layout.finalNormWeight
+            let start = block.ln1.weight
+            let end = l + 1 < trainer.model.layout.blocks.count ? trainer.model.layout.blocks[l + 1].ln1.weight
+                : trainer.model.layout.finalNorm.weight
             var change = 0.0, weight = 0.0
             for i in start..<end {
                 change += pow(Double(after[i]) - Double(before[i]), 2)

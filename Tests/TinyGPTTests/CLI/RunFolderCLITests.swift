@@ -167,7 +167,8 @@ final class RunFolderCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: url("busy-2").path), "the refused run made a folder")
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: url("busy").path))
         XCTAssertTrue(left.isSuperset(of: ["latest.ckpt", "train_log.csv"]), "\(left)")
-        XCTAssertTrue(left.isSubset(of: ["latest.ckpt", "best.ckpt", "train_log.csv"]), "one run's files and no lock: \(left)")
+        XCTAssertTrue(left.isSubset(of: ["latest.ckpt", "best.ckpt", "train_log.csv", "report.html", "health.jsonl",
+                                                   "timelapse.jsonl", "run.json"]), "one run's files and no lock: \(left)")
     }
 
     /// kill -9 leaves train.lock behind with a dead process's id; neither a new run nor a

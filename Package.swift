@@ -14,7 +14,7 @@ import PackageDescription
 // TINYGPT_AVX512=1 builds the AVX-512 binary on any machine (to run elsewhere), and
 // TINYGPT_WIDE_KERNELS=1 compiles the 512-bit kernels for whatever instruction set is chosen:
 // on AVX2 they run as pairs of 256-bit instructions, so a machine without AVX-512 can test that
-// path (the same arithmetic, the same bits; half speed). arm64 (Apple Silicon) has NEON + FMA
+// path (the same arithmetic, the same bits; a third of the speed). arm64 (Apple Silicon) has NEON + FMA
 // by default and builds the 256-bit kernels. README "Compiler settings and CPUs" has the details.
 let environment = ProcessInfo.processInfo.environment
 func switchedOn(_ name: String) -> Bool { ["1", "yes", "true"].contains(environment[name]?.lowercased() ?? "") }

@@ -76,11 +76,14 @@ public enum Gemm {
             epilogue?(0..<M, 0..<N)
             return
         }
+        // (The closures below name Kernel.mr and Kernel.nr again: a captured value is not a
+        // constant to the compiler, and copies of a run-time width become memmove calls.)
         let mr = Kernel.mr, nr = Kernel.nr
         let panels = (N + nr - 1) / nr
         let packed = context.packing.floats(panels * K * nr)
         // Pack b: panel p holds b[k, p·nr ..< p·nr+nr] for every k, zero-padded past N.
         context.pool.run(panels) { p in
+            let nr = Kernel.nr
             let dst = packed + p * K * nr
             let n0 = p * nr
             let width = min(nr, N - n0)
@@ -134,6 +137,7 @@ public enum Gemm {
         let tasks = rowTasks * columnSplits
         let aPacks = context.packingA.floats(packsA ? threads * maxTaskRows * kc : 0)
         context.pool.run(tasks) { task, thread in
+            let mr = Kernel.mr, nr = Kernel.nr
             let rowTask = task / columnSplits
             let m0 = rowTask * rowTiles / rowTasks * mr
             let m1 = min(M, (rowTask + 1) * rowTiles / rowTasks * mr)
@@ -288,11 +292,12 @@ extension Gemm {
             typealias V = SIMD8<Float>
             var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
             var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-            let raw = UnsafeRawPointer(panel)
-            for k in 0..<kLen {
-                let b0 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4, as: V.self)
-                let b1 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4 + 32, as: V.self)
-                let ak = a.base + k * a.kStride
+            var bk = UnsafeRawPointer(panel), ak = a.base  // stepped by k (see Wide)
+            let bStep = panelStride * 4, aStep = a.kStride
+            for _ in 0..<kLen {
+                let b0 = bk.loadUnaligned(as: V.self)
+                let b1 = bk.loadUnaligned(fromByteOffset: 32, as: V.self)
+                bk += bStep
                 var x = V(repeating: ak[0])
                 c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
                 x = V(repeating: ak[a.r1])
@@ -305,6 +310,7 @@ extension Gemm {
                 c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
                 x = V(repeating: ak[a.r5])
                 c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+                ak += aStep
             }
             if rows == mr && cols == nr {
                 // What the products are added to: c itself, the bias, or nothing.
@@ -337,11 +343,14 @@ extension Gemm {
             typealias V = SIMD16<Float>
             var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
             var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
-            let raw = UnsafeRawPointer(panel)
-            for k in 0..<kLen {
-                let b0 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4, as: V.self)
-                let b1 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4 + 64, as: V.self)
-                let ak = a.base + k * a.kStride
+            // Pointers stepped by k (no index products, whose overflow checks cost a general
+            // register and several instructions every step).
+            var bk = UnsafeRawPointer(panel), ak = a.base
+            let bStep = panelStride * 4, aStep = a.kStride
+            for _ in 0..<kLen {
+                let b0 = bk.loadUnaligned(as: V.self)
+                let b1 = bk.loadUnaligned(fromByteOffset: 64, as: V.self)
+                bk += bStep
                 var x = V(repeating: ak[0])
                 c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
                 x = V(repeating: ak[a.r1])
@@ -358,6 +367,7 @@ extension Gemm {
                 c60 = c60.addingProduct(x, b0); c61 = c61.addingProduct(x, b1)
                 x = V(repeating: ak[a.r7])
                 c70 = c70.addingProduct(x, b0); c71 = c71.addingProduct(x, b1)
+                ak += aStep
             }
             if rows == mr && cols == nr {
                 let base: UnsafeRawPointer? = add ? UnsafeRawPointer(c) : bias.map { UnsafeRawPointer($0) }

@@ -1,7 +1,9 @@
 // Tests for Ops/Matmul.swift: the GEMM against a naive Double triple loop for every stride
 // pattern the model uses, and the Linear op's forward and backward against the Double
-// reference and its central finite differences. Shapes are chosen off the 6×16 micro-tile
-// and past the 256-deep K block, so edge tiles and multi-block sums are exercised.
+// reference and its central finite differences. Shapes are chosen off the 6×16 and 8×32
+// micro-tiles and past the 256-deep K block, so edge tiles and multi-block sums are exercised.
+// Both x86 micro-kernels (8×32 SIMD16 for AVX-512, 6×16 SIMD8 for AVX2) run in every build
+// and must agree bit for bit; the rest runs on the build's own kernel.
 
 import Foundation
 import XCTest
@@ -69,6 +71,50 @@ final class MatmulTests: XCTestCase {
             for j in N..<ldc where c[i * ldc + j] != initial[i * ldc + j] {
                 XCTFail("GEMM \(pattern) M=\(M) N=\(N) K=\(K) wrote outside its columns at (\(i), \(j))")
                 return
+            }
+        }
+    }
+
+    /// Both micro-kernels against the naive product, and against each other to the bit: each
+    /// sums every element over k in the same order, so the AVX-512 and AVX2 builds train alike.
+    func testBothKernelsMatchNaiveProductAndEachOtherBitForBit() {
+        var rng = RandomGenerator(seed: 6)
+        let shapes = Self.shapes + [(8, 32, 256), (17, 33, 257), (9, 70, 520), (24, 96, 40)]
+        for (M, N, K) in shapes {
+            for pattern in Pattern.allCases {
+                for mode in 0..<3 {  // store, store with a bias, accumulate
+                    let a = randomFloats(M * K, &rng), b = randomFloats(K * N, &rng), bias = randomFloats(N, &rng)
+                    let ldc = N + 3
+                    let initial = randomFloats(M * ldc, &rng)
+                    let aStored = pattern == .aTransposedB ? transposeFloats(a, rows: M, cols: K) : a
+                    let bStored = pattern == .abTransposed ? transposeFloats(b, rows: K, cols: N) : b
+                    let aBuffer = FloatBuffer(aStored), bBuffer = FloatBuffer(bStored), biasBuffer = FloatBuffer(bias)
+                    let narrow = FloatBuffer(initial), wide = FloatBuffer(initial)
+                    withExtendedLifetime((aBuffer, bBuffer, biasBuffer)) {
+                        let aView: MatrixView = pattern == .aTransposedB
+                            ? .transposed(aBuffer.pointer, rows: M) : .rowMajor(aBuffer.pointer, cols: K)
+                        let bView: MatrixView = pattern == .abTransposed
+                            ? .transposed(bBuffer.pointer, rows: K) : .rowMajor(bBuffer.pointer, cols: N)
+                        let biasPointer = mode == 1 ? UnsafePointer(biasBuffer.pointer) : nil
+                        Gemm.multiply(using: Gemm.Narrow.self, M: M, N: N, K: K, a: aView, b: bView, c: narrow.pointer,
+                                      ldc: ldc, accumulate: mode == 2, bias: biasPointer, context: testContext)
+                        Gemm.multiply(using: Gemm.Wide.self, M: M, N: N, K: K, a: aView, b: bView, c: wide.pointer,
+                                      ldc: ldc, accumulate: mode == 2, bias: biasPointer, context: testContext)
+                    }
+                    let product = Reference.matmul(a.doubles, b.doubles, M: M, N: N, K: K)
+                    var expected = initial.doubles
+                    for i in 0..<M {
+                        for j in 0..<N {
+                            let start = mode == 2 ? expected[i * ldc + j] : mode == 1 ? Double(bias[j]) : 0
+                            expected[i * ldc + j] = start + product[i * N + j]
+                        }
+                    }
+                    let label = "\(pattern) M=\(M) N=\(N) K=\(K) mode=\(mode)"
+                    assertClose(wide.array, expected, rtol: Self.gemmTolerance, "8×32 kernel \(label)")
+                    assertClose(narrow.array, expected, rtol: Self.gemmTolerance, "6×16 kernel \(label)")
+                    let differing = (0..<M * ldc).filter { wide[$0].bitPattern != narrow[$0].bitPattern }
+                    XCTAssert(differing.isEmpty, "the kernels differ in \(differing.count) bits, first at \(differing.first ?? 0): \(label)")
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
-// `tinygpt bench`: training steps of named model shapes on synthetic tokens, and sampling
-// speed with the KV cache. Deterministic inputs, a warm-up, several timed repeats, medians.
+// `tinygpt bench`: training steps of named model shapes on synthetic tokens, sampling speed
+// with the KV cache, and the GEMM alone on one layer's three products. Deterministic inputs,
+// a warm-up, several timed repeats, medians.
 // FLOPs per token follow nanoGPT's MFU estimate: 6·(12·L·C² + C·V) + 12·L·T·C.
 
 import Foundation
@@ -50,6 +51,19 @@ public struct SamplingBenchResult: Sendable {
     public var charactersPerSecond: Double { Double(characters) / medianSeconds }
 }
 
+/// Timings of the three products of one Linear layer.
+public struct GemmBenchResult: Sendable {
+    public var N: Int, C: Int, OC: Int
+    /// Seconds per run of out = inp·Wᵀ, dinp = dout·W and dweight += doutᵀ·inp.
+    public var forwardTimes: [Double], inputGradientTimes: [Double], weightGradientTimes: [Double]
+    /// Each product is 2·N·C·OC floating-point operations.
+    public var flops: Double { 2 * Double(N) * Double(C) * Double(OC) }
+    public static func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
+    public var forwardGflops: Double { flops / Self.median(forwardTimes) / 1e9 }
+    public var inputGradientGflops: Double { flops / Self.median(inputGradientTimes) / 1e9 }
+    public var weightGradientGflops: Double { flops / Self.median(weightGradientTimes) / 1e9 }
+}
+
 public enum Benchmark {
     /// Times `shape.timedSteps` full training steps (forward, backward, clip, AdamW) after two warm-ups.
     public static func training(_ shape: BenchShape, context: KernelContext) throws -> TrainingBenchResult {
@@ -89,6 +103,50 @@ public enum Benchmark {
         }
         precondition(sink != Int32.min)
         return SamplingBenchResult(characters: characters, runTimes: times)
+    }
+
+    /// Times the GEMM on one Linear layer's products, `repeats` times each after a warm-up:
+    /// by default the small shape's fc layer (N = B·T = 2048 rows, C 384 → OC 1536), the shape
+    /// whose float32 ceiling this machine kind was measured on.
+    public static func gemm(N: Int = 2048, C: Int = 384, OC: Int = 1536, repeats: Int = 15,
+                            context: KernelContext) -> GemmBenchResult {
+        var rng = RandomGenerator(seed: 11)
+        func random(_ count: Int) -> FloatBuffer {
+            let buffer = FloatBuffer(count: count)
+            for i in 0..<count { buffer[i] = rng.nextFloat() * 2 - 1 }
+            return buffer
+        }
+        let inp = random(N * C), weight = random(OC * C), dout = random(N * OC)
+        let out = FloatBuffer(count: N * OC), dinp = FloatBuffer(count: N * C), dweight = FloatBuffer(count: OC * C)
+        func time(_ body: () -> Void) -> [Double] {
+            body()
+            return (0..<repeats).map { _ in
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
+        }
+        return withExtendedLifetime((inp, weight, dout, out, dinp, dweight)) {
+            let forward = time {
+                Gemm.multiply(M: N, N: OC, K: C, a: .rowMajor(inp.pointer, cols: C), b: .transposed(weight.pointer, rows: C),
+                              c: out.pointer, ldc: OC, accumulate: false, context: context)
+            }
+            let inputGradient = time {
+                Gemm.multiply(M: N, N: C, K: OC, a: .rowMajor(dout.pointer, cols: OC), b: .rowMajor(weight.pointer, cols: C),
+                              c: dinp.pointer, ldc: C, accumulate: false, context: context)
+            }
+            let weightGradient = time {
+                Gemm.multiply(M: OC, N: C, K: N, a: .transposed(dout.pointer, rows: OC), b: .rowMajor(inp.pointer, cols: C),
+                              c: dweight.pointer, ldc: C, accumulate: true, context: context)
+            }
+            return GemmBenchResult(N: N, C: C, OC: OC, forwardTimes: forward, inputGradientTimes: inputGradient,
+                                   weightGradientTimes: weightGradient)
+        }
+    }
+
+    /// The GEMM micro-tile this build runs, e.g. "8×32 tiles of 16-lane vectors" (AVX-512).
+    public static var gemmKernel: String {
+        "\(Gemm.mr)×\(Gemm.nr) tiles of \(Gemm.nr / 2)-lane vectors"
     }
 
     /// The process's peak resident memory in bytes (Linux /proc; nil elsewhere).

@@ -6,10 +6,11 @@
 // qkv (B, T, 3C) holds Q, K, V side by side in each row, head h at columns h·hs ..< (h+1)·hs
 // of each third, as nanoGPT splits c_attn's output.
 //
-// Every product runs on the GEMM micro-kernel (Ops/Matmul.swift), one 6-row block at a
-// time on the task's own thread, skipping the blocks that causality makes zero. K and V (and
-// in backward Q and dout) are first copied into per-task tiles zero-padded to 16 columns,
-// so the kernel's 16-wide rows never read past a head. One task per (batch, head).
+// Every product runs on the GEMM micro-kernel (Ops/Matmul.swift), one block of its mr rows
+// (6, or 8 on AVX-512) at a time on the task's own thread, skipping the blocks that causality
+// makes zero. K and V (and in backward Q and dout) are first copied into per-task tiles
+// zero-padded to its nr columns (16, or 32), so the kernel's rows never read past a head.
+// One task per (batch, head).
 //
 // Summation orders are fixed by the shapes alone, so results do not depend on the threads.
 
@@ -30,7 +31,7 @@ public enum Attention {
             transpose(q + C, rowStride: 3 * C, T: T, hs: hs, into: kt, stride: Tp)
             copy(q + 2 * C, rowStride: 3 * C, T: T, hs: hs, into: v, stride: hp)
             let a = att + task * T * T
-            // pre = q · kᵀ, 4 rows at a time, up to the block's last row's diagonal.
+            // pre = q · kᵀ, one block of rows at a time, up to the block's last row's diagonal.
             for t0 in stride(from: 0, to: T, by: Gemm.mr) {
                 let rows = min(Gemm.mr, T - t0)
                 let tile = Gemm.Tile(q + t0 * 3 * C, rowStride: 3 * C, kStride: 1, rows: rows)
@@ -139,7 +140,7 @@ public enum Attention {
         }
     }
 
-    /// n rounded up to the micro-kernel's 16 columns.
+    /// n rounded up to the micro-kernel's columns.
     @inline(__always)
     static func padded(_ n: Int) -> Int { (n + Gemm.nr - 1) / Gemm.nr * Gemm.nr }
 

@@ -4,13 +4,14 @@
 // Legend: N rows (= B·T), C input features, OC output features. Weights are stored
 // (OC, C) like PyTorch's nn.Linear, so forward is out = inp · Wᵀ + b.
 //
-// Kernel shape (shared PERF-NOTES): B is packed into zero-padded K-major panels 16 columns
+// Kernel shape (shared PERF-NOTES): B is packed into zero-padded K-major panels nr columns
 // wide (a B seen transposed, as the forward's weights are, through 8×8 register transposes).
-// A row-major A is read in place, six rows at a time; a transposed A is packed into 6-row
-// K-major micro-panels. So A·B, A·Bᵀ and Aᵀ·B share one 6×16 micro-kernel that keeps twelve
-// SIMD8 accumulators in registers with K innermost; attention calls it directly.
-// Every output element is summed over k in the same order whatever the partition, so
-// results do not depend on the number of threads.
+// A row-major A is read in place, mr rows at a time; a transposed A is packed into mr-row
+// K-major micro-panels. So A·B, A·Bᵀ and Aᵀ·B share one micro-kernel that keeps its tile of
+// accumulators in registers with K innermost; attention calls it directly. The build picks
+// the kernel for its CPU: 8×32 with SIMD16 on AVX-512, 6×16 with SIMD8 elsewhere (AVX2, NEON).
+// Every output element is summed over k in the same order whatever the partition and the
+// kernel, so results depend neither on the number of threads nor on the kernel.
 
 /// A read-only matrix view: element (r, c) is at `base[r * rowStride + c * colStride]`.
 public struct MatrixView {
@@ -37,10 +38,12 @@ public struct MatrixView {
 
 /// General matrix multiply on strided views.
 public enum Gemm {
-    static let mr = 6        // rows per micro-tile
-    static let nr = 16       // columns per micro-tile (two SIMD8)
-    static let kc = 256      // depth of one K block (a 16 KB panel slice stays in L1)
-    static let rowsPerTask = 48
+    static let kc = 256      // depth of one K block (a 16 KB or 32 KB panel slice stays in L1)
+    static let rowsPerTask = 48  // a multiple of every micro-kernel's rows
+
+    /// Rows and columns of the native micro-tile, which attention steps by as well.
+    static var mr: Int { NativeKernel.mr }
+    static var nr: Int { NativeKernel.nr }
 
     /// Work run on a block of c (rows, columns) as soon as a task has finished it, while it is
     /// still in cache. Blocks are disjoint and cover c; they run on any thread, in any order.
@@ -52,6 +55,16 @@ public enum Gemm {
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
                                 bias: UnsafePointer<Float>? = nil, context: KernelContext,
                                 epilogue: Epilogue? = nil) {
+        multiply(using: NativeKernel.self, M: M, N: N, K: K, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate,
+                 bias: bias, context: context, epilogue: epilogue)
+    }
+
+    /// The same product on a chosen micro-kernel (the tests run both x86 kernels in one build).
+    /// Every kernel sums each element over k in the same order, so all give the same bits.
+    static func multiply<Kernel: GemmMicroKernel>(using _: Kernel.Type, M: Int, N: Int, K: Int, a: MatrixView,
+                                                  b: MatrixView, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                                  accumulate: Bool, bias: UnsafePointer<Float>? = nil,
+                                                  context: KernelContext, epilogue: Epilogue? = nil) {
         precondition(bias == nil || !accumulate, "a bias initialises c; it cannot be accumulated")
         if M == 0 || N == 0 { return }
         if K == 0 {
@@ -63,10 +76,14 @@ public enum Gemm {
             epilogue?(0..<M, 0..<N)
             return
         }
+        // (The closures below name Kernel.mr and Kernel.nr again: a captured value is not a
+        // constant to the compiler, and copies of a run-time width become memmove calls.)
+        let mr = Kernel.mr, nr = Kernel.nr
         let panels = (N + nr - 1) / nr
         let packed = context.packing.floats(panels * K * nr)
-        // Pack b: panel p holds b[k, p·16 ..< p·16+16] for every k, zero-padded past N.
+        // Pack b: panel p holds b[k, p·nr ..< p·nr+nr] for every k, zero-padded past N.
         context.pool.run(panels) { p in
+            let nr = Kernel.nr
             let dst = packed + p * K * nr
             let n0 = p * nr
             let width = min(nr, N - n0)
@@ -78,9 +95,10 @@ public enum Gemm {
                 // bᵀ is row-major (a weight matrix seen transposed): transpose 8×8 blocks in registers.
                 var k = 0
                 while k + 8 <= K {
-                    transpose8x8(b.base + n0 * b.colStride + k, rowStride: b.colStride, into: dst + k * nr, dstStride: nr)
-                    transpose8x8(b.base + (n0 + 8) * b.colStride + k, rowStride: b.colStride, into: dst + k * nr + 8,
-                                 dstStride: nr)
+                    for j in stride(from: 0, to: nr, by: 8) {
+                        transpose8x8(b.base + (n0 + j) * b.colStride + k, rowStride: b.colStride, into: dst + k * nr + j,
+                                     dstStride: nr)
+                    }
                     k += 8
                 }
                 for j in 0..<nr {
@@ -112,13 +130,14 @@ public enum Gemm {
             rowTasks = min(rowTiles, (rowTasks + threads - 1) / threads * threads)
         }
         let maxTaskRows = (rowTiles + rowTasks - 1) / rowTasks * mr
-        // A row-major A is read in place: each micro-tile walks six rows, each contiguous in k.
-        // Any other A (a transposed view) is packed, per K block, into the thread's own 6-row
+        // A row-major A is read in place: each micro-tile walks mr rows, each contiguous in k.
+        // Any other A (a transposed view) is packed, per K block, into the thread's own mr-row
         // micro-panels, k-major, so the kernel still reads it contiguously.
         let packsA = a.colStride != 1
         let tasks = rowTasks * columnSplits
         let aPacks = context.packingA.floats(packsA ? threads * maxTaskRows * kc : 0)
         context.pool.run(tasks) { task, thread in
+            let mr = Kernel.mr, nr = Kernel.nr
             let rowTask = task / columnSplits
             let m0 = rowTask * rowTiles / rowTasks * mr
             let m1 = min(M, (rowTask + 1) * rowTiles / rowTasks * mr)
@@ -132,7 +151,7 @@ public enum Gemm {
                 // The first K block stores bias + products (or adds them to c when accumulating).
                 let add = accumulate || k0 > 0
                 let blockBias = k0 == 0 ? bias : nil
-                if packsA { packA(a, rows: m0..<m1, k0: k0, kLen: kLen, into: aPack) }
+                if packsA { packA(a, rows: m0..<m1, mr: mr, k0: k0, kLen: kLen, into: aPack) }
                 for p in p0..<p1 {
                     let n0 = p * nr
                     let cols = min(nr, N - n0)
@@ -141,8 +160,8 @@ public enum Gemm {
                         let m = m0 + tile * mr, rows = min(mr, m1 - m)
                         let tileA = packsA ? Tile(UnsafePointer(aPack + tile * kLen * mr), rowStride: 1, kStride: mr, rows: mr)
                                            : Tile(a.base + m * a.rowStride + k0, rowStride: a.rowStride, kStride: 1, rows: rows)
-                        microKernel(kLen: kLen, a: tileA, rows: rows, panel: panel, panelStride: nr, c: c + m * ldc + n0,
-                                    ldc: ldc, cols: cols, add: add, bias: blockBias.map { $0 + n0 })
+                        Kernel.run(kLen: kLen, a: tileA, rows: rows, panel: panel, panelStride: nr, c: c + m * ldc + n0,
+                                   ldc: ldc, cols: cols, add: add, bias: blockBias.map { $0 + n0 })
                     }
                 }
                 k0 += kLen
@@ -151,13 +170,23 @@ public enum Gemm {
         }
     }
 
-    /// Where a micro-tile's six rows of A sit: row r, step k at base[offsets[r] + k·kStride].
-    /// Rows past the matrix's end repeat its last row (their results are never stored), so
-    /// the kernel never reads outside A.
+    /// c[0..<rows, 0..<cols] (+)= a (rows × kLen) · panel (kLen × nr) on the native micro-kernel
+    /// (rows ≤ mr, cols ≤ nr); attention calls it block by block.
+    @inline(__always)
+    static func microKernel(kLen: Int, a: Tile, rows: Int, panel: UnsafePointer<Float>, panelStride: Int,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool,
+                            bias: UnsafePointer<Float>? = nil) {
+        NativeKernel.run(kLen: kLen, a: a, rows: rows, panel: panel, panelStride: panelStride, c: c, ldc: ldc,
+                         cols: cols, add: add, bias: bias)
+    }
+
+    /// Where a micro-tile's rows of A sit: row r, step k at base[offsets[r] + k·kStride], for
+    /// up to eight rows. Rows past the matrix's end repeat its last row (their results are
+    /// never stored), so the kernel never reads outside A.
     struct Tile {
         var base: UnsafePointer<Float>
         var kStride: Int
-        var r1: Int, r2: Int, r3: Int, r4: Int, r5: Int
+        var r1: Int, r2: Int, r3: Int, r4: Int, r5: Int, r6: Int, r7: Int
 
         @inline(__always)
         init(_ base: UnsafePointer<Float>, rowStride: Int, kStride: Int, rows: Int) {
@@ -168,6 +197,8 @@ public enum Gemm {
             r3 = min(3, rows - 1) * rowStride
             r4 = min(4, rows - 1) * rowStride
             r5 = min(5, rows - 1) * rowStride
+            r6 = min(6, rows - 1) * rowStride
+            r7 = min(7, rows - 1) * rowStride
         }
     }
 
@@ -197,10 +228,11 @@ public enum Gemm {
         out.storeBytes(of: v.7, toByteOffset: 7 * step, as: Vec.self)
     }
 
-    /// Copies a[rows, k0 ..< k0+kLen] into 6-row micro-panels: tile t, step k, row r at
-    /// dst[t·kLen·6 + k·6 + r]; rows past the end are zero.
+    /// Copies a[rows, k0 ..< k0+kLen] into mr-row micro-panels: tile t, step k, row r at
+    /// dst[t·kLen·mr + k·mr + r]; rows past the end are zero.
     @inline(__always)
-    static func packA(_ a: MatrixView, rows: Range<Int>, k0: Int, kLen: Int, into dst: UnsafeMutablePointer<Float>) {
+    static func packA(_ a: MatrixView, rows: Range<Int>, mr: Int, k0: Int, kLen: Int,
+                      into dst: UnsafeMutablePointer<Float>) {
         let tiles = (rows.count + mr - 1) / mr
         for t in 0..<tiles {
             let tileDst = dst + t * kLen * mr
@@ -208,7 +240,7 @@ public enum Gemm {
             let valid = min(mr, rows.upperBound - m0)
             let src = a.base + m0 * a.rowStride + k0 * a.colStride
             if valid == mr && a.rowStride == 1 {
-                // Transposed A: the tile's six rows sit side by side at each k.
+                // Transposed A: the tile's rows sit side by side at each k.
                 for k in 0..<kLen { (tileDst + k * mr).update(from: src + k * a.colStride, count: mr) }
                 continue
             }
@@ -222,51 +254,160 @@ public enum Gemm {
             }
         }
     }
+}
 
-    /// c[0..<rows, 0..<cols] (+)= a (6 × kLen) · panel (kLen × 16), where panel row k starts
-    /// at panel + k·panelStride and holds 16 readable floats. Without `add`, a `bias` (cols)
-    /// is added to every row as it is stored.
-    /// Twelve SIMD8 accumulators, two panel vectors and a broadcast fit the sixteen AVX2
-    /// registers. Twelve independent FMA chains hide the FMA latency (4 cycles, 2 per cycle);
-    /// a 4-row tile's eight chains left the units idle whenever a load came late.
+// MARK: - Micro-kernels
+
+/// A register-blocked micro-kernel: c[0..<rows, 0..<cols] (+)= a (rows × kLen) · panel
+/// (kLen × nr), rows ≤ mr, cols ≤ nr, where panel row k starts at panel + k·panelStride and
+/// holds nr readable floats. Without `add`, a `bias` (cols) is added to every row as it is
+/// stored. Each element is one chain of fused multiply-adds over k = 0, 1, …, kLen-1 from zero,
+/// then added to c (or the bias) once: the same arithmetic in every kernel, whatever its tile.
+protocol GemmMicroKernel {
+    static var mr: Int { get }
+    static var nr: Int { get }
+    static func run(kLen: Int, a: Gemm.Tile, rows: Int, panel: UnsafePointer<Float>, panelStride: Int,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool, bias: UnsafePointer<Float>?)
+}
+
+// The build picks the kernel for its instruction set (Package.swift sets the condition when it
+// builds for AVX-512; README "Compiler settings and CPUs").
+#if TINYGPT_WIDE_KERNELS
+typealias NativeKernel = Gemm.Wide
+#else
+typealias NativeKernel = Gemm.Narrow
+#endif
+
+extension Gemm {
+    /// 6×16 with SIMD8 (AVX2, NEON): twelve accumulators, two panel vectors and a broadcast fit
+    /// the sixteen AVX2 registers. Twelve independent FMA chains hide the FMA latency (4 cycles,
+    /// 2 per cycle); a 4-row tile's eight chains left the units idle whenever a load came late.
+    enum Narrow: GemmMicroKernel {
+        static var mr: Int { 6 }
+        static var nr: Int { 16 }
+
+        @inline(__always)
+        static func run(kLen: Int, a: Tile, rows: Int, panel: UnsafePointer<Float>, panelStride: Int,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool, bias: UnsafePointer<Float>?) {
+            typealias V = SIMD8<Float>
+            var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+            var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+            var bk = UnsafeRawPointer(panel), ak = a.base  // stepped by k (see Wide)
+            let bStep = panelStride * 4, aStep = a.kStride
+            for _ in 0..<kLen {
+                let b0 = bk.loadUnaligned(as: V.self)
+                let b1 = bk.loadUnaligned(fromByteOffset: 32, as: V.self)
+                bk += bStep
+                var x = V(repeating: ak[0])
+                c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+                x = V(repeating: ak[a.r1])
+                c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+                x = V(repeating: ak[a.r2])
+                c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+                x = V(repeating: ak[a.r3])
+                c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+                x = V(repeating: ak[a.r4])
+                c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+                x = V(repeating: ak[a.r5])
+                c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+                ak += aStep
+            }
+            if rows == mr && cols == nr {
+                // What the products are added to: c itself, the bias, or nothing.
+                let base: UnsafeRawPointer? = add ? UnsafeRawPointer(c) : bias.map { UnsafeRawPointer($0) }
+                let step = add ? ldc * 4 : 0
+                storeRow(c00, c01, c + 0 * ldc, base, 0 * step)
+                storeRow(c10, c11, c + 1 * ldc, base, 1 * step)
+                storeRow(c20, c21, c + 2 * ldc, base, 2 * step)
+                storeRow(c30, c31, c + 3 * ldc, base, 3 * step)
+                storeRow(c40, c41, c + 4 * ldc, base, 4 * step)
+                storeRow(c50, c51, c + 5 * ldc, base, 5 * step)
+                return
+            }
+            var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
+            storeEdge(&tile, nr: nr, rows: rows, cols: cols, c: c, ldc: ldc, add: add, bias: bias)
+        }
+    }
+
+    /// 8×32 with SIMD16 (AVX-512): sixteen zmm accumulators, two panel vectors and a broadcast
+    /// use 19 of the 32 registers, and the eight row offsets fit the general registers with A
+    /// read in place. Sixteen independent FMA chains cover twice the 4-cycle latency × 2 units;
+    /// each k loads 2 panel vectors and 8 broadcasts for 16 FMAs (8 cycles on two 512-bit units).
+    enum Wide: GemmMicroKernel {
+        static var mr: Int { 8 }
+        static var nr: Int { 32 }
+
+        @inline(__always)
+        static func run(kLen: Int, a: Tile, rows: Int, panel: UnsafePointer<Float>, panelStride: Int,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool, bias: UnsafePointer<Float>?) {
+            typealias V = SIMD16<Float>
+            var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
+            var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
+            // Pointers stepped by k (no index products, whose overflow checks cost a general
+            // register and several instructions every step).
+            var bk = UnsafeRawPointer(panel), ak = a.base
+            let bStep = panelStride * 4, aStep = a.kStride
+            for _ in 0..<kLen {
+                let b0 = bk.loadUnaligned(as: V.self)
+                let b1 = bk.loadUnaligned(fromByteOffset: 64, as: V.self)
+                bk += bStep
+                var x = V(repeating: ak[0])
+                c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+                x = V(repeating: ak[a.r1])
+                c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+                x = V(repeating: ak[a.r2])
+                c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+                x = V(repeating: ak[a.r3])
+                c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+                x = V(repeating: ak[a.r4])
+                c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+                x = V(repeating: ak[a.r5])
+                c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+                x = V(repeating: ak[a.r6])
+                c60 = c60.addingProduct(x, b0); c61 = c61.addingProduct(x, b1)
+                x = V(repeating: ak[a.r7])
+                c70 = c70.addingProduct(x, b0); c71 = c71.addingProduct(x, b1)
+                ak += aStep
+            }
+            if rows == mr && cols == nr {
+                let base: UnsafeRawPointer? = add ? UnsafeRawPointer(c) : bias.map { UnsafeRawPointer($0) }
+                let step = add ? ldc * 4 : 0
+                storeRow(c00, c01, c + 0 * ldc, base, 0 * step)
+                storeRow(c10, c11, c + 1 * ldc, base, 1 * step)
+                storeRow(c20, c21, c + 2 * ldc, base, 2 * step)
+                storeRow(c30, c31, c + 3 * ldc, base, 3 * step)
+                storeRow(c40, c41, c + 4 * ldc, base, 4 * step)
+                storeRow(c50, c51, c + 5 * ldc, base, 5 * step)
+                storeRow(c60, c61, c + 6 * ldc, base, 6 * step)
+                storeRow(c70, c71, c + 7 * ldc, base, 7 * step)
+                return
+            }
+            var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71)
+            storeEdge(&tile, nr: nr, rows: rows, cols: cols, c: c, ldc: ldc, add: add, bias: bias)
+        }
+    }
+
+    /// Stores one row of a full tile at c: the products alone, or added to the row of floats at
+    /// base + offset (c itself, or the bias).
     @inline(__always)
-    static func microKernel(kLen: Int, a: Tile, rows: Int, panel: UnsafePointer<Float>, panelStride: Int,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, add: Bool,
-                            bias: UnsafePointer<Float>? = nil) {
-        var c00 = Vec(), c01 = Vec(), c10 = Vec(), c11 = Vec(), c20 = Vec(), c21 = Vec()
-        var c30 = Vec(), c31 = Vec(), c40 = Vec(), c41 = Vec(), c50 = Vec(), c51 = Vec()
-        let raw = UnsafeRawPointer(panel)
-        for k in 0..<kLen {
-            let b0 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4, as: Vec.self)
-            let b1 = raw.loadUnaligned(fromByteOffset: k * panelStride * 4 + 32, as: Vec.self)
-            let ak = a.base + k * a.kStride
-            var x = Vec(repeating: ak[0])
-            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-            x = Vec(repeating: ak[a.r1])
-            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-            x = Vec(repeating: ak[a.r2])
-            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-            x = Vec(repeating: ak[a.r3])
-            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-            x = Vec(repeating: ak[a.r4])
-            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-            x = Vec(repeating: ak[a.r5])
-            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+    static func storeRow<V: SIMD>(_ lo: V, _ hi: V, _ c: UnsafeMutablePointer<Float>, _ base: UnsafeRawPointer?,
+                                  _ offset: Int) where V.Scalar == Float {
+        let raw = UnsafeMutableRawPointer(c), width = MemoryLayout<V>.size
+        if let base {
+            raw.storeBytes(of: base.loadUnaligned(fromByteOffset: offset, as: V.self) + lo, as: V.self)
+            raw.storeBytes(of: base.loadUnaligned(fromByteOffset: offset + width, as: V.self) + hi,
+                           toByteOffset: width, as: V.self)
+        } else {
+            raw.storeBytes(of: lo, as: V.self)
+            raw.storeBytes(of: hi, toByteOffset: width, as: V.self)
         }
-        if rows == mr && cols == nr {
-            // What the products are added to: c itself, the bias, or nothing.
-            let base: UnsafeRawPointer? = add ? UnsafeRawPointer(c) : bias.map { UnsafeRawPointer($0) }
-            let step = add ? ldc * 4 : 0
-            store(c00, c01, c + 0 * ldc, base, 0 * step)
-            store(c10, c11, c + 1 * ldc, base, 1 * step)
-            store(c20, c21, c + 2 * ldc, base, 2 * step)
-            store(c30, c31, c + 3 * ldc, base, 3 * step)
-            store(c40, c41, c + 4 * ldc, base, 4 * step)
-            store(c50, c51, c + 5 * ldc, base, 5 * step)
-            return
-        }
-        // Edge tile: go through a small temporary.
-        var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
+    }
+
+    /// An edge tile: the accumulators (row-major, nr floats a row) go through memory and only
+    /// c[0..<rows, 0..<cols] is written.
+    @inline(__always)
+    static func storeEdge<T>(_ tile: inout T, nr: Int, rows: Int, cols: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             add: Bool, bias: UnsafePointer<Float>?) {
         withUnsafeBytes(of: &tile) { raw in
             let t = raw.bindMemory(to: Float.self).baseAddress!
             for i in 0..<rows {
@@ -275,20 +416,6 @@ public enum Gemm {
                     dst[j] = add ? dst[j] + t[i * nr + j] : (bias.map { $0[j] + t[i * nr + j] } ?? t[i * nr + j])
                 }
             }
-        }
-    }
-
-    /// Stores one row of a tile at c: the products alone, or added to 16 floats at base + offset.
-    @inline(__always)
-    static func store(_ lo: Vec, _ hi: Vec, _ c: UnsafeMutablePointer<Float>, _ base: UnsafeRawPointer?, _ offset: Int) {
-        let raw = UnsafeMutableRawPointer(c)
-        if let base {
-            raw.storeBytes(of: base.loadUnaligned(fromByteOffset: offset, as: Vec.self) + lo, as: Vec.self)
-            raw.storeBytes(of: base.loadUnaligned(fromByteOffset: offset + 32, as: Vec.self) + hi, toByteOffset: 32,
-                           as: Vec.self)
-        } else {
-            raw.storeBytes(of: lo, as: Vec.self)
-            raw.storeBytes(of: hi, toByteOffset: 32, as: Vec.self)
         }
     }
 }

@@ -44,6 +44,7 @@ struct TrainCommand: Command {
                    "tinygpt train --resume Checkpoints/lighthouse/latest.ckpt --steps 4000"])
 
     func run(_ flags: ParsedFlags) throws {
+        TrainProgress.installSignalHandlers()
         // On resume the shape and schedule come from the checkpoint; flags may restate them.
         let resumed = try flags.string("--resume").map { (path: $0, checkpoint: try Checkpoint(contentsOf: $0)) }
         if let resumed { try Self.checkResumeFlags(flags, against: resumed.checkpoint) }
@@ -154,7 +155,6 @@ final class TrainProgress {
         print("training: batch \(s.batchSize), \(s.steps) steps, lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), dropout \(s.dropout), seed \(s.seed), \(trainer.model.context.pool.threadCount) threads")
         print("saving to \(options.directory)/ (latest.ckpt, best.ckpt, train_log.csv, report.html); Ctrl-C saves and stops")
         Console.flush()
-        installSignalHandlers()
         // Counted before the first step (see NGramBaseline.evaluate for the caps on a big corpus).
         baselines = try NGramBaseline.evaluate(trainer.data, vocabSize: trainer.model.config.vocabSize)
         if monitor != nil {
@@ -245,7 +245,10 @@ final class TrainProgress {
         if progressShown { print(""); progressShown = false }
     }
 
-    private func installSignalHandlers() {
+    /// From the first moment of `train`: a Ctrl-C while the run is set up is kept for the loop,
+    /// which saves and stops before its first step, instead of killing the process half-way
+    /// through creating its folder.
+    static func installSignalHandlers() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { _ in
                 if stopRequested.load(ordering: .relaxed) { _exit(130) }  // a second Ctrl-C leaves at once

@@ -161,6 +161,8 @@ final class RunFolderCLITests: XCTestCase {
                        "tinygpt: busy is in use by a training run that is still going (process \(winner.process.processIdentifier)); wait for it to end or stop it, or train into another folder")
         XCTAssertEqual(printed(loser.out), "", "the refused run printed: \(printed(loser.out))")
 
+        // Stop the winner once it is training (its first progress line), as a person would.
+        XCTAssertTrue(waitFor(winner.process) { printed(winner.out).contains("step ") }, printed(winner.err))
         kill(winner.process.processIdentifier, SIGINT)
         XCTAssertTrue(TinyGPTProcess.wait(winner.process, timeout: 60))
         XCTAssertEqual(winner.process.terminationStatus, 0, printed(winner.err))

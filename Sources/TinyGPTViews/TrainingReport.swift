@@ -122,6 +122,9 @@ public struct TrainingReport {
         s += "<table>"
         s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.vocabSize)")
         s += row("model", "模型", "\(r.layerCount) layers, \(r.headCount) heads, width \(r.modelWidth), context \(r.contextLength), \(r.gelu) GELU · \(r.parameterCount) parameters")
+        if r.residual == false {
+            s += row("skip connections", "残差连接", "none: each block replaces the stream (x = branch) · 无：每个块直接替换残差流")
+        }
         s += row("batch and steps", "批量与步数", "batch \(r.batchSize) × \(r.steps) steps, evaluation every \(r.evalInterval)")
         s += row("learning rate", "学习率", "\(Self.number(r.learningRate)) → \(Self.number(r.minLearningRate)), warmup \(r.warmupSteps) steps, cosine decay")
         s += row("regularisation", "正则化", "weight decay \(Self.number(r.weightDecay)), dropout \(Self.number(r.dropout)), gradient clip \(Self.number(r.gradClip))")

@@ -12,6 +12,7 @@ enum FieldFlags {
         ("headCount", "--heads"),
         ("modelWidth", "--width"),
         ("gelu", "--gelu"),
+        ("residual", "--no-residual"),
         // TrainingConfig
         ("batchSize", "--batch"),
         ("steps", "--steps"),

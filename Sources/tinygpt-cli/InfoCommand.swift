@@ -16,7 +16,7 @@ struct InfoCommand: Command {
         let c = loaded.checkpoint.config
         let size = ((try? FileManager.default.attributesOfItem(atPath: loaded.path))?[.size] as? Int) ?? 0
         print("checkpoint: \(loaded.path) (\(formatCount(size)) bytes)")
-        print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU")
+        print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU, \(c.residual ? "with" : "without") skip connections")
         print("parameters: \(ParameterLayout(c).totalCount)")
         let tokenizer = try CharTokenizer(vocabulary: loaded.checkpoint.vocabulary)
         let shown = (0..<min(tokenizer.vocabSize, 80)).map { tokenizer.character($0) }.joined()

@@ -43,7 +43,8 @@ struct InspectCommand: Command {
         var page = try InspectorPage(trace: trace, vocabulary: vocabulary, language: language,
                                      modelName: (loaded.path as NSString).lastPathComponent)
         if flags.bool("--with-model") {
-            page.weights = EmbeddedWeights(parameters: loaded.checkpoint.parameters, layout: session.model.layout, gelu: c.gelu)
+            page.weights = EmbeddedWeights(parameters: loaded.checkpoint.parameters, layout: session.model.layout, gelu: c.gelu,
+                                           residual: c.residual)
         }
         let bytes = Array(page.html().utf8)
         try AtomicFile.write(bytes, to: out)

@@ -13,7 +13,8 @@ extension TrainCommand {
         let typed = overrides(flags)
         if let conflict = typed.conflicts(config: checkpoint.config, settings: state.settings).first {
             let flag = FieldFlags.flagWords("`\(conflict.field)`")
-            throw TinyGPTError.usage("\(flag) \(typedValue(flag, flags)) conflicts with the checkpoint (\(conflict.saved)); drop \(flag) to resume")
+            let value = typedValue(flag, flags)
+            throw TinyGPTError.usage("\(flag)\(value.isEmpty ? "" : " " + value) conflicts with the checkpoint (\(conflict.saved)); drop \(flag) to resume")
         }
         // A preset stands for its shape, batch, learning rate and dropout, where no flag overrides them.
         guard let name = flags.string("--preset"), let preset = Preset.named(name) else { return }
@@ -34,6 +35,7 @@ extension TrainCommand {
     private static func typedValue(_ flag: String, _ flags: ParsedFlags) -> String {
         switch flag {
         case "--gelu": return flags.string(flag) ?? ""
+        case "--no-residual": return ""
         case "--seed": return flags.uint64(flag).map { "\($0)" } ?? ""
         case "--lr", "--min-lr", "--weight-decay", "--grad-clip", "--dropout": return flags.double(flag).map { "\($0)" } ?? ""
         default: return flags.int(flag).map { "\($0)" } ?? ""

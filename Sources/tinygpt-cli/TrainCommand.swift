@@ -20,6 +20,7 @@ struct TrainCommand: Command {
             .int("--width", "N", in: 1...GPTConfig.maxModelWidth, help: "embedding width"),
             .int("--context", "N", in: 1...GPTConfig.maxContextLength, help: "context length in characters"),
             .choice("--gelu", "FORM", GELUForm.allCases.map(\.name), help: "GELU formula", default: "tanh"),
+            .boolean("--no-residual", help: "blocks without their skip connections (x = branch, not x + branch): the residual ablation"),
             .int("--batch", "N", in: 1...65_536, help: "sequences per step"),
             .int("--steps", "N", in: 1...1_000_000_000, help: "total steps of the run (also when resuming)"),
             .float("--lr", "F", in: .open(0, 10), help: "peak learning rate"),
@@ -102,6 +103,7 @@ struct TrainCommand: Command {
         o.headCount = flags.int("--heads")
         o.modelWidth = flags.int("--width")
         o.gelu = flags.string("--gelu").flatMap(GELUForm.init(name:))
+        o.residual = flags.bool("--no-residual") ? false : nil
         o.batchSize = flags.int("--batch")
         o.steps = flags.int("--steps")
         o.learningRate = flags.float("--lr")
@@ -151,7 +153,7 @@ final class TrainProgress {
             print("resuming \(options.latestPath) at step \(step) of \(s.steps)")
         }
         print("data: \(dataPath) · \(trainer.data.tokens.count) characters, vocabulary \(c.vocabSize) · train \(trainer.data.trainCount) / val \(trainer.data.validationCount)")
-        print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU · \(formatCount(trainer.model.parameterCount)) parameters")
+        print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU\(c.residual ? "" : ", no skip connections") · \(formatCount(trainer.model.parameterCount)) parameters")
         print("training: batch \(s.batchSize), \(s.steps) steps, lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), dropout \(s.dropout), seed \(s.seed), \(trainer.model.context.pool.threadCount) threads")
         print("saving to \(options.directory)/ (latest.ckpt, best.ckpt, train_log.csv, report.html); Ctrl-C saves and stops")
         Console.flush()

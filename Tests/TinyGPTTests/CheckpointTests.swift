@@ -168,6 +168,23 @@ final class CheckpointTests: XCTestCase {
         XCTAssertNil(decoded.training)
     }
 
+    /// `residual` rides in bit 8 of the config's last word: a model without skip connections
+    /// round-trips, and a file from before the flag (GELU code only) loads with them.
+    func testNoResidualRoundTripsAndOldFilesLoadWithSkipConnections() throws {
+        var config = Self.smallConfig
+        config.residual = false
+        let original = Self.makeCheckpoint(config, training: true)
+        let bytes = original.encoded()
+        let decoded = try Checkpoint(decoding: bytes)
+        XCTAssertFalse(decoded.config.residual)
+        XCTAssertEqual(decoded.config, config)
+        func word(_ b: [UInt8]) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[0x44 + $1]) << (8 * $1) } }
+        XCTAssertEqual(word(bytes), 0x101, "exact GELU (1) with the no-residual bit")
+        let old = Self.makeCheckpoint(Self.smallConfig, training: false).encoded()
+        XCTAssertEqual(word(old), 1, "a model with skip connections writes what files always held")
+        XCTAssertTrue(try Checkpoint(decoding: old).config.residual)
+    }
+
     func testTrainingRoundTripIsBitExact() throws {
         let original = Self.makeCheckpoint(Self.smallConfig, training: true)
         let decoded = try Checkpoint(decoding: original.encoded())
@@ -254,7 +271,7 @@ final class CheckpointTests: XCTestCase {
     func testEverySavedTypeHasTheFieldsTheFormatStores() {
         let checkpoint = Self.makeCheckpoint(Self.tinyConfig, training: true)
         let message = "a field was added: save it in Checkpoint+Format.swift, document it in Docs/FORMAT.md, then update this count"
-        XCTAssertEqual(Mirror(reflecting: checkpoint.config).children.count, 6, message)
+        XCTAssertEqual(Mirror(reflecting: checkpoint.config).children.count, 7, message)
         XCTAssertEqual(Mirror(reflecting: TrainingConfig()).children.count, 15, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint.training!).children.count, 10, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint.training!.history[0]).children.count, 4, message)
@@ -373,6 +390,7 @@ final class CheckpointTests: XCTestCase {
         assertRejects(config(2, -1), containing: "`layerCount`")
         assertRejects(config(3, 0), containing: "`headCount`")
         assertRejects(Self.resealed(bytes, "conf") { Self.put(UInt32(9), into: &$0, at: 40) }, containing: "GELU form 9")
+        assertRejects(Self.resealed(bytes, "conf") { Self.put(UInt32(0x400), into: &$0, at: 40) }, containing: "model options 0x400")
 
         // The largest shapes the limits allow: neither their vocabulary nor their parameters
         // can be in a small file.

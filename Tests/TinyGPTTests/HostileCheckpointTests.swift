@@ -221,10 +221,18 @@ final class HostileCheckpointTests: XCTestCase {
         for heads: Int64 in [0, -1, 3, Int64.min] {
             assertRejected(config(3, heads), probe, containing: "out of range", "`headCount`", because: "\(heads) heads")
         }
-        // GELU codes: 0 and 1 exist.
+        // The architecture word: GELU codes 0 and 1 exist, bit 8 is "no skip connections",
+        // every other bit is unknown.
         assertAccepted(Self.patched(bytes, "conf", at: 40, UInt32(1)), probe, because: "exact GELU")
-        for code: UInt32 in [2, 0x100, UInt32.max] {
+        assertAccepted(Self.patched(bytes, "conf", at: 40, UInt32(0x101)), probe, because: "exact GELU, no residual")
+        for code: UInt32 in [2, 0xFF] {
             assertRejected(Self.patched(bytes, "conf", at: 40, code), probe, containing: "GELU form \(code)", because: "GELU code \(code)")
+            assertRejected(Self.patched(bytes, "conf", at: 40, code | 0x100), probe, containing: "GELU form \(code)",
+                           because: "GELU code \(code), no residual")
+        }
+        for (word, unknown) in [(UInt32(0x200), "0x200"), (0x1_0000, "0x10000"), (UInt32.max, "0xfffffe00")] {
+            assertRejected(Self.patched(bytes, "conf", at: 40, word), probe, containing: "model options \(unknown)",
+                           because: "architecture word \(word)")
         }
         // Every field at its limit at once: about 2^43 parameters, still counted without overflow.
         let largest = Fixtures.resealed(bytes, "conf") {

@@ -1,7 +1,8 @@
 // End-to-end checks of Model/GPT.swift: the Float model's loss against the Double reference
 // GPT (Reference.gptLoss), its hand-written backward against central finite differences of
 // that reference for every parameter tensor (with and without dropout, both GELU forms, a
-// sequence shorter than the context and one as long, a vocabulary wider than the MLP),
+// sequence shorter than the context and one as long, a vocabulary wider than the MLP, blocks
+// without their skip connections),
 // gradient accumulation across calls,
 // and bit-identical results on one thread and on two.
 
@@ -125,6 +126,39 @@ final class ModelGradientTests: XCTestCase {
                                             targets: targets, B: Self.batch, T: T), rtol: Self.lossTolerance, "loss, V > 4C")
         checkGradients(model, "V > 4C") { probe in
             Reference.gptLoss(config: config, parameters: probe, tokens: tokens, targets: targets, B: Self.batch, T: T)
+        }
+    }
+
+    // MARK: - Without skip connections (the residual ablation)
+
+    /// x = branch instead of x = x + branch: the forward drops the add and the backward must drop
+    /// the fan-out term (dx += dout). Checked without and with dropout, on 3 layers so a middle
+    /// block's input gradient flows only through the branches of the block above it.
+    func testNoResidualGradientsMatchFiniteDifferencesOfReference() {
+        var config = Self.tiny
+        config.residual = false
+        config.layerCount = 3
+        let B = Self.batch, T = 6
+        for p: Float in [0, 0.3] {
+            let (tokens, targets) = Self.batch(config, B: B, T: T, seed: 120)
+            let parameters = Self.randomParameters(config, seed: 121)
+            let model = GPT(config: config, parameters: parameters, context: testContext)
+            var modelRng = RandomGenerator(seed: 122)
+            let loss = Self.lossAndGradients(model, tokens: tokens, targets: targets, B: B, T: T, dropout: p, rng: &modelRng)
+            var maskRng = RandomGenerator(seed: 122)
+            let masks = p > 0 ? Reference.DropoutMasks(config: config, B: B, T: T, p: p, rng: &maskRng) : nil
+            let reference = { (probe: [Double]) in
+                Reference.gptLoss(config: config, parameters: probe, tokens: tokens, targets: targets, B: B, T: T,
+                                  masks: masks)
+            }
+            // The ablation really changes the function: the same weights with skips give another loss.
+            var withSkips = config
+            withSkips.residual = true
+            let skipLoss = Reference.gptLoss(config: withSkips, parameters: parameters.doubles, tokens: tokens,
+                                             targets: targets, B: B, T: T, masks: masks)
+            XCTAssertGreaterThan(abs(reference(parameters.doubles) - skipLoss), 1e-3, "residual = false changed nothing")
+            assertClose(loss, reference(parameters.doubles), rtol: Self.lossTolerance, "loss without residual, dropout \(p)")
+            checkGradients(model, "no residual, dropout \(p)", referenceLoss: reference)
         }
     }
 

@@ -182,14 +182,14 @@ enum Reference {
             var branch = linear(y, tensor(p + "attn.c_proj.weight", [C, C]), tensor(p + "attn.c_proj.bias", [C]),
                                 N: N, C: C, OC: C)
             if let masks { branch = multiply(branch, masks.attention[l]) }
-            x = add(x, branch)
+            x = config.residual ? add(x, branch) : branch
             h = layerNorm(x, tensor(p + "ln_2.weight", [C]), tensor(p + "ln_2.bias", [C]), N: N, C: C)
             let fc = linear(h, tensor(p + "mlp.c_fc.weight", [4 * C, C]), tensor(p + "mlp.c_fc.bias", [4 * C]),
                             N: N, C: C, OC: 4 * C)
             branch = linear(gelu(fc, form: config.gelu), tensor(p + "mlp.c_proj.weight", [C, 4 * C]),
                             tensor(p + "mlp.c_proj.bias", [C]), N: N, C: 4 * C, OC: C)
             if let masks { branch = multiply(branch, masks.mlp[l]) }
-            x = add(x, branch)
+            x = config.residual ? add(x, branch) : branch
         }
         let final = layerNorm(x, tensor("transformer.ln_f.weight", [C]), tensor("transformer.ln_f.bias", [C]), N: N, C: C)
         let logits = linear(final, wte, nil, N: N, C: C, OC: V)

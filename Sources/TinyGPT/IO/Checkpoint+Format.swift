@@ -44,6 +44,15 @@ public enum CheckpointFormat {
     static let progressSize = 56
     static let historyEntrySize = 20
 
+    /// The config's last u32, the architecture word: bits 0-7 the GELU form, bit 8 set when the
+    /// blocks have no skip connections (`residual` false), every other bit zero. Files written
+    /// before the residual ablation hold only the GELU form there, so they read as residual.
+    static let noResidualBit: UInt32 = 1 << 8
+
+    static func architectureWord(_ config: GPTConfig) -> UInt32 {
+        UInt32(config.gelu.rawValue) | (config.residual ? 0 : noResidualBit)
+    }
+
     /// Bytes before the config payload, and through its checksum: all `peekConfig` reads.
     static let configPrefixSize = headerSize + frameSize + configSize
 }
@@ -153,7 +162,7 @@ extension CheckpointContents {
             w.append(Int64(config.layerCount))
             w.append(Int64(config.headCount))
             w.append(Int64(config.modelWidth))
-            w.append(UInt32(config.gelu.rawValue))
+            w.append(CheckpointFormat.architectureWord(config))
         }
         try Self.emitSection(.vocabulary, emit) { w in
             for value in vocabulary {
@@ -380,12 +389,17 @@ private struct CheckpointDecoder {
         let config = try parse(.config, payload, size: CheckpointFormat.configSize) { r -> GPTConfig in
             let vocabSize = try r.readInt(), contextLength = try r.readInt(), layerCount = try r.readInt()
             let headCount = try r.readInt(), modelWidth = try r.readInt()
-            let geluCode = try r.read(UInt32.self)
+            let word = try r.read(UInt32.self)
+            let geluCode = word & 0xFF, unknown = word & ~(0xFF | CheckpointFormat.noResidualBit)
+            guard unknown == 0 else {
+                throw TinyGPTError.runtime("\(label) uses model options 0x\(String(unknown, radix: 16)), which this tinygpt does not know; update tinygpt")
+            }
             guard let gelu = UInt8(exactly: geluCode).flatMap(GELUForm.init(rawValue:)) else {
                 throw TinyGPTError.runtime("\(label) uses GELU form \(geluCode), which this tinygpt does not know; update tinygpt")
             }
             return GPTConfig(vocabSize: vocabSize, contextLength: contextLength, layerCount: layerCount,
-                             headCount: headCount, modelWidth: modelWidth, gelu: gelu)
+                             headCount: headCount, modelWidth: modelWidth, gelu: gelu,
+                             residual: word & CheckpointFormat.noResidualBit == 0)
         }
         do {
             try config.validate()

@@ -85,6 +85,9 @@ public enum ModelExport {
     private static func checkShape(_ checkpoint: Checkpoint) throws {
         let config = checkpoint.config
         try config.validate()
+        guard config.residual else {
+            throw TinyGPTError.usage("a model without skip connections (`residual`) cannot be exported: nanoGPT's Block always adds them")
+        }
         let expected = ParameterLayout(config).totalCount
         guard checkpoint.parameters.count == expected else {
             throw TinyGPTError.runtime("the checkpoint holds \(checkpoint.parameters.count) parameters but its config needs \(expected); the checkpoint is inconsistent")

@@ -8,6 +8,8 @@
 // buffers as a `BlockSteps`; `Block.forward` is the one place that says which steps a block
 // takes, in which order, on which weights. The backward pass (GPT.backward) walks the same
 // steps in reverse. Dropout belongs to the residual step; the cached pass has none.
+// Without skip connections (`GPTConfig.residual` false, the residual ablation) each branch
+// replaces the stream instead: x = drop(attn(ln_1(x))), x = drop(mlp(ln_2(x))).
 
 /// The steps a block is made of, as one pass computes them. They act on the block's values by
 /// role: x the residual stream, h a LayerNorm's output, qkv c_attn's output (Q, K, V side by
@@ -41,19 +43,22 @@ enum Block {
         case gelu
         /// x = x + drop(product)
         case residual
+        /// x = drop(product): the block without its skip connection
+        case replace
     }
 
-    /// Runs one block on `steps` with the weights at `w`.
+    /// Runs one block on `steps` with the weights at `w`; `residual` is `GPTConfig.residual`.
     @inline(__always)
-    static func forward<Steps: BlockSteps>(_ steps: inout Steps, _ w: BlockOffsets) {
-        // x = x + drop(attn(ln_1(x)))
+    static func forward<Steps: BlockSteps>(_ steps: inout Steps, _ w: BlockOffsets, residual: Bool) {
+        let join: Epilogue = residual ? .residual : .replace
+        // x = x + drop(attn(ln_1(x)))      (x = drop(attn(ln_1(x))) without residual)
         steps.layerNorm(.ln1, w.ln1)                            // h = ln_1(x)
         steps.linear(.qkv, w.qkv, then: .none)                  // qkv = c_attn(h)
         steps.attention()                                       // y = attention(qkv)
-        steps.linear(.attnProj, w.attnProj, then: .residual)    // x = x + drop(c_proj(y))
-        // x = x + drop(mlp(ln_2(x)))
+        steps.linear(.attnProj, w.attnProj, then: join)         // x = x + drop(c_proj(y))
+        // x = x + drop(mlp(ln_2(x)))       (x = drop(mlp(ln_2(x))) without residual)
         steps.layerNorm(.ln2, w.ln2)                            // h = ln_2(x)
         steps.linear(.fc, w.fc, then: .gelu)                    // a = gelu(c_fc(h))
-        steps.linear(.mlpProj, w.mlpProj, then: .residual)      // x = x + drop(c_proj(a))
+        steps.linear(.mlpProj, w.mlpProj, then: join)           // x = x + drop(c_proj(a))
     }
 }

@@ -83,7 +83,7 @@ public final class GPT {
                                dropout: dropout, rng: rng, layer: a.layers[0], x: UnsafePointer(a.encoded))
         for l in 0..<config.layerCount {
             steps.layer = a.layers[l]
-            Block.forward(&steps, layout.blocks[l])
+            Block.forward(&steps, layout.blocks[l], residual: config.residual)
         }
         rng = steps.rng
         let x = steps.x
@@ -148,7 +148,7 @@ public final class GPT {
         precondition(!a.backwardDone, "backward runs once per forward pass")
         a.backwardDone = true
         let B = a.B, T = a.T, C = config.modelWidth, NH = config.headCount, V = config.vocabSize, N = B * T
-        let gelu = config.gelu
+        let gelu = config.gelu, residual = config.residual
         let params = UnsafePointer(parameters.pointer)
         let grads = gradients.pointer
         let dropout = a.dropout
@@ -166,7 +166,7 @@ public final class GPT {
         for l in stride(from: last, through: 0, by: -1) {
             let w = layout.blocks[l], s = a.layers[l]
             let x = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].residual3)
-            // x3 = x2 + drop(mlp.c_proj(gelu(mlp.c_fc(ln_2(x2)))))
+            // x3 = x2 + drop(mlp.c_proj(gelu(mlp.c_fc(ln_2(x2)))))   (without residual: no "x2 +")
             var dbranch = UnsafePointer(dres)
             if dropout > 0 {
                 Dropout.backward(a.branch, s.mlpMask!, dres, count: N * C)
@@ -183,6 +183,9 @@ public final class GPT {
                                   recomputed: a.gelu + row)
                 }
             }
+            // Without the skip connection x2 reaches x3 only through the branch: drop the fan-out
+            // term dx2 += dx3 (LayerNorm.backward below adds into dres).
+            if !residual { dres.update(repeating: 0, count: N * C) }
             // Nor are LayerNorm outputs (the same numbers again from the saved input and weights).
             LayerNorm.forward(a.ln, s.ln2Mean, s.ln2Rstd, s.residual2, params + w.ln2.weight, params + w.ln2.bias,
                               N: N, C: C, context: context)
@@ -198,6 +201,7 @@ public final class GPT {
             }
             Linear.backward(a.datty, grads + w.attnProj.weight, grads + w.attnProj.bias, dbranch, s.atty,
                             params + w.attnProj.weight, N: N, C: C, OC: C, context: context)
+            if !residual { dres.update(repeating: 0, count: N * C) }
             Attention.backward(a.dqkv, a.datty, s.qkv, s.att, B: B, T: T, C: C, NH: NH, context: context)
             LayerNorm.forward(a.ln, s.ln1Mean, s.ln1Rstd, x, params + w.ln1.weight, params + w.ln1.bias,
                               N: N, C: C, context: context)
@@ -290,13 +294,28 @@ private struct BatchSteps: BlockSteps {
             Linear.forward(output, input, weight, bias, N: N, C: w.inputs, OC: OC, context: context) { rows, columns in
                 for n in rows { GELU.forward(activation + n * OC, output + n * OC, range: columns, form: form) }
             }
-        case .residual:
+        case .residual, .replace:
             let next = step == .attnProj ? layer.residual2 : layer.residual3
             let mask = dropout > 0 ? (step == .attnProj ? layer.attnMask : layer.mlpMask) : nil
             if let mask { Dropout.drawMask(mask, count: N * C, p: dropout, rng: &rng) }
+            let join = epilogue == .residual ? Self.residual(next, x, output, mask: mask, width: OC)
+                                             : Self.replace(next, output, mask: mask, width: OC)
             Linear.forward(output, input, weight, bias, N: N, C: w.inputs, OC: OC, context: context,
-                           epilogue: Self.residual(next, x, output, mask: mask, width: OC))
+                           epilogue: join)
             x = UnsafePointer(next)
+        }
+    }
+
+    /// A GEMM epilogue for a block without its skip connection: out = drop(branch) on each
+    /// finished block of the branch product (rows of `width` floats).
+    private static func replace(_ out: UnsafeMutablePointer<Float>, _ branch: UnsafeMutablePointer<Float>,
+                                mask: UnsafeMutablePointer<Float>?, width: Int) -> Gemm.Epilogue {
+        { rows, columns in
+            for n in rows {
+                let row = n * width
+                if let mask { Dropout.apply(branch + row, mask + row, branch + row, range: columns) }
+                (out + row + columns.lowerBound).update(from: branch + row + columns.lowerBound, count: columns.count)
+            }
         }
     }
 

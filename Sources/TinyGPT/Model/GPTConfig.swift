@@ -16,15 +16,19 @@ public struct GPTConfig: Equatable, Sendable {
     public var modelWidth: Int
     /// The MLP's nonlinearity.
     public var gelu: GELUForm
+    /// Whether each block adds its two branches to the stream (x = x + branch, GPT-2's skip
+    /// connections) or replaces the stream with them (x = branch): the residual ablation.
+    public var residual: Bool
 
     public init(vocabSize: Int, contextLength: Int = 64, layerCount: Int = 4, headCount: Int = 4,
-                modelWidth: Int = 128, gelu: GELUForm = .tanh) {
+                modelWidth: Int = 128, gelu: GELUForm = .tanh, residual: Bool = true) {
         self.vocabSize = vocabSize
         self.contextLength = contextLength
         self.layerCount = layerCount
         self.headCount = headCount
         self.modelWidth = modelWidth
         self.gelu = gelu
+        self.residual = residual
     }
 
     /// Width of one attention head (hs).

@@ -179,6 +179,9 @@ public struct RunDescription: Codable, Sendable, Equatable {
     public var modelWidth: Int
     public var contextLength: Int
     public var gelu: String
+    /// False for a model without skip connections; absent (nil) means with them, so run.json of
+    /// an ordinary run is what it was before the residual ablation.
+    public var residual: Bool?
     public var parameterCount: Int
     public var batchSize: Int
     public var steps: Int
@@ -206,6 +209,7 @@ public struct RunDescription: Codable, Sendable, Equatable {
         modelWidth = c.modelWidth
         contextLength = c.contextLength
         gelu = c.gelu.name
+        residual = c.residual ? nil : false
         parameterCount = trainer.model.parameterCount
         batchSize = s.batchSize
         steps = s.steps

@@ -111,7 +111,7 @@ public final class KVCache {
                                         x: x)
                 for l in 0..<c.layerCount {
                     steps.layer = l
-                    Block.forward(&steps, layout.blocks[l])
+                    Block.forward(&steps, layout.blocks[l], residual: c.residual)
                 }
                 let last = (n - 1) * C, h = x + T * C
                 _ = LayerNorm.forwardRow(h, x + last, p + layout.finalNorm.weight, p + layout.finalNorm.bias, C: C)
@@ -175,6 +175,9 @@ public final class KVCache {
             case .residual:
                 barrier.wait()
                 Residual.forward(x, x, output, range: 0..<n * C)
+            case .replace:
+                barrier.wait()
+                x.update(from: output, count: n * C)
             }
         }
 

@@ -77,6 +77,8 @@ public struct TrainingPlan: Equatable, Sendable {
         public var headCount: Int?
         public var modelWidth: Int?
         public var gelu: GELUForm?
+        /// False trains blocks without their skip connections (the residual ablation).
+        public var residual: Bool?
         public var batchSize: Int?
         public var steps: Int?
         public var learningRate: Float?
@@ -113,7 +115,8 @@ public struct TrainingPlan: Equatable, Sendable {
     public init(preset: Preset = .baby, vocabSize: Int, overrides o: Overrides = Overrides()) throws {
         let config = GPTConfig(vocabSize: vocabSize, contextLength: o.contextLength ?? preset.contextLength,
                                layerCount: o.layerCount ?? preset.layerCount, headCount: o.headCount ?? preset.headCount,
-                               modelWidth: o.modelWidth ?? preset.modelWidth, gelu: o.gelu ?? .tanh)
+                               modelWidth: o.modelWidth ?? preset.modelWidth, gelu: o.gelu ?? .tanh,
+                               residual: o.residual ?? true)
         var s = preset.settings
         s.batchSize = o.batchSize ?? s.batchSize
         s.steps = o.steps ?? s.steps

@@ -34,6 +34,7 @@ extension TrainingPlan.Overrides {
         check(modelWidth, config.modelWidth, "modelWidth", "width \(config.modelWidth)")
         check(contextLength, config.contextLength, "contextLength", "context \(config.contextLength)")
         check(gelu, config.gelu, "gelu", "\(config.gelu.name) GELU")
+        check(residual, config.residual, "residual", config.residual ? "with skip connections" : "without skip connections")
         check(batchSize, settings.batchSize, "batchSize", "batch \(settings.batchSize)")
         check(learningRate, settings.learningRate, "learningRate", "learning rate \(number(settings.learningRate))")
         check(minLearningRate, settings.minLearningRate, "minLearningRate", "final learning rate \(number(settings.minLearningRate))")

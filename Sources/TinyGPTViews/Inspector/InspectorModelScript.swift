@@ -17,7 +17,7 @@ var MODEL = (function () {
   for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
   var view = new DataView(bytes.buffer), w = new Float32Array(bytes.length / 4);
   for (i = 0; i < w.length; i++) { w[i] = view.getFloat32(4 * i, true); }
-  return { w: w, at: D.weights.offsets, gelu: D.weights.gelu };
+  return { w: w, at: D.weights.offsets, gelu: D.weights.gelu, skip: D.weights.residual === false ? 0 : 1 };
 })();
 
 // erf by Numerical Recipes' erfc Chebyshev fit (fractional error below 1.2e-7).
@@ -158,12 +158,12 @@ function runModel(tokens) {
     summaries.push(heads.map(function (hd) { return summarize(hd.w, tokens); }));
     var branch = linear(y, T, C, C, at[p + "attn.c_proj.weight"], at[p + "attn.c_proj.bias"]);
     var x2 = new Float64Array(T * C);
-    for (i = 0; i < T * C; i++) { x2[i] = x[i] + branch[i]; }
+    for (i = 0; i < T * C; i++) { x2[i] = MODEL.skip * x[i] + branch[i]; }
     var fc = linear(layerNorm(x2, T, C, p + "ln_2"), T, C, 4 * C, at[p + "mlp.c_fc.weight"], at[p + "mlp.c_fc.bias"]);
     for (i = 0; i < fc.length; i++) { fc[i] = gelu(fc[i]); }
     var mlp = linear(fc, T, 4 * C, C, at[p + "mlp.c_proj.weight"], at[p + "mlp.c_proj.bias"]);
     var x3 = new Float64Array(T * C);
-    for (i = 0; i < T * C; i++) { x3[i] = x2[i] + mlp[i]; }
+    for (i = 0; i < T * C; i++) { x3[i] = MODEL.skip * x2[i] + mlp[i]; }
     var seen = lens(x3, T, C);
     stages.push({ block: l, x: range(T).map(function (t) { return sizeOf(x3, null, t, C); }),
                   attn: range(T).map(function (t) { return sizeOf(x2, x, t, C); }),

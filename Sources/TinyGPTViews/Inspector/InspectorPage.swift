@@ -15,12 +15,15 @@ public struct EmbeddedWeights: Sendable {
     public var parameters: [Float]
     public var layout: ParameterLayout
     public var gelu: GELUForm
+    /// False for a model without skip connections (`GPTConfig.residual`).
+    public var residual: Bool
 
-    public init(parameters: [Float], layout: ParameterLayout, gelu: GELUForm) {
+    public init(parameters: [Float], layout: ParameterLayout, gelu: GELUForm, residual: Bool = true) {
         precondition(parameters.count == layout.totalCount, "one value per parameter")
         self.parameters = parameters
         self.layout = layout
         self.gelu = gelu
+        self.residual = residual
     }
 }
 
@@ -116,6 +119,7 @@ public struct InspectorPage {
             j.key("weights")
             j.open()
             j.key("gelu"); j.string(weights.gelu.name)
+            if !weights.residual { j.key("residual"); j.raw("false") }
             j.key("offsets")
             j.open()
             for tensor in weights.layout.tensors { j.key(tensor.name); j.int(tensor.offset) }
@@ -183,6 +187,7 @@ struct JSONText {
     mutating func close() { text += "}"; needsComma = true }
     mutating func key(_ name: String) { separate(); text += "\"" + name + "\":"; needsComma = false }
     mutating func null() { separate(); text += "null" }
+    mutating func raw(_ literal: String) { separate(); text += literal }
     mutating func int(_ v: Int) { separate(); text += String(v) }
     mutating func string(_ s: String) { separate(); Self.appendString(s, to: &text) }
 

@@ -233,6 +233,7 @@ final class RunFolderCLITests: XCTestCase {
             (["--preset", "tiny", "--lr", "0.01"], "--lr 0.01 conflicts with the checkpoint (learning rate 0.002); drop --lr to resume"),
             (["--seed", "7"], "--seed 7 conflicts with the checkpoint (seed 1337); drop --seed to resume"),
             (["--gelu", "exact"], "--gelu exact conflicts with the checkpoint (tanh GELU); drop --gelu to resume"),
+            (["--no-residual"], "--no-residual conflicts with the checkpoint (with skip connections); drop --no-residual to resume"),
         ]
         for (flags, message) in refusals {
             let outcome = try run(["train"] + resume + flags)

@@ -14,7 +14,7 @@
 // copy of each weight matrix in panels of 64 output columns, each panel contiguous, so a
 // product reads memory in order with eight accumulators in registers. Several positions at
 // once (a prompt, a re-encoded window) go through each panel row by row while it sits in
-// cache, so the weights are streamed once for all of them.
+// cache, so the weights are streamed once for all of them; two rows at a time share each load.
 //
 // A call runs as one parallel region: every thread takes a fixed share of each product's
 // panels and of the heads, and the threads meet at a barrier between dependent phases (five
@@ -342,8 +342,54 @@ private struct PanelMatrix {
     func multiply(_ storage: UnsafePointer<Float>, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                   rows: Int, bias: UnsafePointer<Float>?, panels: Range<Int>) {
         for j in panels {
-            for r in 0..<rows {
-                multiply(storage, input + r * inputs, into: output + r * outputs, bias: bias, panel: j)
+            var r = 0
+            while r + 1 < rows {
+                multiplyTwo(storage, input + r * inputs, into: output + r * outputs, bias: bias, panel: j)
+                r += 2
+            }
+            if r < rows { multiply(storage, input + r * inputs, into: output + r * outputs, bias: bias, panel: j) }
+        }
+    }
+
+    /// Two consecutive rows, one panel: each weight vector loaded once feeds both rows. Each
+    /// output's sum is the one-row kernel's (same terms, same order), so the bits are the same.
+    @inline(__always)
+    private func multiplyTwo(_ storage: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
+                             into out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, panel j: Int) {
+        let w = UnsafeRawPointer(storage + offset + j * inputs * Self.width), inp1 = inp + inputs
+        var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec(), a4 = Vec(), a5 = Vec(), a6 = Vec(), a7 = Vec()
+        var b0 = Vec(), b1 = Vec(), b2 = Vec(), b3 = Vec(), b4 = Vec(), b5 = Vec(), b6 = Vec(), b7 = Vec()
+        for k in 0..<inputs {
+            let x = Vec(repeating: inp[k]), z = Vec(repeating: inp1[k]), row = w + k * Self.width * 4
+            let w0 = row.loadUnaligned(fromByteOffset: 0, as: Vec.self), w1 = row.loadUnaligned(fromByteOffset: 32, as: Vec.self)
+            let w2 = row.loadUnaligned(fromByteOffset: 64, as: Vec.self), w3 = row.loadUnaligned(fromByteOffset: 96, as: Vec.self)
+            let w4 = row.loadUnaligned(fromByteOffset: 128, as: Vec.self), w5 = row.loadUnaligned(fromByteOffset: 160, as: Vec.self)
+            let w6 = row.loadUnaligned(fromByteOffset: 192, as: Vec.self), w7 = row.loadUnaligned(fromByteOffset: 224, as: Vec.self)
+            a0 = a0.addingProduct(x, w0); b0 = b0.addingProduct(z, w0)
+            a1 = a1.addingProduct(x, w1); b1 = b1.addingProduct(z, w1)
+            a2 = a2.addingProduct(x, w2); b2 = b2.addingProduct(z, w2)
+            a3 = a3.addingProduct(x, w3); b3 = b3.addingProduct(z, w3)
+            a4 = a4.addingProduct(x, w4); b4 = b4.addingProduct(z, w4)
+            a5 = a5.addingProduct(x, w5); b5 = b5.addingProduct(z, w5)
+            a6 = a6.addingProduct(x, w6); b6 = b6.addingProduct(z, w6)
+            a7 = a7.addingProduct(x, w7); b7 = b7.addingProduct(z, w7)
+        }
+        store((a0, a1, a2, a3, a4, a5, a6, a7), into: out, bias: bias, panel: j)
+        store((b0, b1, b2, b3, b4, b5, b6, b7), into: out + outputs, bias: bias, panel: j)
+    }
+
+    /// A panel's 64 sums into out[64j ..< 64j+64] (clipped to OC), plus the bias if any.
+    @inline(__always)
+    private func store(_ sums: (Vec, Vec, Vec, Vec, Vec, Vec, Vec, Vec), into out: UnsafeMutablePointer<Float>,
+                       bias: UnsafePointer<Float>?, panel j: Int) {
+        var sums = sums
+        let o0 = j * Self.width, count = min(Self.width, outputs - o0)
+        withUnsafeBytes(of: &sums) { raw in
+            let v = raw.bindMemory(to: Float.self).baseAddress!
+            if let bias {
+                for i in 0..<count { out[o0 + i] = v[i] + bias[o0 + i] }
+            } else {
+                (out + o0).update(from: v, count: count)
             }
         }
     }
@@ -365,15 +411,6 @@ private struct PanelMatrix {
             a6 = a6.addingProduct(x, row.loadUnaligned(fromByteOffset: 192, as: Vec.self))
             a7 = a7.addingProduct(x, row.loadUnaligned(fromByteOffset: 224, as: Vec.self))
         }
-        var sums = (a0, a1, a2, a3, a4, a5, a6, a7)
-        let o0 = j * Self.width, count = min(Self.width, outputs - o0)
-        withUnsafeBytes(of: &sums) { raw in
-            let v = raw.bindMemory(to: Float.self).baseAddress!
-            if let bias {
-                for i in 0..<count { out[o0 + i] = v[i] + bias[o0 + i] }
-            } else {
-                (out + o0).update(from: v, count: count)
-            }
-        }
+        store((a0, a1, a2, a3, a4, a5, a6, a7), into: out, bias: bias, panel: j)
     }
 }

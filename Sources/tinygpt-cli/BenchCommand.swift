@@ -9,7 +9,7 @@ struct BenchCommand: Command {
     let spec = CommandSpec(
         name: "bench", summary: "Measure training steps per second and sampling speed (release builds only).",
         flags: [
-            .choice("--shape", "NAME", ["all"] + BenchShape.all.map(\.name) + ["sample", "gemm"], help: "which benchmark to run", default: "all"),
+            .choice("--shape", "NAME", ["all"] + BenchShape.all.map(\.name) + ["sample", "sample-batch", "gemm"], help: "which benchmark to run", default: "all"),
             .int("--steps", "N", in: 1...10_000, help: "timed training steps per shape (default: 30 baby, 5 small)"),
             .int("--chars", "N", in: 1...1_000_000, help: "characters per sampling run", default: "500"),
             SharedFlags.threads,
@@ -44,6 +44,14 @@ struct BenchCommand: Command {
             print("sample: baby shape, \(r.characters) new characters with the KV cache, median of \(r.runTimes.count) runs")
             print(String(format: "  %.1f ms per run, %.0f chars/s", r.medianSeconds * 1000, r.charactersPerSecond))
             print(String(format: "bench shape=sample chars_per_s=%.0f", r.charactersPerSecond))
+        }
+        if which == "all" || which == "sample-batch" {
+            let streams = 8, chars = flags.int("--chars") ?? 500
+            let r = Benchmark.batchedSampling(streams: streams, characters: chars, context: context)
+            print("")
+            print("sample-batch: baby shape, \(streams) streams of \(chars) new characters decoded together, median of \(r.runTimes.count) runs")
+            print(String(format: "  %.1f ms per run, %.0f chars/s over all streams", r.medianSeconds * 1000, r.charactersPerSecond))
+            print(String(format: "bench shape=sample-batch streams=%d chars_per_s=%.0f", streams, r.charactersPerSecond))
         }
         if which == "all" || which == "gemm" {
             let r = Benchmark.gemm(context: context)

@@ -105,6 +105,28 @@ public enum Benchmark {
         return SamplingBenchResult(characters: characters, runTimes: times)
     }
 
+    /// Times `streams` streams generating `characters` characters each together (one pass over
+    /// the weights per step for all of them) with the baby shape, `repeats` times; the result
+    /// counts the characters of all the streams.
+    public static func batchedSampling(streams: Int = 8, characters: Int = 500, repeats: Int = 7,
+                                       context: KernelContext) -> SamplingBenchResult {
+        let model = GPT(config: BenchShape.baby.config, seed: 7, context: context)
+        let cache = KVCache(model: model, streams: streams)
+        let settings = Array(repeating: SamplingSettings(temperature: 1), count: streams)
+        var times: [Double] = []
+        var sink: Int32 = 0
+        for r in 0..<(repeats + 1) {
+            var rngs = (0..<streams).map { RandomGenerator(seed: UInt64(r * streams + $0)) }
+            let start = DispatchTime.now().uptimeNanoseconds
+            Sampler.generate(cache: cache, prompt: [1, 2, 3], count: characters, settings: settings, rngs: &rngs) {
+                sink &+= $1
+            }
+            if r > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+        }
+        precondition(sink != Int32.min)
+        return SamplingBenchResult(characters: characters * streams, runTimes: times)
+    }
+
     /// Times the GEMM on one Linear layer's products, `repeats` times each after a warm-up:
     /// by default the small shape's fc layer (N = B·T = 2048 rows, C 384 → OC 1536), the shape
     /// whose float32 ceiling this machine kind was measured on.

@@ -21,6 +21,18 @@ public final class GenerationSession {
     public let model: GPT
     /// The incremental-inference cache; built (copying the weights into panels) when first used.
     public private(set) lazy var cache = KVCache(model: model)
+    /// The last cache made for several streams at once, kept while the stream count stays.
+    private var batchCache: KVCache?
+
+    /// A cache holding `streams` streams (1: `cache`).
+    func cache(streams: Int) -> KVCache {
+        if streams == 1 { return cache }
+        if let batchCache, batchCache.streams == streams { return batchCache }
+        batchCache = nil  // let the old one go before the new copy of the weights is made
+        let made = KVCache(model: model, streams: streams)
+        batchCache = made
+        return made
+    }
 
     public init(checkpoint: Checkpoint, context: KernelContext = KernelContext()) throws {
         tokenizer = try CharTokenizer(vocabulary: checkpoint.vocabulary)
@@ -50,22 +62,51 @@ public final class GenerationSession {
         Sampler.generate(cache: cache, prompt: prompt, count: count, settings: settings, rng: &rng, emit: emit)
     }
 
-    /// `streams` continuations of `prompt`, one after another, each `count` characters long,
-    /// calling `onCharacter` with every character as it is chosen. The streams draw in turn
-    /// from one generator seeded with `seed`: stream 1 goes on from where stream 0's draws
-    /// ended, so stream 0 alone is what `streams: 1` gives. Throws for invalid `settings`.
+    /// `streams` continuations of `prompt`, each `count` characters long, calling `onCharacter`
+    /// with every character: stream 0's as they are chosen, then each other stream's in turn.
+    /// The streams draw in turn from one generator seeded with `seed`: stream 1 goes on from
+    /// where stream 0's draws ended, so stream 0 alone is what `streams: 1` gives. They are
+    /// decoded together (one pass over the weights per step for all of them); each draw takes
+    /// one number, so stream s starts its own copy of the generator s·count numbers in.
+    /// Throws for invalid `settings`.
     public func generate(_ prompt: [Int32], count: Int, settings: SamplingSettings = SamplingSettings(),
                          seed: UInt64 = 1337, streams: Int = 1,
                          onCharacter: (GeneratedCharacter) -> Void) throws {
         try settings.validate()
         precondition(count >= 0 && streams >= 0, "counts are never negative")
+        func character(_ stream: Int, _ position: Int, _ id: Int32) -> GeneratedCharacter {
+            GeneratedCharacter(stream: stream, position: position, id: id, text: tokenizer.character(Int(id)))
+        }
         var rng = RandomGenerator(seed: seed)
-        for stream in 0..<streams {
-            var position = 0
-            generate(prompt, count: count, settings: settings, rng: &rng) { id in
-                onCharacter(GeneratedCharacter(stream: stream, position: position, id: id, text: tokenizer.character(Int(id))))
-                position += 1
+        if streams <= 1 || count == 0 {
+            for stream in 0..<streams {
+                var position = 0
+                generate(prompt, count: count, settings: settings, rng: &rng) { id in
+                    onCharacter(character(stream, position, id))
+                    position += 1
+                }
             }
+            return
+        }
+        var rngs: [RandomGenerator] = []
+        for _ in 0..<streams {
+            rngs.append(rng)
+            // Sampler.pick draws one number per character unless greedy.
+            if !settings.isGreedy { for _ in 0..<count { _ = rng.next() } }
+        }
+        var later = [[Int32]](repeating: [], count: streams)
+        var position = 0
+        Sampler.generate(cache: cache(streams: streams), prompt: prompt, count: count,
+                         settings: Array(repeating: settings, count: streams), rngs: &rngs) { stream, id in
+            if stream == 0 {
+                onCharacter(character(0, position, id))
+                position += 1
+            } else {
+                later[stream].append(id)
+            }
+        }
+        for stream in 1..<streams {
+            for (position, id) in later[stream].enumerated() { onCharacter(character(stream, position, id)) }
         }
     }
 

@@ -70,4 +70,28 @@ public enum Sampler {
             if i + 1 < count { cache.feed(next) }
         }
     }
+
+    /// Generates `count` characters after `prompt` (non-empty) in every stream of `cache` at
+    /// once: stream s picks with `settings[s]` from `rngs[s]`, and `emit(s, id)` receives each id
+    /// as soon as it is chosen (at each step, streams in order; `cache.logits(stream: s)` still
+    /// holds the logits it was drawn from). The prompt is fed once and copied to every stream;
+    /// each step is one pass over the weights. Stream s's ids are exactly those of `generate`
+    /// on a one-stream cache with `settings[s]` and `rngs[s]`.
+    public static func generate(cache: KVCache, prompt: [Int32], count: Int, settings: [SamplingSettings],
+                                rngs: inout [RandomGenerator], emit: (Int, Int32) -> Void) {
+        precondition(!prompt.isEmpty, "generation needs at least one prompt character")
+        precondition(settings.count == cache.streams && rngs.count == cache.streams, "one setting and generator per stream")
+        cache.reset()
+        cache.feed(prompt)
+        cache.copyStreamZeroToAll()
+        let V = cache.model.config.vocabSize
+        var next = [Int32](repeating: 0, count: cache.streams)
+        for i in 0..<count {
+            for s in 0..<cache.streams {
+                next[s] = pick(cache.logits(stream: s), count: V, settings: settings[s], rng: &rngs[s])
+                emit(s, next[s])
+            }
+            if i + 1 < count { cache.feed(streams: next) }
+        }
+    }
 }

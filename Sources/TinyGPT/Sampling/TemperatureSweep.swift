@@ -46,30 +46,35 @@ public struct TemperatureSweep: Sendable {
 extension GenerationSession {
     /// Continues `prompt` (non-empty) for `count` characters at each temperature (0: greedy),
     /// `samplesPerTemperature` times. Continuation s at every temperature draws from a
-    /// generator seeded with `seed + s`, so the columns differ only by temperature.
+    /// generator seeded with `seed + s`, so the columns differ only by temperature. All the
+    /// continuations are decoded together (the prompt once, then one pass over the weights per
+    /// step), each exactly as it would be alone.
     public func temperatureSweep(_ prompt: [Int32], temperatures: [Float], count: Int, samplesPerTemperature: Int = 1,
                                  seed: UInt64 = 1337) throws -> TemperatureSweep {
         for t in temperatures { try SamplingSettings(temperature: t).validate() }
-        let V = config.vocabSize
+        precondition(count >= 0 && samplesPerTemperature >= 0, "counts are never negative")
+        let V = config.vocabSize, perT = samplesPerTemperature, streams = temperatures.count * perT
         cache.reset()
         cache.feed(prompt)
         let logits = Array(cache.logits.buffer)
-        var samples: [[TemperatureSample]] = []
-        for t in temperatures {
-            var perTemperature: [TemperatureSample] = []
-            for s in 0..<samplesPerTemperature {
-                var rng = RandomGenerator(seed: seed &+ UInt64(s))
-                var ids: [Int32] = []
-                var logProbabilities: [Double] = []
-                generate(prompt, count: count, settings: SamplingSettings(temperature: t), rng: &rng) { id in
-                    // The cache's logits are still the ones `id` was drawn from.
-                    let p = Sampler.probabilities(cache.logits.pointer, count: V, temperature: 1)
-                    logProbabilities.append(Foundation.log(max(p[Int(id)], 1e-300)))
-                    ids.append(id)
-                }
-                perTemperature.append(TemperatureSample(text: tokenizer.decode(ids), logProbabilities: logProbabilities))
+        var ids = [[Int32]](repeating: [], count: streams)
+        var logProbabilities = [[Double]](repeating: [], count: streams)
+        if streams > 0 {
+            // Stream t·perT + s: temperature t, seed + s.
+            let settings = temperatures.flatMap { t in Array(repeating: SamplingSettings(temperature: t), count: perT) }
+            var rngs = (0..<streams).map { RandomGenerator(seed: seed &+ UInt64($0 % perT)) }
+            let batch = cache(streams: streams)
+            Sampler.generate(cache: batch, prompt: prompt, count: count, settings: settings, rngs: &rngs) { s, id in
+                // The stream's logits are still the ones `id` was drawn from.
+                let p = Sampler.probabilities(batch.logits(stream: s), count: V, temperature: 1)
+                logProbabilities[s].append(Foundation.log(max(p[Int(id)], 1e-300)))
+                ids[s].append(id)
             }
-            samples.append(perTemperature)
+        }
+        let samples = temperatures.indices.map { t in
+            (0..<perT).map { s in
+                TemperatureSample(text: tokenizer.decode(ids[t * perT + s]), logProbabilities: logProbabilities[t * perT + s])
+            }
         }
         return TemperatureSweep(prompt: tokenizer.decode(prompt), vocabulary: vocabulary, logits: logits,
                                 temperatures: temperatures, samples: samples)

@@ -338,7 +338,8 @@ function renderSweep() {
     columns += "<div class=\"sweep-column\"><h3>" + esc(temperatureLabel(t)) + "</h3><p class=\"stats\">" +
       esc(word("entropyBits", { h: fixed(entropyBits(distribution(sweepLogits, t, V, 1)), 2) })) + " · " +
       "<button type=\"button\" class=\"temp-button\" data-temperature=\"" + t + "\" data-index=\"" + i + "\">" +
-      esc(word("showT", { t: t })) + "</button></p><p class=\"stats\">" + esc(averageStats(samples)) + "</p>";
+      esc(word("showT", { t: t })) + "</button></p>" +
+      (samples.length > 1 ? "<p class=\"stats\">" + esc(averageStats(samples)) + "</p>" : "");
     samples.forEach(function (s) {
       columns += "<div class=\"sample mono\"><span class=\"given\">" + given + "</span>" + esc(visibleText(s.text)) + "</div>" +
         "<div class=\"stats\">" + esc(sampleStats(s)) + "</div>";

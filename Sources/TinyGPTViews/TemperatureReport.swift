@@ -1,6 +1,7 @@
 // What temperature does to the next character: for one prompt, the distribution
 // softmax(logits / T) at several temperatures (T = 0 is greedy argmax), its entropy,
-// its top candidates, and sampled continuations with simple statistics.
+// its top candidates, and sampled continuations with simple statistics, as the terminal shows
+// them (the HTML view is the inspector page with its sweep section, InspectorPage.sweep).
 // Temperature scaling as in nanoGPT's sample.py (logits / temperature before softmax);
 // entropy in bits, H = -Σ p log₂ p (Shannon, 1948).
 
@@ -94,100 +95,6 @@ public struct TemperatureReport {
     /// "T = 0.5", or "T = 0 (greedy)".
     public static func temperatureLabel(_ t: Double) -> String {
         t == 0 ? "T = 0 (greedy)" : "T = " + String(format: "%g", t)
-    }
-
-    // MARK: - HTML
-
-    /// One self-contained HTML page: formula, bar charts side by side, entropy, samples.
-    public func html() -> String {
-        var page = HTMLPage(title: "Temperature and the next character")
-        page.extraStyle = """
-        .prompt-text { background: #f3f4f6; padding: 1px 6px; border-radius: 4px; white-space: pre-wrap; }
-        .column { flex: 1 1 260px; min-width: 240px; max-width: 420px; }
-        .sample { white-space: pre-wrap; word-break: break-all; font-size: 14px; border: 1px solid #e1e4e8;
-                  border-radius: 4px; padding: 6px 8px; margin: 6px 0 2px 0; background: #fff; }
-        .sample .given { color: #8a8f98; }
-        .stats { font-size: 12px; color: #555; margin-bottom: 10px; }
-        .entropy { font-size: 13px; color: #444; margin: 0 0 6px 0; }
-        """
-        page.raw("<p>Prompt: <span class=\"prompt-text mono\">\(Markup.escape(Markup.visibleKeepingLines(prompt)))</span> "
-            + "<span class=\"note\">(\(prompt.unicodeScalars.count) characters; vocabulary of \(vocabulary.count) characters)</span></p>")
-        page.raw(formulaMarkup)
-        page.paragraph("z are the model's scores (logits) for every character that could come next. Dividing by T "
-            + "before the softmax sharpens the distribution when T < 1 and flattens it when T > 1; T = 1 is the "
-            + "model's own distribution, and T = 0 always picks the most likely character (greedy).", className: "note")
-
-        page.heading("Next-character distribution")
-        var cards = "<div class=\"row\">\n"
-        for panel in panels {
-            var bars = panel.candidates.map { c in
-                BarChart.Bar(label: c.character, value: c.probability,
-                             tooltip: "\(Markup.visible(c.character)) (id \(c.id)): p = \(Markup.fixed(c.probability, 5))")
-            }
-            let rest = max(0, 1 - panel.candidates.reduce(0) { $0 + $1.probability })
-            if vocabulary.count > panel.candidates.count {
-                bars.append(BarChart.Bar(label: "others", value: rest,
-                                         tooltip: "the other \(vocabulary.count - panel.candidates.count) characters together"))
-            }
-            var chart = BarChart(bars: bars, maxValue: 1)
-            chart.labelsAreCharacters = true
-            chart.width = 270
-            cards += "<div class=\"card\"><h3>\(Markup.escape(Self.temperatureLabel(panel.temperature)))</h3>"
-            cards += "<p class=\"entropy\">entropy \(Markup.fixed(panel.entropyBits, 2)) bits</p>\n"
-            cards += chart.svg() + "</div>\n"
-        }
-        page.raw(cards + "</div>")
-
-        page.heading("Entropy")
-        page.paragraph("How uncertain the next character is, in bits: 0 when one character is certain, log₂ V = "
-            + "\(Markup.fixed(log2(Double(vocabulary.count)), 2)) bits when all \(vocabulary.count) are equally likely.",
-            className: "note")
-        page.raw(entropyChart().svg())
-
-        if panels.contains(where: { !$0.samples.isEmpty }) {
-            page.heading("Samples")
-            page.paragraph("Each continuation follows the prompt (grey). Mean log p is the average natural-log probability "
-                + "of the generated characters under the model at T = 1 (higher is more typical); distinct is distinct "
-                + "characters ÷ characters; repeat is the length of the longest stretch that occurs twice "
-                + "(long repeats at low T are loops).", className: "note")
-            var columns = "<div class=\"row\">\n"
-            for panel in panels {
-                columns += "<div class=\"column\"><h3>\(Markup.escape(Self.temperatureLabel(panel.temperature)))</h3>\n"
-                columns += "<div class=\"stats\">\(Markup.escape(averageLine(panel.samples)))</div>\n"
-                for sample in panel.samples {
-                    columns += "<div class=\"sample mono\"><span class=\"given\">\(Markup.escape(Markup.visibleKeepingLines(prompt)))</span>"
-                    columns += Markup.escape(Markup.visibleKeepingLines(sample.text)) + "</div>\n"
-                    columns += "<div class=\"stats\">\(Markup.escape(statisticsLine(sample)))</div>\n"
-                }
-                columns += "</div>\n"
-            }
-            page.raw(columns + "</div>")
-        }
-        return page.render()
-    }
-
-    private var formulaMarkup: String {
-        let z = { (index: String) in "<i>z</i><sub><i>\(index)</i></sub>" }
-        return "<div class=\"formula\"><i>p</i><sub><i>i</i></sub> = "
-            + "<span class=\"frac\"><span>exp(\(z("i")) / <i>T</i>)</span>"
-            + "<span class=\"den\">Σ<sub><i>j</i></sub> exp(\(z("j")) / <i>T</i>)</span></span></div>"
-    }
-
-    /// Entropy as a function of T over a fine grid, with the report's temperatures marked.
-    func entropyChart() -> LineChart {
-        let highest = max(2, panels.map(\.temperature).max() ?? 1)
-        let grid = (0...100).map { highest * Double($0) / 100 }
-        let curve = grid.map { t in (x: t, y: Self.entropyBits(Self.probabilities(logits: logits, temperature: t))) }
-        let marks = panels.map { (x: $0.temperature, y: $0.entropyBits) }
-        var chart = LineChart(xTitle: "temperature T", yTitle: "entropy (bits)", series: [
-            LineChart.Series(name: "H(T)", points: curve, colour: ChartColours.series(0)),
-            LineChart.Series(name: "shown above", points: marks, colour: ChartColours.series(1), drawsLine: false, drawsMarkers: true),
-        ])
-        chart.referenceLines = [LineChart.ReferenceLine(label: "uniform", y: log2(Double(vocabulary.count)))]
-        chart.includesZero = true
-        chart.width = 640
-        chart.height = 320
-        return chart
     }
 
     private func statisticsLine(_ sample: TemperatureSample) -> String {

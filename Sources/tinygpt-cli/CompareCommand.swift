@@ -1,5 +1,6 @@
 // tinygpt compare: the same prompt and seed at several temperatures, side by side, with the
-// next character's candidates under softmax(logits / T) at each one.
+// next character's candidates under softmax(logits / T) at each one. The HTML report is the
+// inspector page (InspectCommand) with the continuations added, so it is drawn by one code path.
 
 import Foundation
 import TinyGPT
@@ -15,7 +16,7 @@ struct CompareCommand: Command {
             .int("--tokens", "N", in: 1...100_000, help: "characters to generate at each temperature", default: "200"),
             .int("--top", "N", in: 1...1000, help: "next-character candidates listed per temperature", default: "8"),
             .int("--samples", "N", in: 1...100, help: "continuations per temperature (in the HTML report)", default: "1"),
-            .string("--report", "FILE.html", help: "also write a self-contained HTML report with charts"),
+            .string("--report", "FILE.html", help: "also write the inspector page with the continuations side by side"),
             SharedFlags.seed,
             SharedFlags.threads,
         ],
@@ -37,7 +38,14 @@ struct CompareCommand: Command {
         print("")
         printSideBySide(temperatures: temperatures, texts: samples.map { $0[0].text }, stats: samples.map { $0[0] })
         if let path = flags.string("--report") {
-            try AtomicFile.write(Array(report.html().utf8), to: path)
+            // The trace sees at most the context length: a longer prompt keeps its end.
+            let ids = Array(prompt.suffix(session.model.config.contextLength))
+            let trace = session.model.trace(tokens: ids, newline: session.tokenizer.id(of: 0x0A),
+                                            space: session.tokenizer.id(of: 0x20))
+            var page = try InspectorPage(trace: trace, vocabulary: session.vocabulary, language: .guess(from: sweep.prompt),
+                                         modelName: (loaded.path as NSString).lastPathComponent)
+            page.sweep = sweep
+            try AtomicFile.write(Array(page.html().utf8), to: path)
             print("\nreport: \(path)")
         }
     }

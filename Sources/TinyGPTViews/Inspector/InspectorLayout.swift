@@ -20,6 +20,7 @@ enum InspectorLayout {
     <label><span data-t="topK"></span><input type="range" id="top-k" min="1" max="2" step="1" value="2"/><output id="top-k-value"></output></label>
     <label><span data-t="topP"></span><input type="range" id="top-p" min="0.05" max="1" step="0.01" value="1"/><output id="top-p-value"></output></label>
     </div>
+    <div id="sweep-buttons" class="controls" hidden="hidden"><span class="note" data-t="sweepButtons"></span><span id="sweep-button-row"></span></div>
     <div class="row">
     <div class="card"><div id="bars"></div><p class="note" data-t="cutNote"></p></div>
     <div class="card narrow">
@@ -39,6 +40,13 @@ enum InspectorLayout {
     <p id="drawn" class="prompt mono"></p>
     <p id="need-model" class="note" data-t="needModel" hidden="hidden"></p>
     </div>
+    </section>
+
+    <section id="sweep" hidden="hidden">
+    <h2 data-t="s5"></h2>
+    <p class="note" data-t="s5Intro"></p>
+    <p class="note" data-t="s5Stats"></p>
+    <div id="sweep-columns" class="row"></div>
     </section>
 
     <section id="attention">
@@ -132,6 +140,12 @@ enum InspectorStyle {
     .head-card .what { font-weight: 600; min-height: 2.6em; }
     #strip svg, #flow svg { display: block; }
     .hook { display: none; }
+    .temp-button.on { background: #2171b5; color: #fff; border-color: #2171b5; }
+    .sweep-column { flex: 1 1 240px; min-width: 220px; max-width: 420px; }
+    .sweep-column h3 { margin: 4px 0; }
+    .sample { white-space: pre-wrap; word-break: break-all; font-size: 14px; border: 1px solid #e1e4e8; border-radius: 4px; padding: 6px 8px; margin: 6px 0 2px 0; background: #fff; }
+    .sample .given { color: #8a8f98; }
+    .stats { font-size: 12px; color: #555; margin-bottom: 8px; }
     #prompt-input { width: 100%; max-width: 60em; font-size: 15px; }
     #prompt-error { color: #d62728; }
     """

@@ -1,7 +1,9 @@
 // The inspector: one self-contained HTML page that opens up a model on a prompt.
 // Sections: 1 the next character under live temperature / top-k / top-p with a draw step,
 // 2 attention step by step (q·k, ÷√d, mask, softmax, weighted values), 3 a summary of
-// every head, 4 the residual stream with a logit lens after every block.
+// every head, 4 the residual stream with a logit lens after every block, and (when the page
+// carries a `TemperatureSweep`, as `tinygpt compare --report` makes it) 5 continuations at
+// several temperatures side by side, whose temperatures become buttons on section 1's slider.
 // The numbers come from `GPT.trace` (library, tested); the page carries them as JSON and its
 // hand-written script (InspectorScript.swift) draws and recomputes them, in English or
 // Chinese (InspectorText.swift). Nothing is fetched: no URL leaves the file.
@@ -56,6 +58,9 @@ public struct InspectorPage {
     /// When set, the page carries the weights (base64 float32) and runs the model itself, so a
     /// learner can type a prompt or keep drawing characters.
     public var weights: EmbeddedWeights?
+    /// When set, the page shows these continuations side by side (section 5) and offers their
+    /// temperatures as buttons in section 1. Its logits should be those of the trace's prompt.
+    public var sweep: TemperatureSweep?
 
     /// Throws when the trace holds NaN or infinity (a diverged checkpoint).
     public init(trace: ForwardTrace, vocabulary: [String], language: Language, modelName: String) throws {
@@ -124,6 +129,24 @@ public struct InspectorPage {
             j.open()
             for tensor in weights.layout.tensors { j.key(tensor.name); j.int(tensor.offset) }
             j.close()
+            j.close()
+        }
+        if let sweep {
+            j.key("sweep")
+            j.open()
+            j.key("prompt"); j.string(sweep.prompt)
+            j.key("temperatures"); j.array(sweep.temperatures) { j, t in j.exactOne(t) }
+            j.key("samples")
+            j.array(sweep.samples) { j, samples in
+                j.array(samples) { j, sample in
+                    j.open()
+                    j.key("text"); j.string(sample.text)
+                    j.key("logp"); if let m = sample.meanLogProbability, m.isFinite { j.number(Float(m), decimals: 4) } else { j.null() }
+                    j.key("distinct"); j.number(Float(sample.distinctCharacterRatio), decimals: 4)
+                    j.key("repeat"); j.int(sample.longestRepeat)
+                    j.close()
+                }
+            }
             j.close()
         }
         // Per layer, per head: the lower triangle (row t holds keys 0...t) of each matrix.
@@ -212,6 +235,8 @@ struct JSONText {
         text += "]"
     }
     mutating func number(_ v: Float, decimals: Int) { separate(); Self.appendNumber(v, decimals: decimals, to: &text) }
+    /// One value as the shortest decimal that reads back as the same Float ("0.7", not 0.699999988…).
+    mutating func exactOne(_ v: Float) { separate(); text += "\(v)" }
     /// Each value as the shortest decimal that reads back as the same Double (so as the same Float).
     mutating func exact(_ items: [Float]) {
         separate()

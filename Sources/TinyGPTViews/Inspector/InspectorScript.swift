@@ -5,7 +5,9 @@
 //
 // Test hook, in the URL's fragment, parts joined by "&" (each value percent-encoded):
 //   lang=en|zh                 the page's language
-//   show=next|attention|heads|stream   only that section (for screenshots)
+//   show=next|sweep|attention|heads|stream   only that section (for screenshots; sweep
+//                              exists when the page carries a temperature sweep)
+//   sweep=I                    press the button of the sweep's I-th temperature (0-based)
 //   head=L,H  query=T          the head and the query position to open
 //   draw=N                     press "draw" N times (once without --with-model)
 //   prompt=TEXT                with --with-model: run the model on TEXT (see InspectorModelScript)
@@ -31,6 +33,8 @@ console.error = function () {
 
 var D = JSON.parse(document.getElementById("inspector-data").textContent);
 var V = D.vocab.length, L = D.layers, H = D.heads;
+// The sweep's distributions are those of the prompt it was made from, even after a new prompt.
+var sweepLogits = D.logits.slice();
 var promptTokens = D.tokens.slice();
 var state = { lang: D.lang, T: 1, k: V, p: 1, layer: 0, head: 0, query: promptTokens.length - 1,
               drawn: [], lastDraw: null, logits: D.logits, text: promptTokens.slice(), drawnFrom: promptTokens.length };
@@ -145,6 +149,11 @@ function renderPrompt() {
 
 function controls() {
   $("temperature-value").textContent = state.T === 0 ? "0 (" + word("greedy") + ")" : fixed(state.T, 2);
+  var buttons = document.querySelectorAll(".temp-button");
+  for (var b = 0; b < buttons.length; b++) {
+    var on = Math.fround(Number(buttons[b].getAttribute("data-temperature"))) === Math.fround(state.T);
+    buttons[b].className = "temp-button" + (on ? " on" : "");
+  }
   $("top-k-value").textContent = state.k >= V ? word("all") : String(state.k);
   $("top-p-value").textContent = state.p >= 1 ? word("off") : fixed(state.p, 2);
 }
@@ -294,6 +303,56 @@ function resetDraws() {
   $("draw-result").textContent = "";
   renderDrawn();
   renderNext();
+}
+
+// MARK: - 5. Continuations at several temperatures (when the page carries a sweep)
+
+function temperatureLabel(t) { return t === 0 ? "T = 0 (" + word("greedy") + ")" : "T = " + t; }
+function sampleStats(s) {
+  var parts = [];
+  if (s.logp !== null) { parts.push(word("meanLogP", { v: fixed(s.logp, 2) })); }
+  parts.push(word("distinct", { v: fixed(s.distinct, 2) }));
+  parts.push(word("repeat", { v: s.repeat }));
+  return parts.join(" · ");
+}
+function averageStats(samples) {
+  var n = samples.length, logs = samples.filter(function (s) { return s.logp !== null; });
+  function mean(list, f) { return list.reduce(function (a, s) { return a + f(s); }, 0) / list.length; }
+  var parts = [word("sampleCount", { n: n })];
+  if (logs.length) { parts.push(word("meanLogP", { v: fixed(mean(logs, function (s) { return s.logp; }), 2) })); }
+  parts.push(word("distinct", { v: fixed(mean(samples, function (s) { return s.distinct; }), 2) }));
+  parts.push(word("repeat", { v: fixed(mean(samples, function (s) { return s.repeat; }), 1) }));
+  return word("average") + ": " + parts.join(" · ");
+}
+// As Markup.visibleKeepingLines: newlines and spaces stay themselves, other controls are made visible.
+function visibleText(text) {
+  return Array.from(text).map(function (c) { return c === "\n" || c === " " ? c : visible(c); }).join("");
+}
+function renderSweep() {
+  if (!D.sweep) { return; }
+  var row = "", columns = "", given = esc(visibleText(D.sweep.prompt));
+  D.sweep.temperatures.forEach(function (t, i) {
+    row += " <button type=\"button\" class=\"temp-button\" data-temperature=\"" + t + "\" data-index=\"" + i + "\">" +
+      esc(temperatureLabel(t)) + "</button>";
+    var samples = D.sweep.samples[i];
+    columns += "<div class=\"sweep-column\"><h3>" + esc(temperatureLabel(t)) + "</h3><p class=\"stats\">" +
+      esc(word("entropyBits", { h: fixed(entropyBits(distribution(sweepLogits, t, V, 1)), 2) })) + " · " +
+      "<button type=\"button\" class=\"temp-button\" data-temperature=\"" + t + "\" data-index=\"" + i + "\">" +
+      esc(word("showT", { t: t })) + "</button></p>" +
+      (samples.length > 1 ? "<p class=\"stats\">" + esc(averageStats(samples)) + "</p>" : "");
+    samples.forEach(function (s) {
+      columns += "<div class=\"sample mono\"><span class=\"given\">" + given + "</span>" + esc(visibleText(s.text)) + "</div>" +
+        "<div class=\"stats\">" + esc(sampleStats(s)) + "</div>";
+    });
+    columns += "</div>";
+  });
+  $("sweep-button-row").innerHTML = row;
+  $("sweep-columns").innerHTML = columns;
+  controls();
+}
+// Sets the page's own temperature slider to the sweep's I-th temperature.
+function showSweepTemperature(i) {
+  setSlider("temperature", D.sweep.temperatures[i]);
 }
 
 // MARK: - 2. Attention, step by step
@@ -482,6 +541,7 @@ function renderStream() {
 function renderAll() {
   renderHeader();
   renderPrompt();
+  renderSweep();
   renderNext();
   renderDrawn();
   renderAttention();
@@ -544,6 +604,22 @@ function setup() {
     $("run").addEventListener("click", function () { runText($("prompt-input").value); });
   }
   $("reset").addEventListener("click", resetDraws);
+  if (D.sweep) {
+    // The slider reaches every compared temperature exactly, and opens at the first.
+    var temperatures = D.sweep.temperatures, slider = $("temperature");
+    slider.max = String(Math.max(2, Math.max.apply(null, temperatures)));
+    if (temperatures.some(function (t) { return Math.abs(t * 20 - Math.round(t * 20)) > 1e-6; })) { slider.step = "any"; }
+    slider.value = String(temperatures[0]);
+    readSliders();
+    $("sweep").hidden = false;
+    $("sweep-buttons").hidden = false;
+    document.body.addEventListener("click", function (e) {
+      var button = e.target.closest ? e.target.closest(".temp-button") : null;
+      if (!button) { return; }
+      showSweepTemperature(Number(button.getAttribute("data-index")));
+      if (button.parentNode.id !== "sweep-button-row") { $("next").scrollIntoView(); }
+    });
+  }
 }
 function applyHash() {
   var hash = window.location.hash.replace(/^#/, "");
@@ -567,7 +643,11 @@ function applyHash() {
     }
     if (key === "query") { selectPosition(Math.max(0, Math.min(promptTokens.length - 1, Number(value) || 0))); }
     if (key === "show") {
-      ["next", "attention", "heads", "stream"].forEach(function (id) { $(id).hidden = id !== value; });
+      ["next", "sweep", "attention", "heads", "stream"].forEach(function (id) { $(id).hidden = id !== value; });
+    }
+    if (key === "sweep" && D.sweep) {
+      var button = document.querySelector("#sweep-button-row .temp-button[data-index=\"" + Number(value) + "\"]");
+      if (button) { button.click(); }
     }
     if (key === "check") {
       var results = value.split(";").map(function (one) {

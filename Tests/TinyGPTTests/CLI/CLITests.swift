@@ -593,6 +593,21 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(outcome.exitCode, 0, outcome.stderr)
         XCTAssertTrue(outcome.stdout.contains("T = 0 (greedy)"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("T = 1.0"), outcome.stdout)
+        // The report is the inspector page with the continuations; the terminal is the same.
+        let report = try run(["compare", "--checkpoint", Self.ckpt, "--temperatures", "0,1", "--tokens", "40", "--prompt", "The ",
+                              "--samples", "2", "--report", "compare.html"])
+        XCTAssertEqual(report.exitCode, 0, report.stderr)
+        XCTAssertEqual(report.stdout, outcome.stdout + "\nreport: compare.html\n")
+        let html = try String(contentsOf: Self.work.appendingPathComponent("compare.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("id=\"inspector-data\"") && html.contains("<section id=\"sweep\""), "not the inspector page")
+        let json = html.components(separatedBy: "id=\"inspector-data\">")[1].components(separatedBy: "</script>")[0]
+        let data = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        let sweep = data["sweep"] as! [String: Any]
+        XCTAssertEqual((sweep["temperatures"] as! [NSNumber]).map(\.doubleValue), [0, 1])
+        let samples = sweep["samples"] as! [[[String: Any]]]
+        XCTAssertEqual(samples.map(\.count), [2, 2])
+        // The first sample at each temperature is the one the terminal shows side by side.
+        XCTAssertTrue(samples.allSatisfy { ($0[0]["text"] as! String).count == 40 })
     }
 
     func testGradcheckPassesOnTheTrainedCheckpoint() throws {

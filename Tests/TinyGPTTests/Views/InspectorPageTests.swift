@@ -83,6 +83,50 @@ final class InspectorPageTests: XCTestCase {
         XCTAssertEqual((data["attention"] as! [[Any]]).count, 2)
     }
 
+    /// A sweep over the test vocabulary with markup, a newline, Chinese and an emoji in its samples.
+    static func sweep(temperatures: [Float]) -> TemperatureSweep {
+        let texts = ["a&b <c>\n注意力", "😀 机制 \"d\"", "MIRA: e e e e"]
+        let samples = temperatures.enumerated().map { i, _ in
+            (0..<2).map { s in
+                TemperatureSample(text: "T\(i)s\(s) " + texts[(i + s) % texts.count], logProbabilities: s == 1 && i == 0 ? nil : [-0.5, -1.25 * Double(i + 1)])
+            }
+        }
+        return TemperatureSweep(prompt: "MIRA:", vocabulary: vocabulary, logits: [], temperatures: temperatures, samples: samples)
+    }
+
+    func testSweepIsCarriedWithEverySampleAndItsStatistics() throws {
+        let (plainPage, plain) = try page(prompt: [10, 12, 11, 5, 13])
+        var p = plainPage
+        XCTAssertFalse(p.dataJSON().contains("\"sweep\""), "no sweep unless one is given")
+        p.sweep = Self.sweep(temperatures: [0, 0.7, 1.25])
+        let html = p.html()
+        XCTAssertTrue(XMLParser(data: Data(html.utf8)).parse(), "not well-formed XML")
+        XCTAssertGreaterThan(html.utf8.count, plain.utf8.count)
+        let data = try JSONSerialization.jsonObject(with: Data(p.dataJSON().utf8)) as! [String: Any]
+        let sweep = data["sweep"] as! [String: Any]
+        XCTAssertEqual((sweep["temperatures"] as! [NSNumber]).map { Float($0.doubleValue) }, [0, 0.7, 1.25])
+        XCTAssertEqual(sweep["prompt"] as? String, "MIRA:")
+        let samples = sweep["samples"] as! [[[String: Any]]]
+        for (i, perTemperature) in p.sweep!.samples.enumerated() {
+            XCTAssertEqual(samples[i].count, perTemperature.count)
+            for (s, sample) in perTemperature.enumerated() {
+                let shown = samples[i][s]
+                XCTAssertEqual(shown["text"] as? String, sample.text, "the text survives escaping")
+                XCTAssertEqual(shown["repeat"] as? Int, sample.longestRepeat)
+                XCTAssertEqual((shown["distinct"] as! NSNumber).doubleValue, sample.distinctCharacterRatio, accuracy: 1e-4)
+                if let m = sample.meanLogProbability {
+                    XCTAssertEqual((shown["logp"] as! NSNumber).doubleValue, m, accuracy: 1e-4)
+                } else {
+                    XCTAssertTrue(shown["logp"] is NSNull)
+                }
+            }
+        }
+        // The section's words exist in both languages and the layout has its frame.
+        let keys = InspectorText.words.map(\.0)
+        for key in ["s5", "s5Intro", "s5Stats", "sweepButtons", "meanLogP", "distinct", "repeat", "showT"] { XCTAssertTrue(keys.contains(key), key) }
+        XCTAssertTrue(html.contains("<section id=\"sweep\" hidden=\"hidden\">"))
+    }
+
     func testCompactNumbers() {
         func text(_ v: Float, _ d: Int) -> String { var s = ""; JSONText.appendNumber(v, decimals: d, to: &s); return s }
         XCTAssertEqual(text(0, 3), "0")
@@ -185,6 +229,51 @@ final class InspectorPageTests: XCTestCase {
 
         if let target = ProcessInfo.processInfo.environment["INSPECTOR_SCREENSHOTS"] {
             try Self.screenshots(of: file, into: URL(fileURLWithPath: target), prefix: "test")
+        }
+    }
+
+    /// The sweep section in Chromium: every sample is on the page in both languages, the
+    /// temperature buttons set the page's own slider (also off its 0.05 grid and above 2),
+    /// and no script error.
+    func testSweepSectionInChromiumShowsEverySampleAndSetsTheSlider() throws {
+        guard Self.chromium != nil else { throw XCTSkip("chromium is not installed (apt-get install -y chromium fonts-noto-cjk)") }
+        var p = try page(prompt: mixedPrompt).0
+        let temperatures: [Float] = [0, 0.33, 1.25, 3]
+        p.sweep = Self.sweep(temperatures: temperatures)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("inspector-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("compare.html")
+        try Data(p.html().utf8).write(to: file)
+        func escaped(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        for (language, heading, stat) in [("en", "Continuations at several temperatures", "mean log p -0.88"),
+                                          ("zh", "同一段开头，换几个温度接着写", "平均 log p -0.88")] {
+            for (index, shown) in [(1, "0.33"), (2, "1.25"), (3, "3.00")] {
+                var url = URLComponents(url: file, resolvingAgainstBaseURL: false)!
+                url.fragment = "lang=\(language)&sweep=\(index)&check=k=\(Self.vocabulary.count)"
+                let dom = try Self.runChromium(["--dump-dom"], url: url.url!)
+                XCTAssertEqual(Self.element("errors", in: dom), "", "script errors in the page (\(language))")
+                XCTAssertTrue(dom.contains("<output id=\"temperature-value\">\(shown)</output>"), "button \(index) sets T = \(shown) (\(language))")
+                let checks = try JSONSerialization.jsonObject(with: Data((Self.element("check-result", in: dom) ?? "[]").utf8)) as! [[String: Any]]
+                XCTAssertEqual((checks.first?["T"] as? NSNumber).map { Float($0.doubleValue) }, temperatures[index])
+                guard index == 1 else { continue }
+                XCTAssertTrue(dom.contains(heading), language)
+                XCTAssertTrue(dom.contains(stat), "a sample's statistics (\(language))")
+                XCTAssertEqual(dom.components(separatedBy: "class=\"temp-button").count - 1, 2 * temperatures.count, "a button per temperature, twice")
+                for sample in p.sweep!.samples.joined() {
+                    // In the DOM, newlines and spaces stay; markup is escaped.
+                    XCTAssertTrue(dom.contains(escaped(sample.text)), "\(sample.text) (\(language))")
+                }
+            }
+        }
+        if let target = ProcessInfo.processInfo.environment["INSPECTOR_SCREENSHOTS"] {
+            for language in ["en", "zh"] {
+                var url = URLComponents(url: file, resolvingAgainstBaseURL: false)!
+                url.fragment = "lang=\(language)&show=sweep"
+                _ = try Self.runChromium(["--window-size=1200,1300", "--screenshot=\(target)/test-sweep-\(language).png"], url: url.url!)
+            }
         }
     }
 

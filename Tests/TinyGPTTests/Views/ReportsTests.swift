@@ -172,26 +172,6 @@ final class ReportsTests: XCTestCase {
         XCTAssertNil(report.panels[1].samples[0].meanLogProbability)
     }
 
-    func testTemperatureHTMLIsWellFormedSelfContainedAndEscaped() throws {
-        let (vocabulary, logits) = logitsFixture()
-        let samples = [
-            [TemperatureSample(text: "好。好。好。", logProbabilities: [-0.2, -0.3])],
-            [TemperatureSample(text: "a < b && c\nnew line", logProbabilities: [-1.2]), TemperatureSample(text: "你好")],
-            [TemperatureSample(text: "e&t<", logProbabilities: [-3])],
-        ]
-        let report = try TemperatureReport(prompt: "你<&\n", vocabulary: vocabulary, logits: logits,
-                                           temperatures: [0, 1, 2], samples: samples)
-        let html = report.html()
-        let read = assertWellFormedXML(html)
-        assertSelfContained(html)
-        XCTAssertTrue(read.text.contains("a < b && c\nnew line"), "sample text survives escaping")
-        XCTAssertTrue(read.text.contains("你<&\n"), "the prompt survives escaping")
-        XCTAssertTrue(read.text.contains("T = 0 (greedy)"))
-        XCTAssertTrue(read.text.contains("entropy"))
-        XCTAssertTrue(read.text.contains("Σ"), "the formula is shown")
-        XCTAssertEqual(read.elements.filter { $0 == "svg" }.count, 4, "three bar charts and the entropy chart")
-    }
-
     func testTemperatureTextAlignsWideAndNarrowCharacters() throws {
         let (vocabulary, logits) = logitsFixture()
         let report = try TemperatureReport(prompt: "你", vocabulary: vocabulary, logits: logits,
@@ -363,10 +343,6 @@ final class ReportsTests: XCTestCase {
     // MARK: - Charts
 
     func testStandaloneSVGsAreWellFormedUTF8Documents() {
-        var bars = BarChart(title: "p(下一个字) <&>", bars: [
-            BarChart.Bar(label: "中", value: 0.6), BarChart.Bar(label: "\n", value: 0.3), BarChart.Bar(label: "<", value: 0.1),
-        ], maxValue: 1)
-        bars.labelsAreCharacters = true
         let line = LineChart(title: "loss & more", xTitle: "step", yTitle: "loss", series: [
             LineChart.Series(name: "train", points: [(0, 4.2), (10, 3.1), (20, .nan), (30, 2.4)]),
             LineChart.Series(name: "验证", points: [(0, 4.1), (30, 2.5)], drawsMarkers: true),
@@ -377,12 +353,11 @@ final class ReportsTests: XCTestCase {
             TrainingLogRow(step: 0, trainLoss: 4.2, validationLoss: 4.2, learningRate: 0, tokensPerSecond: 0, elapsedSeconds: 0),
             TrainingLogRow(step: 100, trainLoss: 2.2, learningRate: 1e-3, tokensPerSecond: 5000, elapsedSeconds: 400),
         ], baselines: [LineChart.ReferenceLine(label: "bigram", y: 2.5)], title: "Run <1>")
-        for document in [bars.document(), line.document(), empty.document(), heatmap.document(), plot.document()] {
+        for document in [line.document(), empty.document(), heatmap.document(), plot.document()] {
             XCTAssertTrue(document.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\""))
             XCTAssertTrue(document.contains("Noto Sans CJK SC"))
             assertWellFormedXML(document)
         }
-        XCTAssertTrue(assertWellFormedXML(bars.document()).text.contains("⏎"))
         XCTAssertTrue(assertWellFormedXML(empty.document()).text.contains("no data yet"))
         XCTAssertTrue(assertWellFormedXML(plot.document()).text.contains("elapsed (min)"))
         // Only three of the four heatmap cells apply, so three carry a tooltip.

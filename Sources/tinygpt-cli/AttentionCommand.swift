@@ -26,11 +26,7 @@ struct AttentionCommand: Command {
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let c = session.model.config
-        var ids = try session.tokenizer.encode(text)
-        if ids.count > c.contextLength {
-            Console.warn("the prompt has \(ids.count) characters; showing its last \(c.contextLength) (the context length)")
-            ids = Array(ids.suffix(c.contextLength))
-        }
+        let ids = try SharedFlags.promptWindow(text, session)
         if let layer = flags.int("--layer"), layer >= c.layerCount {
             throw TinyGPTError.usage("--layer \(layer) is out of range; this model has layers 0...\(c.layerCount - 1)")
         }

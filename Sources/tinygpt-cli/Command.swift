@@ -25,6 +25,14 @@ enum SharedFlags {
         KernelContext(threads: flags.int("--threads") ?? ThreadPool.shared.threadCount)
     }
 
+    /// The prompt's ids for a page that looks at every position: its last context-length
+    /// characters, with a warning when it is longer.
+    static func promptWindow(_ text: String, _ session: GenerationSession) throws -> [Int32] {
+        let ids = try session.tokenizer.encode(text), T = session.model.config.contextLength
+        if ids.count > T { Console.warn("the prompt has \(ids.count) characters; showing its last \(T) (the context length)") }
+        return Array(ids.suffix(T))
+    }
+
     /// The text file named by --data, or the default corpus, which must then be present.
     static func dataPath(_ flags: ParsedFlags) throws -> String {
         if let path = flags.string("--data") { return path }

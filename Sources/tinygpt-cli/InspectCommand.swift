@@ -30,11 +30,7 @@ struct InspectCommand: Command {
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let c = session.model.config
-        var ids = try session.tokenizer.encode(text)
-        if ids.count > c.contextLength {
-            Console.warn("the prompt has \(ids.count) characters; showing its last \(c.contextLength) (the context length)")
-            ids = Array(ids.suffix(c.contextLength))
-        }
+        let ids = try SharedFlags.promptWindow(text, session)
         let trace = session.model.trace(tokens: ids, newline: session.tokenizer.id(of: 0x0A),
                                              space: session.tokenizer.id(of: 0x20))
         let language = flags.string("--lang").flatMap(InspectorPage.Language.init(rawValue:))

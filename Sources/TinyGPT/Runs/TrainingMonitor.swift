@@ -11,21 +11,6 @@
 
 import Foundation
 
-/// The files of a run folder.
-public struct RunFiles: Sendable {
-    public var directory: String
-
-    public init(_ directory: String) { self.directory = directory }
-
-    public func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-    public var trainingLog: String { path("train_log.csv") }
-    public var health: String { path("health.jsonl") }
-    public var timeLapse: String { path("timelapse.jsonl") }
-    /// The run's settings and baselines (`RunDescription`).
-    public var description: String { path("run.json") }
-    public var report: String { path("report.html") }
-}
-
 /// Records gradient health and the time-lapse of a run into its folder.
 public final class TrainingMonitor {
     public let folder: RunFiles
@@ -50,7 +35,7 @@ public final class TrainingMonitor {
         health = try JSONLinesWriter(path: folder.health, keepingStepsThrough: keepThrough)
         lapse = try JSONLinesWriter(path: folder.timeLapse, keepingStepsThrough: keepThrough)
         firstStep = trainer.step + 1
-        norms.reserveCapacity(trainer.settings.evalInterval + 1)
+        norms.reserveCapacity(min(trainer.settings.evalInterval, trainer.settings.steps) + 1)
         let n = trainer.B * trainer.T
         probeWindows = .allocate(capacity: n)
         scratchTargets = .allocate(capacity: n)
@@ -161,85 +146,5 @@ public enum JSONLines {
             }
         }
         return values
-    }
-}
-
-/// run.json: what a report needs to know about a run that is not in its logs.
-public struct RunDescription: Codable, Sendable, Equatable {
-    public struct Baseline: Codable, Sendable, Equatable {
-        public var name: String
-        public var loss: Double
-    }
-
-    public var dataPath: String
-    public var characters: Int
-    public var vocabSize: Int
-    public var layerCount: Int
-    public var headCount: Int
-    public var modelWidth: Int
-    public var contextLength: Int
-    public var gelu: String
-    /// False for a model without skip connections; absent (nil) means with them, so run.json of
-    /// an ordinary run is what it was before the residual ablation.
-    public var residual: Bool?
-    public var parameterCount: Int
-    public var batchSize: Int
-    public var steps: Int
-    public var learningRate: Double
-    public var minLearningRate: Double
-    public var warmupSteps: Int
-    public var weightDecay: Double
-    public var gradClip: Double
-    public var dropout: Double
-    public var seed: UInt64
-    public var evalInterval: Int
-    /// The n-gram counting baselines on the same validation text.
-    public var baselines: [Baseline]
-    /// The learning rate at every `scheduleStride`-th step, from step 0 (for the schedule plot).
-    public var schedule: [Double]
-    public var scheduleStride: Int
-
-    public init(trainer: Trainer, dataPath: String, baselines: [NGramBaseline.Result]) {
-        let c = trainer.model.config, s = trainer.settings
-        self.dataPath = dataPath
-        characters = trainer.data.tokens.count
-        vocabSize = c.vocabSize
-        layerCount = c.layerCount
-        headCount = c.headCount
-        modelWidth = c.modelWidth
-        contextLength = c.contextLength
-        gelu = c.gelu.name
-        residual = c.residual ? nil : false
-        parameterCount = trainer.model.parameterCount
-        batchSize = s.batchSize
-        steps = s.steps
-        learningRate = Double(s.learningRate)
-        minLearningRate = Double(s.minLearningRate)
-        warmupSteps = s.warmupSteps
-        weightDecay = Double(s.weightDecay)
-        gradClip = Double(s.gradClip)
-        dropout = Double(s.dropout)
-        seed = s.seed
-        evalInterval = s.evalInterval
-        self.baselines = baselines.map { Baseline(name: $0.name, loss: $0.loss) }
-        scheduleStride = max(1, s.steps / 400)
-        schedule = stride(from: 0, to: s.steps, by: scheduleStride).map { Double(s.learningRate(at: $0)) }
-    }
-
-    /// Writes run.json atomically.
-    public func write(to path: String) throws {
-        let e = JSONLines.encoder
-        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try e.encode(self)), to: path)
-    }
-
-    /// Reads run.json; nil when the folder has none.
-    public static func read(path: String) throws -> RunDescription? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        do {
-            return try JSONLines.decoder.decode(RunDescription.self, from: data)
-        } catch {
-            throw TinyGPTError.runtime("\(path) is not a run description this version reads; delete it and retrain, or redraw without it")
-        }
     }
 }

@@ -114,7 +114,8 @@ public struct TrainingReport {
     func settingsSection() -> String {
         var s = Self.heading("The run", "这次训练")
         guard let r = run else {
-            return s + Self.note("run.json is missing, so the settings are unknown.", "缺少 run.json，无法显示训练设置。")
+            return s + Self.note("\(RunFiles.descriptionName) is missing, so the settings are unknown.",
+                                "缺少 \(RunFiles.descriptionName)，无法显示训练设置。")
         }
         func row(_ en: String, _ zh: String, _ value: String) -> String {
             "<tr><th>\(Self.both(en, zh))</th><td class=\"mono\">\(Markup.escape(value))</td></tr>"

@@ -15,8 +15,8 @@ import Foundation
 public final class TrainingMonitor {
     public let folder: RunFiles
     public let timeLapse: TimeLapse
-    private let health: JSONLinesWriter
-    private let lapse: JSONLinesWriter
+    private let health: JSONLinesWriter<GradientHealthRecord>
+    private let lapse: JSONLinesWriter<TimeLapseRecord>
     private var norms: [Float] = []
     private var clipped = 0
     private var firstStep: Int
@@ -71,13 +71,25 @@ public final class TrainingMonitor {
     }
 }
 
-/// Appends Codable values as JSON Lines, one write per line.
-public final class JSONLinesWriter {
+/// What a run appends to one of its JSON Lines files at each evaluation: a record of one step.
+/// The monitor's two kinds (gradient health, the time-lapse) are written, kept on resume and
+/// read back by this one type's rules.
+public protocol RunRecord: Codable, Sendable {
+    /// The step the record was made at.
+    var step: Int { get }
+}
+
+extension GradientHealthRecord: RunRecord {}
+extension TimeLapseRecord: RunRecord {}
+
+/// Appends run records as JSON Lines, one write per line.
+public final class JSONLinesWriter<Record: RunRecord> {
     public let path: String
     private let handle: FileHandle
 
     /// Opens `path`. With `keepingStepsThrough` nil any old file is replaced; with a step, the
-    /// lines whose "step" is at most that are kept (a torn last line is dropped).
+    /// records whose step is at most that are kept as they were written (a torn last line, or
+    /// one this version cannot read, is dropped).
     public init(path: String, keepingStepsThrough step: Int?) throws {
         self.path = path
         var text = ""
@@ -86,9 +98,8 @@ public final class JSONLinesWriter {
                 throw TinyGPTError.runtime("\(path) is not UTF-8 text; delete it to start its records afresh")
             }
             for line in old.split(separator: "\n") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let lineStep = object["step"] as? Int else { continue }
-                if lineStep <= step { text += line + "\n" }
+                guard let record = try? JSONLines.decoder.decode(Record.self, from: Data(line.utf8)) else { continue }
+                if record.step <= step { text += line + "\n" }
             }
         }
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
@@ -103,7 +114,7 @@ public final class JSONLinesWriter {
 
     deinit { try? handle.close() }
 
-    public func append<Value: Encodable>(_ value: Value) throws {
+    public func append(_ value: Record) throws {
         do {
             var line = try JSONLines.encoder.encode(value)
             line.append(UInt8(ascii: "\n"))
@@ -130,7 +141,7 @@ public enum JSONLines {
     }
 
     /// The records of a JSON Lines file; a missing file is no records, a torn last line is skipped.
-    public static func read<Value: Decodable>(_ type: Value.Type, path: String) throws -> [Value] {
+    public static func read<Value: RunRecord>(_ type: Value.Type, path: String) throws -> [Value] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         guard let text = String(data: data, encoding: .utf8) else {
             throw TinyGPTError.runtime("\(path) is not UTF-8 text; delete it or point to the right folder")

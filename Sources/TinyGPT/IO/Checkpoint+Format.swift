@@ -74,14 +74,16 @@ extension Checkpoint {
 
     /// Writes the checkpoint to `path` atomically: the old file stays whole until the new one
     /// is complete on disk. Throws, leaving any old file untouched, if the checkpoint could not
-    /// be read back (e.g. NaN weights from a diverged run).
-    public func write(to path: String) throws {
-        try write(to: [path])
+    /// be read back (e.g. NaN weights from a diverged run), or if the output rule refuses
+    /// `path` (Support/OutputFile.swift): as `runCheckpoint` it may replace a checkpoint, as
+    /// `checkpoint` (what `import` writes) no file at all.
+    public func write(to path: String, as kind: OutputKind = .runCheckpoint, inputs: [String] = []) throws {
+        try write(to: [path], as: kind, inputs: inputs)
     }
 
     /// Writes the same bytes atomically to each of `paths`, validating once.
-    public func write(to paths: [String]) throws {
-        try withContents { try $0.write(to: paths) }
+    public func write(to paths: [String], as kind: OutputKind = .runCheckpoint, inputs: [String] = []) throws {
+        try withContents { try $0.write(to: paths, as: kind, inputs: inputs) }
     }
 
     /// Reads and validates the checkpoint at `path`.
@@ -110,11 +112,11 @@ extension Checkpoint {
 extension CheckpointContents {
     /// Validates the contents, then writes the same bytes atomically to each of `paths`,
     /// streaming them: nothing the size of the weights is allocated.
-    func write(to paths: [String]) throws {
+    func write(to paths: [String], as kind: OutputKind = .runCheckpoint, inputs: [String] = []) throws {
         if let problem = problem() {
             throw TinyGPTError.runtime("refusing to write \(paths.first ?? "a checkpoint"): \(problem); the previous file, if any, is untouched")
         }
-        for path in paths { try AtomicFile.write(to: path) { emit in try encode(emit) } }
+        for path in paths { try OutputFile.write(to: path, as: kind, inputs: inputs) { emit in try encode(emit) } }
     }
 
     /// The file's bytes in one array (see `encode`).

@@ -30,12 +30,18 @@ public enum ModelExport {
     // MARK: - Export
 
     /// Writes the checkpoint's weights to `path` (safetensors) and its config and vocabulary to
-    /// `sidecarPath` (default `sidecarPath(for: path)`), each replaced atomically.
-    public static func exportSafetensors(_ checkpoint: Checkpoint, to path: String, sidecarPath: String? = nil) throws {
+    /// `sidecarPath` (default `sidecarPath(for: path)`), each replaced atomically. Both paths
+    /// are checked under the output rule first (never over a checkpoint, one of `inputs`, or a
+    /// file that is not an older export), so a refusal writes neither.
+    public static func exportSafetensors(_ checkpoint: Checkpoint, to path: String, sidecarPath: String? = nil,
+                                         inputs: [String] = [], flag: String? = nil) throws {
+        let sidecarPath = sidecarPath ?? Self.sidecarPath(for: path)
+        try OutputFile.check(path, as: .export, inputs: inputs, flag: flag)
+        try OutputFile.check(sidecarPath, as: .sidecar, inputs: inputs, flag: flag)
         let bytes = try safetensorsBytes(checkpoint)
         let sidecar = try sidecarJSON(checkpoint)
-        try AtomicFile.write(bytes, to: path)
-        try AtomicFile.write(Array(sidecar.utf8), to: sidecarPath ?? Self.sidecarPath(for: path))
+        try OutputFile.write(bytes, to: path, as: .export, inputs: inputs, flag: flag)
+        try OutputFile.write(Array(sidecar.utf8), to: sidecarPath, as: .sidecar, inputs: inputs, flag: flag)
     }
 
     /// The safetensors bytes of the checkpoint's weights (see the file header for the layout).

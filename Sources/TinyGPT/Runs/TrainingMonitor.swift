@@ -95,6 +95,7 @@ public final class JSONLinesWriter {
     /// lines whose "step" is at most that are kept (a torn last line is dropped).
     public init(path: String, keepingStepsThrough step: Int?) throws {
         self.path = path
+        try OutputFile.check(path, as: .records)
         var text = ""
         if let step, let data = FileManager.default.contents(atPath: path) {
             guard let old = String(data: data, encoding: .utf8) else {
@@ -230,7 +231,7 @@ public struct RunDescription: Codable, Sendable, Equatable {
     public func write(to path: String) throws {
         let e = JSONLines.encoder
         e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try e.encode(self)), to: path)
+        try OutputFile.write(Array(try e.encode(self)), to: path, as: .description)
     }
 
     /// Reads run.json; nil when the folder has none.

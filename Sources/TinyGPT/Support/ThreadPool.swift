@@ -37,7 +37,7 @@ public final class ThreadPool: @unchecked Sendable {
     private let barrier: Barrier
 
     /// The pool used when none is passed: one thread per core.
-    public static let shared = ThreadPool(threadCount: ProcessInfo.processInfo.activeProcessorCount)
+    public static let shared = ThreadPool(threadCount: Platform.processorCount)
 
     public init(threadCount: Int) {
         precondition(threadCount >= 1, "a pool needs at least one thread")
@@ -84,7 +84,7 @@ public final class ThreadPool: @unchecked Sendable {
             var spins = 0
             while checkedIn.load(ordering: .acquiring) < threadCount - 1 {
                 spins += 1
-                if spins > 2_000 { sched_yield() }
+                if spins > 2_000 { Platform.yieldThread() }
             }
             job = nil
         }
@@ -135,7 +135,7 @@ public final class ThreadPool: @unchecked Sendable {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins > 5_000 { sched_yield() }
+                if spins > 5_000 { Platform.yieldThread() }
                 if spins > 50_000 {
                     sleepLock.lock()
                     while generation.load(ordering: .acquiring) == seen { sleepLock.wait() }
@@ -170,7 +170,7 @@ public final class Barrier: @unchecked Sendable {
         var spins = 0
         while phase.load(ordering: .acquiring) == current {
             spins += 1
-            if spins > 2_000 { sched_yield() }
+            if spins > 2_000 { Platform.yieldThread() }
         }
     }
 }

@@ -79,7 +79,7 @@ struct TrainCommand: Command {
             ?? RunFolder.forNewRun(flags.string("--out") ?? (Defaults.checkpointRoot as NSString)
                 .appendingPathComponent(((dataPath as NSString).lastPathComponent as NSString).deletingPathExtension))
         defer { folder.release() }
-        if folder.isNumbered { print("\(folder.requested) holds another run, so this one goes to \(folder.path)") }
+        if folder.isNumbered { print("\(folder.requested) \(folder.whyNumbered), so this one goes to \(folder.path)") }
         let directory = folder.path
         let options = RunOptions(directory: directory, saveEvery: flags.int("--save-every"),
                                  keep: flags.int("--keep") ?? 2,

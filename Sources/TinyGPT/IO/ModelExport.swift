@@ -107,9 +107,21 @@ public enum ModelExport {
 
     /// Reads a safetensors file and its sidecar (default `sidecarPath(for: path)`) into a
     /// weights-only checkpoint. Throws a runtime error naming every problem found.
+    /// The header is read and checked against the file's length first (the tensors must cover
+    /// the data exactly) before any tensor is read: a foreign or lying file costs a few small
+    /// reads, and the weights, matched to their shapes before any buffer is allocated, are no
+    /// larger than the file.
     public static func importSafetensors(path: String, vocabPath: String? = nil) throws -> Checkpoint {
-        let bytes = try AtomicFile.read(path, kind: "safetensors file")
-        let sidecar = try AtomicFile.read(vocabPath ?? sidecarPath(for: path), kind: "sidecar JSON (config and vocabulary)")
+        let kind = "safetensors file"
+        let (fd, size) = try AtomicFile.openRegular(path, kind: kind)
+        defer { Platform.close(fd) }
+        let first = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: min(size, 8))
+        let headerEnd = try SafetensorsFile.headerEnd(firstBytes: first, fileSize: size)
+        let header = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: headerEnd)
+        _ = try SafetensorsFile.layout(prefix: header, fileSize: size)
+        let sidecar = try AtomicFile.read(vocabPath ?? sidecarPath(for: path), kind: "sidecar JSON (config and vocabulary)",
+                                          limit: Safetensors.maxHeaderLength)
+        let bytes = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: size)
         return try checkpoint(safetensors: bytes, sidecar: sidecar)
     }
 

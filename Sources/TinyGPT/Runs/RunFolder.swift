@@ -19,13 +19,17 @@ public final class RunFolder {
     public static let latestName = "latest.ckpt"
     public static let logName = "train_log.csv"
 
-    /// True when the run was moved to a numbered folder because `requested` held another run.
+    /// True when the run was moved to a numbered folder because `requested` held another run
+    /// or was not this user's to write.
     public var isNumbered: Bool { path != requested }
+    /// Why the run is not in `requested`: "holds another run" or "is not yours to write".
+    public let whyNumbered: String
 
-    private init(path: String, requested: String, lock: RunLock) {
+    private init(path: String, requested: String, lock: RunLock, whyNumbered: String = "holds another run") {
         self.path = path
         self.requested = requested
         self.lock = lock
+        self.whyNumbered = whyNumbered
     }
 
     /// Gives up the folder's lock (the kernel also does it when the process ends).
@@ -112,7 +116,8 @@ public final class RunFolder {
                 lock.release()
                 continue
             }
-            return RunFolder(path: candidate, requested: base, lock: lock)
+            return RunFolder(path: candidate, requested: base, lock: lock,
+                             whyNumbered: refusal == nil ? "holds another run" : "is not yours to write")
         }
         throw TinyGPTError.runtime("\(base)-2 to \(base)-9999 all hold runs; move some away or choose another folder")
     }

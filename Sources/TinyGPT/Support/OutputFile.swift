@@ -9,7 +9,8 @@
 // 3. a file TinyGPT did not write as the same kind of output. The kind is recognised by the
 //    file's first bytes, which every writer of that kind has always produced:
 //      page          `<!DOCTYPE html>` then `<html xmlns="http://www.w3.org/1999/xhtml"`
-//      chart         `<?xml version="1.0" encoding="UTF-8"?>` then `<svg xmlns="http://www.w3.org/2000/svg" font-family=`
+//      chart         `<svg xmlns="http://www.w3.org/2000/svg" font-family=`, or that after
+//                    the line `<?xml version="1.0" encoding="UTF-8"?>`
 //      export        a safetensors header opening `{"__metadata__":{"format":"pt","producer":"tinygpt"`
 //      sidecar       `{` then `"format": "tinygpt-safetensors-sidecar"` on the next line
 //      training log  the CSV header `step,train_loss,val_loss,lr,tokens_per_s,elapsed_s`
@@ -72,7 +73,8 @@ public enum OutputKind: String, Sendable, CaseIterable {
         case .page:
             return starts("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"")
         case .chart:
-            return starts("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" font-family=")
+            let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" font-family="
+            return starts(svg) || starts("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg)
         case .export:
             return starts("{\"__metadata__\":{\"format\":\"pt\",\"producer\":\"tinygpt\"", at: 8)
         case .sidecar:

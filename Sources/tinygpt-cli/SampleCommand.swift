@@ -14,7 +14,7 @@ struct SampleCommand: Command {
             .float("--temperature", "T", in: .closed(0, 100), help: "softmax temperature; 0 means greedy", default: "0.8"),
             .boolean("--greedy", help: "always take the most likely character (same as --temperature 0)"),
             .int("--top-k", "K", in: 1...10_000_000, help: "sample only among the K most likely characters"),
-            .float("--top-p", "P", in: .open(0, 1.000001), help: "sample only among the most likely characters whose probabilities reach P"),
+            .float("--top-p", "P", in: FloatRange(lower: 0, upper: 1, includesLower: false, includesUpper: true), help: "sample only among the most likely characters whose probabilities reach P"),
             .int("--samples", "N", in: 1...10_000, help: "independent continuations", default: "1"),
             SharedFlags.seed,
             SharedFlags.threads,
@@ -23,8 +23,11 @@ struct SampleCommand: Command {
                    "tinygpt sample --prompt \"The \" --greedy --tokens 200"])
 
     func run(_ flags: ParsedFlags) throws {
+        if flags.bool("--greedy"), let temperature = flags.float("--temperature"), temperature != 0 {
+            throw TinyGPTError.usage("--greedy and --temperature \(FlagText.number(Double(temperature))) contradict each other (greedy is temperature 0); drop one of them")
+        }
         let settings = SamplingSettings(temperature: flags.bool("--greedy") ? 0 : (flags.float("--temperature") ?? 0.8),
-                                        topK: flags.int("--top-k"), topP: flags.float("--top-p").map { min($0, 1) })
+                                        topK: flags.int("--top-k"), topP: flags.float("--top-p"))
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let prompt = try session.encodePrompt(flags.string("--prompt"))

@@ -1,7 +1,7 @@
 // A small persistent pool of worker threads for the kernels.
 //
 // `DispatchQueue.concurrentPerform` wakes its workers on every call, which costs 40-70 µs
-// on the machines we measure on (see shared PERF-NOTES): more than many of our ops take.
+// on the machines we measure on (Docs/MEASUREMENTS.md): more than many of our ops take.
 // These workers spin for a short while after each job before sleeping, so a training step's
 // hundred-odd parallel regions each start in well under a microsecond.
 //

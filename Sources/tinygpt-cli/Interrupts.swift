@@ -6,7 +6,7 @@
 // more than once and every write to a gone reader raises SIGPIPE again.
 //
 // The handlers run on whatever thread the signal lands on, so they only touch atomics and
-// call write(2) and _exit(2), which POSIX lists as async-signal-safe.
+// call write(2), dup2(2) and _exit(2), which POSIX lists as async-signal-safe.
 
 import Foundation
 import Synchronization
@@ -16,8 +16,13 @@ import TinyGPT
 let stopRequested = Atomic<Bool>(false)
 /// Set by the first Ctrl-C or SIGTERM, so that the second leaves at once.
 let interrupted = Atomic<Bool>(false)
-/// Set when standard output's reader has gone (SIGPIPE): nothing more is printed there.
+/// Set when standard output's reader has gone (SIGPIPE); standard output then goes to
+/// /dev/null, so printing more raises nothing.
 let standardOutputGone = Atomic<Bool>(false)
+/// /dev/null, opened before any handler needs it.
+nonisolated(unsafe) var nullDevice: Int32 = -1
+/// Whether stderr is a terminal, where a progress line may be open and the message starts on a new line.
+nonisolated(unsafe) var standardErrorIsTerminal = false
 
 enum Interrupts {
     /// From the first moment of `train`: a signal while the run is set up is kept for the
@@ -29,9 +34,12 @@ enum Interrupts {
         _ = stopRequested.load(ordering: .relaxed)
         _ = interrupted.load(ordering: .relaxed)
         _ = standardOutputGone.load(ordering: .relaxed)
+        nullDevice = Platform.openNullDevice()
+        standardErrorIsTerminal = Platform.standardErrorIsTerminal
         let stop: Platform.SignalHandler = { _ in
             if interrupted.exchange(true, ordering: .relaxed) {
-                Platform.writeToStandardError("\ntinygpt: a second interrupt: stopping at once without saving; the last saved checkpoint is kept\n")
+                if standardErrorIsTerminal { Platform.writeToStandardError("\n") }
+                Platform.writeToStandardError("tinygpt: a second interrupt: stopping at once without saving; the last saved checkpoint is kept\n")
                 Platform.exitImmediately(130)
             }
             stopRequested.store(true, ordering: .relaxed)
@@ -40,15 +48,10 @@ enum Interrupts {
         Platform.handle(.terminate, with: stop)
         Platform.handle(.hangUp) { _ in stopRequested.store(true, ordering: .relaxed) }
         Platform.handle(.brokenPipe) { _ in
+            Platform.silenceStandardOutput(nullDevice: nullDevice)
             standardOutputGone.store(true, ordering: .relaxed)
             stopRequested.store(true, ordering: .relaxed)
         }
     }
 }
 
-/// Every `print` of the command line: Swift's, unless standard output's reader has gone, when
-/// printing more would only raise SIGPIPE again. (This shadows Swift.print in this module.)
-func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
-    guard !standardOutputGone.load(ordering: .relaxed) else { return }
-    Swift.print(items.map { "\($0)" }.joined(separator: separator), terminator: terminator)
-}

@@ -115,10 +115,14 @@ public enum ModelExport {
         let kind = "safetensors file"
         let (fd, size) = try AtomicFile.openRegular(path, kind: kind)
         defer { Platform.close(fd) }
-        let first = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: min(size, 8))
-        let headerEnd = try SafetensorsFile.headerEnd(firstBytes: first, fileSize: size)
-        let header = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: headerEnd)
-        _ = try SafetensorsFile.layout(prefix: header, fileSize: size)
+        do {
+            let first = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: min(size, 8))
+            let headerEnd = try SafetensorsFile.headerEnd(firstBytes: first, fileSize: size)
+            let header = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: headerEnd)
+            _ = try SafetensorsFile.layout(prefix: header, fileSize: size)
+        } catch let error as TinyGPTError {
+            throw TinyGPTError(error.kind, "\(path): \(error.message)")
+        }
         let sidecar = try AtomicFile.read(vocabPath ?? sidecarPath(for: path), kind: "sidecar JSON (config and vocabulary)",
                                           limit: Safetensors.maxHeaderLength)
         let bytes = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: size)

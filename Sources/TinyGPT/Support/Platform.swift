@@ -304,6 +304,9 @@ public enum Platform {
     /// Whether standard output is a terminal.
     public static var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
+    /// Whether standard error is a terminal.
+    public static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
     /// The terminal's width in columns, nil when standard output is not a terminal.
     public static func terminalColumns() -> Int? {
         guard standardOutputIsTerminal else { return nil }
@@ -315,6 +318,18 @@ public enum Platform {
     /// Writes bytes to standard error with write(2) alone: safe inside a signal handler.
     public static func writeToStandardError(_ text: StaticString) {
         _ = Glue.write(STDERR_FILENO, text.utf8Start, text.utf8CodeUnitCount)
+    }
+
+    /// A descriptor open on /dev/null, for `silenceStandardOutput` (opened ahead, since a
+    /// signal handler should not be the first to open it); -1 if it cannot be opened.
+    public static func openNullDevice() -> Int32 {
+        Glue.open("/dev/null", O_WRONLY | O_CLOEXEC, 0)
+    }
+
+    /// Points standard output at `nullDevice` (dup2, safe in a signal handler): every later
+    /// write to it, from print or stdio's buffer, succeeds and goes nowhere.
+    public static func silenceStandardOutput(nullDevice: Int32) {
+        if nullDevice >= 0 { _ = dup2(nullDevice, STDOUT_FILENO) }
     }
 
     /// Leaves at once with `code`, running no exit handlers (safe in a signal handler).
@@ -353,10 +368,11 @@ public enum Platform {
         var action = sigaction()
         #if canImport(Darwin)
         action.__sigaction_u.__sa_handler = handler
+        action.sa_mask = 0  // sigset_t is a UInt32 there; sigemptyset is also a macro
         #else
         action.__sigaction_handler.sa_handler = handler
-        #endif
         sigemptyset(&action.sa_mask)
+        #endif
         action.sa_flags = SA_RESTART
         _ = sigaction(signal.number, &action, nil)
     }

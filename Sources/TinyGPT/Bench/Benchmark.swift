@@ -171,13 +171,6 @@ public enum Benchmark {
         "\(Gemm.mr)×\(Gemm.nr) tiles of \(Gemm.nr / 2)-lane vectors"
     }
 
-    /// The process's peak resident memory in bytes (Linux /proc; nil elsewhere).
-    public static func peakResidentBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Int($0) }.first
-            return kb.map { $0 * 1024 }
-        }
-        return nil
-    }
+    /// The process's peak resident memory in bytes (nil where the system does not say).
+    public static func peakResidentBytes() -> Int? { Platform.peakResidentBytes() }
 }

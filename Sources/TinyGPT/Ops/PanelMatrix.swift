@@ -43,9 +43,9 @@ struct PanelMatrix {
     /// out (rows, OC) = inp (rows, C) · Wᵀ + bias, over the given panels' columns only: each
     /// output is the sum over k in order of inp[k]·W[o, k] (fused multiply-adds), then the bias.
     /// One row: a matrix-vector product, each panel read once. More rows: for each panel (it
-    /// stays in cache), tiles of up to Gemm.mr rows × Gemm.nr columns on the GEMM micro-kernel
-    /// while four rows or more are left, then pairs and a single row on the matrix-vector
-    /// kernels (same sums, same order).
+    /// stays in cache), whole tiles of Gemm.mr rows × Gemm.nr columns on the GEMM micro-kernel,
+    /// then the rows left in pairs and a single row on the matrix-vector kernels (same sums,
+    /// same order).
     @inline(__always)
     func multiply(_ storage: UnsafePointer<Float>, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
                   rows: Int, bias: UnsafePointer<Float>?, panels: Range<Int>) {
@@ -53,8 +53,8 @@ struct PanelMatrix {
         for j in panels {
             let panel = storage + offset + j * inputs * Self.width
             var m = 0
-            while rows - m >= 4 {
-                let tileRows = min(mr, rows - m)
+            while rows - m >= mr {
+                let tileRows = mr
                 let a = Gemm.Tile(input + m * inputs, rowStride: inputs, kStride: 1, rows: tileRows)
                 var column = j * Self.width
                 while column < min(outputs, (j + 1) * Self.width) {
@@ -65,8 +65,8 @@ struct PanelMatrix {
                 }
                 m += tileRows
             }
-            // Two or three rows left: a pair shares each weight load; a micro-tile would mostly
-            // compute rows it then throws away.
+            // Fewer than mr rows left: pairs share each weight load. (A partial micro-tile still
+            // computes all mr rows, and in L1 or L2 a pair already keeps the FMA units as busy.)
             while rows - m >= 2 {
                 multiplyTwo(storage, input + m * inputs, into: output + m * outputs, bias: bias, panel: j)
                 m += 2

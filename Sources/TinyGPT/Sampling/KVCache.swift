@@ -323,8 +323,8 @@ public final class KVCache {
                     for i in 0..<hs { K[(head * hs + i) * T + pos] = k[i] }
                     (V + pos * C + head * hs).update(from: v, count: hs)
                     // s[t] = q · k_t over positions 0...pos, then softmax, then y = Σ s[t] v_t.
-                    FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1)
-                    _ = Softmax.forward(s, pos + 1, scale: scale)
+                    FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1, readable: T)
+                    _ = Softmax.forward(s, pos + 1, scale: scale, capacity: T)
                     FastMath.weightedSum(y + r * C + head * hs, s, wStride: 1, V + head * hs, xStride: C,
                                          count: pos + 1, n: hs)
                 }

@@ -1,12 +1,11 @@
 // tinygpt train: train on a text file, showing progress and saving checkpoints.
 
 import Foundation
-import Synchronization
 import TinyGPT
 import TinyGPTViews
 
 /// Set by SIGINT/SIGTERM; the loop saves and stops at the next step.
-let stopRequested = Atomic<Bool>(false)
+let stopRequested = SharedWord(0, signalSafe: true)
 
 struct TrainCommand: Command {
     let spec = CommandSpec(
@@ -166,7 +165,7 @@ final class TrainProgress {
         let outcome: TrainingOutcome
         do {
             outcome = try TrainingRun.run(trainer, options: options, monitor: monitor,
-                                          shouldStop: { stopRequested.load(ordering: .relaxed) }, report: handle)
+                                          shouldStop: { stopRequested.load(ordering: .relaxed) != 0 }, report: handle)
         } catch {
             endProgressLine()
             throw error
@@ -253,8 +252,8 @@ final class TrainProgress {
     static func installSignalHandlers() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { _ in
-                if stopRequested.load(ordering: .relaxed) { _exit(130) }  // a second Ctrl-C leaves at once
-                stopRequested.store(true, ordering: .relaxed)
+                if stopRequested.load(ordering: .relaxed) != 0 { _exit(130) }  // a second Ctrl-C leaves at once
+                stopRequested.store(1, ordering: .relaxed)
             }
         }
     }

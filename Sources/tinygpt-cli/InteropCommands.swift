@@ -63,7 +63,16 @@ struct ExportCommand: Command {
             throw TinyGPTError.runtime("\(dataPath) is not the text \(loaded.path) was trained on (that had \(training.corpusLength) characters); pass the run's text with --data FILE")
         }
         let name = NanoGPTExport.datasetName(dataPath)
-        let summary = try NanoGPTExport.write(checkpoint: loaded.checkpoint, tokens: tokens, name: name, to: folder, source: loaded.path)
+        let header = """
+            # nanoGPT config written by `tinygpt export --to nanogpt` (TinyGPT \(TinyGPTVersion.string)) from \(loaded.path).
+            # Copy this folder's data/ and config/ into a nanoGPT checkout, then from there:
+            #   python train.py config/train_\(name).py                 (add --device=cpu --compile=False on a CPU)
+            #   torchrun --standalone --nproc_per_node=N train.py config/train_\(name).py --gradient_accumulation_steps=N
+            # (under DDP train.py divides gradient_accumulation_steps by the number of processes).
+
+            """
+        let summary = try NanoGPTExport.write(checkpoint: loaded.checkpoint, tokens: tokens, name: name, to: folder,
+                                              source: loaded.path, header: header)
         let data = NanoGPTExport.dataFolder(name)
         print("wrote \(folder)/\(data)/train.bin (\(summary.trainCount) ids), val.bin (\(summary.validationCount) ids), meta.pkl (vocabulary \(summary.vocabSize))")
         print("wrote \(summary.configPath) and \(summary.sidecarPath)")

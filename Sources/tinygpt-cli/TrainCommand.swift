@@ -250,6 +250,9 @@ final class TrainProgress {
     /// which saves and stops before its first step, instead of killing the process half-way
     /// through creating its folder.
     static func installSignalHandlers() {
+        // Touch the flag first, so that its lazy initialisation (and, on macOS, the first
+        // `#available` check, which reads a file) happen here and not inside the handler.
+        _ = stopRequested.load(ordering: .relaxed)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { _ in
                 if stopRequested.load(ordering: .relaxed) != 0 { _exit(130) }  // a second Ctrl-C leaves at once

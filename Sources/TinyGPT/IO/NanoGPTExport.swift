@@ -48,8 +48,9 @@ public enum NanoGPTExport {
 
     /// Writes the dataset, the config and the sidecar under `folder` (which must exist).
     /// `tokens` is the run's text encoded with the checkpoint's vocabulary.
+    /// `header` opens the config file: comment lines (each starting with `#`) on how to run it.
     public static func write(checkpoint: Checkpoint, tokens: TokenIds, name: String, to folder: String,
-                             source: String) throws -> Summary {
+                             source: String, header: String = "") throws -> Summary {
         let config = checkpoint.config
         guard config.vocabSize <= Int(UInt16.max) + 1 else {
             throw TinyGPTError.runtime("the vocabulary has \(config.vocabSize) characters, more than nanoGPT's uint16 ids hold (65536)")
@@ -70,7 +71,7 @@ public enum NanoGPTExport {
         try AtomicFile.write(uint16Bytes(tokens, data.trainCount..<tokens.count), to: dataDir + "/val.bin")
         try AtomicFile.write(metaPickle(vocabulary: checkpoint.vocabulary), to: dataDir + "/meta.pkl")
         let configPath = (folder as NSString).appendingPathComponent(configFile(name))
-        try AtomicFile.write(Array(configText(checkpoint: checkpoint, settings: settings, name: name, source: source).utf8), to: configPath)
+        try AtomicFile.write(Array(configText(checkpoint: checkpoint, settings: settings, name: name, header: header).utf8), to: configPath)
         // nanoGPT's MLP uses the exact (erf) GELU whatever this run used; the weights it trains
         // come back with that form.
         var trained = checkpoint
@@ -166,15 +167,10 @@ public enum NanoGPTExport {
     }
 
     /// The config file train.py executes: nanoGPT's variable names, the run's values.
-    public static func configText(checkpoint: Checkpoint, settings: TrainingConfig, name: String, source: String) -> String {
+    public static func configText(checkpoint: Checkpoint, settings: TrainingConfig, name: String, header: String) -> String {
         let c = checkpoint.config
         let evalIters = max(1, (settings.evalWindows + settings.batchSize - 1) / settings.batchSize)
-        return """
-            # nanoGPT config written by `tinygpt export --to nanogpt` (TinyGPT \(TinyGPTVersion.string)) from \(source).
-            # Copy this folder's data/ and config/ into a nanoGPT checkout, then from there:
-            #   python train.py config/train_\(name).py                 (add --device=cpu --compile=False on a CPU)
-            #   torchrun --standalone --nproc_per_node=N train.py config/train_\(name).py --gradient_accumulation_steps=N
-            # (under DDP train.py divides gradient_accumulation_steps by the number of processes).
+        return header + """
             # The same model as the run: shape, vocabulary, split, schedule and optimizer. Not the same
             # bits: nanoGPT draws its own initialisation and batches, and its MLP uses the exact (erf)
             # GELU\(c.gelu == .exact ? "" : " where this run used the tanh form").

@@ -9,6 +9,16 @@ protocol Command {
     func run(_ flags: ParsedFlags) throws
 }
 
+/// Every subcommand, in the order `tinygpt --help` lists them (here, not in main.swift, so that
+/// the completion scripts and the tests can read the list too).
+enum Commands {
+    static let all: [Command] = [
+        TrainCommand(), SampleCommand(), CompareCommand(), EvalCommand(), InfoCommand(),
+        AttentionCommand(), InspectCommand(), PlotCommand(), ExportCommand(), ImportCommand(), BenchCommand(), GradcheckCommand(),
+        ReportCommand(), VersionCommand(), CompletionsCommand(),
+    ]
+}
+
 enum Defaults {
     /// The corpus `train` and `eval` use without --data.
     static let corpus = "Corpora/lighthouse.txt"

@@ -1,7 +1,6 @@
 // tinygpt train: train on a text file, showing progress and saving checkpoints.
 
 import Foundation
-import Synchronization
 import TinyGPT
 import TinyGPTViews
 
@@ -131,7 +130,7 @@ final class TrainProgress {
         let outcome: TrainingOutcome
         do {
             outcome = try TrainingRun.run(trainer, options: options, monitor: monitor,
-                                          shouldStop: { stopRequested.load(ordering: .relaxed) }, report: handle)
+                                          shouldStop: { stopRequested.load(ordering: .relaxed) != 0 }, report: handle)
         } catch {
             endProgressLine()
             throw error
@@ -142,7 +141,7 @@ final class TrainProgress {
             let lines = ["interrupted at step \(step); saved \(options.files.latest)",
                          "continue with: tinygpt train --resume \(options.files.latest) --steps \(s.steps)" + (dataPath == Defaults.corpus ? "" : " --data \(dataPath)")]
             // With standard output gone (train | head), the way back goes to stderr instead.
-            if standardOutputGone.load(ordering: .relaxed) { lines.forEach { Console.note($0) } } else { lines.forEach { print($0) } }
+            if standardOutputGone.load(ordering: .relaxed) != 0 { lines.forEach { Console.note($0) } } else { lines.forEach { print($0) } }
         case .finished(let validationLoss):
             try finish(validationLoss: validationLoss)
         }

@@ -57,7 +57,8 @@ public struct HTMLPage {
     /// A `<script>` element of a type the browser does not run, holding data for the page's
     /// script (JSON, base64). `content` must not contain `<` or `&`.
     public mutating func dataBlock(id: String, type: String, content: String) {
-        precondition(!content.contains("<") && !content.contains("&"), "a data block must not contain < or &")
+        precondition(!content.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") },
+                     "a data block must not contain < or &")
         raw("<script type=\"\(Markup.escape(type))\" id=\"\(Markup.escape(id))\">" + content + "</script>")
     }
 

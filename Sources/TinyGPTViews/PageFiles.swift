@@ -3,6 +3,8 @@
 // the file's bytes), so a page written by the tool stays one file with nothing fetched, and
 // the code itself is in files an editor highlights and `node --check` reads (.ci/run).
 // Swift fills in only data: the title, the language, the body's markup and JSON blocks.
+// A new file: put it in Pages/, add it to the views target's `resources` in Package.swift, and
+// to `PageFiles` here and `PageFilesTests.embedded` (the test fails until all three list it).
 
 import Foundation
 

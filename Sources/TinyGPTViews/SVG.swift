@@ -95,10 +95,9 @@ public enum ChartColours {
 
     /// The sequential scale's stops (`--scale-N`) as (red, green, blue).
     static let stops: [(Double, Double, Double)] = Theme.numbered("scale-").map { hex in
-        let digits = Array(hex.utf8.dropFirst())
-        precondition(hex.hasPrefix("#") && digits.count == 6, "theme.css: a scale colour is #rrggbb")
-        func channel(_ i: Int) -> Double { Double(Int(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16)!) }
-        return (channel(0), channel(2), channel(4))
+        let rgb = hex.hasPrefix("#") && hex.count == 7 ? Int(hex.dropFirst(), radix: 16) : nil
+        guard let rgb else { preconditionFailure("theme.css: a scale colour is #rrggbb, not \(hex)") }
+        return (Double(rgb >> 16), Double((rgb >> 8) & 0xFF), Double(rgb & 0xFF))
     }
 
     /// A sequential white-to-dark-blue scale: 0 → almost white, 1 → dark blue.

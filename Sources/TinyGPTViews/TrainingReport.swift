@@ -210,7 +210,7 @@ public struct TrainingReport {
         byKind.width = 520
         byKind.height = 300
         var residual: [LineChart.Series] = [
-            LineChart.Series(name: "emb", points: health.map { (Double($0.step), $0.embeddingRMS) }, colour: "#7f7f7f")]
+            LineChart.Series(name: "emb", points: health.map { (Double($0.step), $0.embeddingRMS) }, colour: ChartColours.series(7))]
         for l in 0..<L {
             residual.append(LineChart.Series(name: "\(l)", points: health.compactMap { $0.layers.count == L ? (Double($0.step), $0.layers[l].residualRMS) : nil },
                                              colour: ChartColours.sequential(0.3 + 0.7 * Double(l + 1) / Double(L))))

@@ -224,21 +224,27 @@ public enum Safetensors {
     /// The file bytes for `tensors`, written in the given order with contiguous offsets, and
     /// `metadata` as `__metadata__`. The header is padded with spaces to a multiple of 8 bytes.
     public static func encode(_ tensors: [SafetensorsTensor], metadata: [(key: String, value: String)] = []) -> [UInt8] {
-        var fields: [String] = []
+        var header = JSONText()
+        header.open()
         if !metadata.isEmpty {
-            let pairs = metadata.map { JSONText.quote($0.key) + ":" + JSONText.quote($0.value) }
-            fields.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
+            header.key("__metadata__")
+            header.open()
+            for (key, value) in metadata { header.key(key); header.string(value) }
+            header.close()
         }
         var offset = 0
         for tensor in tensors {
             let end = offset + 4 * tensor.values.count
-            var header = JSONText.quote(tensor.name)
-            header += ":{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],"
-            header += "\"data_offsets\":[\(offset),\(end)]}"
-            fields.append(header)
+            header.key(tensor.name)
+            header.open()
+            header.key("dtype"); header.string("F32")
+            header.key("shape"); header.ints(tensor.shape)
+            header.key("data_offsets"); header.ints([offset, end])
+            header.close()
             offset = end
         }
-        var headerBytes = Array(("{" + fields.joined(separator: ",") + "}").utf8)
+        header.close()
+        var headerBytes = Array(header.text.utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(UInt8(ascii: " ")) }
 
         var out: [UInt8] = []

@@ -202,6 +202,25 @@ final class SettingsTableTests: XCTestCase {
         }
     }
 
+    /// A checkpoint keeps every setting: the model's shape and the training section read back
+    /// equal with each setting away from its default. (The checkpoint stores settings in a fixed
+    /// binary order, IO/Checkpoint+Format.swift; a new setting needs a place there too.)
+    func testCheckpointKeepsEverySetting() throws {
+        var (config, settings) = Self.everySettingChanged()
+        (config.layerCount, config.headCount, config.modelWidth, config.contextLength) = (2, 2, 8, 4)
+        config.vocabSize = 5
+        let original = CheckpointTests.makeCheckpoint(config, training: true)
+        var training = try XCTUnwrap(original.training)
+        training.settings = settings
+        let checkpoint = Checkpoint(config: config, vocabulary: original.vocabulary, parameters: original.parameters,
+                                    training: training)
+        let read = try Checkpoint(decoding: checkpoint.encoded())
+        for setting in TrainingSetting.all {
+            XCTAssertEqual(setting.value(read.config, try XCTUnwrap(read.training).settings), setting.value(config, settings),
+                           "the checkpoint loses \(setting.field)")
+        }
+    }
+
     /// No two types, anywhere in the sources, share a name.
     func testNoTwoTypesShareAName() throws {
         let declaration = try NSRegularExpression(pattern: "^\\s*(?:(?:public|private|fileprivate|internal|final|indirect)\\s+)*(?:struct|enum|class|protocol|actor|typealias)\\s+([A-Z][A-Za-z0-9_]*)")

@@ -24,8 +24,9 @@ struct CompareCommand: Command {
 
     func run(_ flags: ParsedFlags) throws {
         let temperatures = flags.floatListOrDefault("--temperatures")
-        if let path = flags.string("--report") { try checkOutputPath(path, flag: "--report") }
-        let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
+        let checkpointPath = try CheckpointFinder.resolve(flags.string("--checkpoint"))
+        if let path = flags.string("--report") { try checkOutputPath(path, as: .page, inputs: [checkpointPath], flag: "--report") }
+        let loaded = try CheckpointFinder.load(checkpointPath)
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let prompt = try session.encodePrompt(flags.string("--prompt"))
         let sweep = try session.temperatureSweep(prompt, temperatures: temperatures, count: flags.intOrDefault("--tokens"),
@@ -45,7 +46,7 @@ struct CompareCommand: Command {
             var page = try InspectorPage(trace: trace, vocabulary: session.vocabulary, language: .guess(from: sweep.prompt),
                                          modelName: (loaded.path as NSString).lastPathComponent)
             page.sweep = sweep
-            try AtomicFile.write(Array(page.html().utf8), to: path)
+            try OutputFile.write(Array(page.html().utf8), to: path, as: .page, inputs: [loaded.path], flag: "--report")
             print("\nreport: \(path)")
         }
     }

@@ -18,8 +18,9 @@ struct PlotCommand: Command {
             throw TinyGPTError.runtime("\(path) has no rows yet; plot it after training has logged some steps")
         }
         let out = flags.string("--out") ?? RunFiles((path as NSString).deletingLastPathComponent).lossPlot
-        try checkOutputPath(out, flag: "--out")
-        try AtomicFile.write(Array(LossPlot(rows: rows, title: (path as NSString).lastPathComponent).svg().utf8), to: out)
+        try checkOutputPath(out, as: .chart, inputs: [path], flag: "--out")
+        try OutputFile.write(Array(LossPlot(rows: rows, title: (path as NSString).lastPathComponent).svg().utf8), to: out,
+                             as: .chart, inputs: [path], flag: "--out")
         print("wrote \(out) (\(rows.count) rows)")
     }
 }

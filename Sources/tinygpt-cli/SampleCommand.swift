@@ -23,7 +23,7 @@ struct SampleCommand: Command {
                    "tinygpt sample --prompt \"The \" --greedy --tokens 200"])
 
     func run(_ flags: ParsedFlags) throws {
-        let settings = SharedFlags.sampling(flags)
+        let settings = try SharedFlags.sampling(flags)
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let prompt = try session.encodePrompt(flags.string("--prompt"))

@@ -1,12 +1,8 @@
 // tinygpt train: train on a text file, showing progress and saving checkpoints.
 
 import Foundation
-import Synchronization
 import TinyGPT
 import TinyGPTViews
-
-/// Set by SIGINT/SIGTERM; the loop saves and stops at the next step.
-let stopRequested = Atomic<Bool>(false)
 
 struct TrainCommand: Command {
     let spec = CommandSpec(
@@ -30,7 +26,7 @@ struct TrainCommand: Command {
                    "tinygpt train --resume Checkpoints/lighthouse/latest.ckpt --steps 4000"])
 
     func run(_ flags: ParsedFlags) throws {
-        TrainProgress.installSignalHandlers()
+        Interrupts.install()
         // On resume the shape and schedule come from the checkpoint; flags may restate them.
         let resumed = try flags.string("--resume").map { (path: $0, checkpoint: try Checkpoint(contentsOf: $0)) }
         if let resumed { try Self.checkResumeFlags(flags, against: resumed.checkpoint) }
@@ -67,12 +63,16 @@ struct TrainCommand: Command {
             ?? RunFolder.forNewRun(flags.string("--out") ?? (Defaults.checkpointRoot as NSString)
                 .appendingPathComponent(((dataPath as NSString).lastPathComponent as NSString).deletingPathExtension))
         defer { folder.release() }
-        if folder.isNumbered { print("\(folder.requested) holds another run, so this one goes to \(folder.path)") }
+        if folder.isNumbered { print("\(folder.requested) \(folder.whyNumbered), so this one goes to \(folder.path)") }
         let directory = folder.path
         let options = RunOptions(directory: directory, saveEvery: flags.int("--save-every"),
                                  keep: flags.intOrDefault("--keep"),
                                  onNonFinite: NonFinitePolicy(rawValue: flags.stringOrDefault("--on-nan"))!)
-        let log = try TrainingLogWriter(path: options.files.trainingLog, resumingAt: resumedFrom)
+        let logPath = options.files.trainingLog
+        // A run resumed into a new folder brings its log rows with it.
+        let ownLog = resumed.map { RunFiles(($0.path as NSString).deletingLastPathComponent).trainingLog }
+        let log = try TrainingLogWriter(path: logPath, resumingAt: resumedFrom,
+                                        carryingFrom: ownLog.flatMap { FileManager.default.fileExists(atPath: $0) && $0 != logPath ? $0 : nil })
         let monitor = try TrainingMonitor(trainer: trainer, folder: options.files, timeLapse: timeLapse,
                                           resuming: resumedFrom != nil)
         try TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.intOrDefault("--log-every"),
@@ -130,7 +130,7 @@ final class TrainProgress {
         let outcome: TrainingOutcome
         do {
             outcome = try TrainingRun.run(trainer, options: options, monitor: monitor,
-                                          shouldStop: { stopRequested.load(ordering: .relaxed) }, report: handle)
+                                          shouldStop: { stopRequested.load(ordering: .relaxed) != 0 }, report: handle)
         } catch {
             endProgressLine()
             throw error
@@ -138,8 +138,10 @@ final class TrainProgress {
         endProgressLine()
         switch outcome {
         case .interrupted(let step):
-            print("interrupted at step \(step); saved \(options.files.latest)")
-            print("continue with: tinygpt train --resume \(options.files.latest) --steps \(s.steps)" + (dataPath == Defaults.corpus ? "" : " --data \(dataPath)"))
+            let lines = ["interrupted at step \(step); saved \(options.files.latest)",
+                         "continue with: tinygpt train --resume \(options.files.latest) --steps \(s.steps)" + (dataPath == Defaults.corpus ? "" : " --data \(dataPath)")]
+            // With standard output gone (train | head), the way back goes to stderr instead.
+            if standardOutputGone.load(ordering: .relaxed) != 0 { lines.forEach { Console.note($0) } } else { lines.forEach { print($0) } }
         case .finished(let validationLoss):
             try finish(validationLoss: validationLoss)
         }
@@ -150,7 +152,7 @@ final class TrainProgress {
         let plotPath = options.files.lossPlot
         let plot = LossPlot(rows: rows, baselines: baselines.map { LineChart.ReferenceLine(label: $0.name, y: $0.loss) },
                             title: "Training on \((dataPath as NSString).lastPathComponent)")
-        try AtomicFile.write(Array(plot.svg().utf8), to: plotPath)
+        try OutputFile.write(Array(plot.svg().utf8), to: plotPath, as: .chart, inputs: [dataPath])
         print("baselines on the same validation text (counting models fitted on the training text):")
         for b in baselines {
             print("  \(TerminalText.pad(b.name, to: 8)) val loss \(String(format: "%.4f", b.loss))")
@@ -209,18 +211,6 @@ final class TrainProgress {
 
     private func endProgressLine() {
         if progressShown { print(""); progressShown = false }
-    }
-
-    /// From the first moment of `train`: a Ctrl-C while the run is set up is kept for the loop,
-    /// which saves and stops before its first step, instead of killing the process half-way
-    /// through creating its folder.
-    static func installSignalHandlers() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig) { _ in
-                if stopRequested.load(ordering: .relaxed) { _exit(130) }  // a second Ctrl-C leaves at once
-                stopRequested.store(true, ordering: .relaxed)
-            }
-        }
     }
 }
 

@@ -106,7 +106,7 @@ public struct RunDescription: Codable, Sendable, Equatable {
     public func write(to path: String) throws {
         let e = JSONLines.encoder
         e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try e.encode(self)), to: path)
+        try OutputFile.write(Array(try e.encode(self)), to: path, as: .description)
     }
 
     /// Reads run.json; nil when the folder has none.

@@ -92,6 +92,7 @@ public final class JSONLinesWriter<Record: RunRecord> {
     /// one this version cannot read, is dropped).
     public init(path: String, keepingStepsThrough step: Int?) throws {
         self.path = path
+        try OutputFile.check(path, as: .records)
         var text = ""
         if let step, let data = FileManager.default.contents(atPath: path) {
             guard let old = String(data: data, encoding: .utf8) else {

@@ -48,7 +48,7 @@ enum SharedFlags {
     /// The sampling settings of --temperature (or --greedy), --top-k and --top-p.
     static func sampling(_ flags: ParsedFlags) throws -> SamplingSettings {
         if flags.bool("--greedy"), let temperature = flags.float("--temperature"), temperature != 0 {
-            throw TinyGPTError.usage("--greedy and --temperature \(FlagText.number(Double(temperature))) contradict each other (greedy is temperature 0); drop one of them")
+            throw TinyGPTError.usage("--greedy and --temperature \(FloatRange.number(Double(temperature))) contradict each other (greedy is temperature 0); drop one of them")
         }
         return SamplingSettings(temperature: flags.bool("--greedy") ? 0 : flags.floatOrDefault("--temperature"),
                          topK: flags.int("--top-k"), topP: flags.float("--top-p"))

@@ -15,7 +15,8 @@ struct GradcheckCommand: Command {
         flags: [
             SharedFlags.checkpoint,
             .string("--data", "FILE", help: "text file to draw the batch from", default: Defaults.corpus),
-            .int("--samples", "N", in: 1...1000, help: "entries checked per tensor", default: "3"),
+            .int("--samples", "N", in: 1...1000, help: "entries checked per tensor",
+                 default: "\(GradientCheck().samplesPerTensor)"),
             SharedFlags.seed,
             SharedFlags.threads,
         ],

@@ -322,7 +322,7 @@ final class HostileCheckpointTests: XCTestCase {
             }
         }
         for bits: UInt64 in [0x7FF8_0000_0000_0000, 0x7FF0_0000_0000_0000, 0, 0x3FF0_0000_0000_0000] {
-            assertRejected(Self.patched(bytes, "tcfg", at: 80, bits), probe, containing: "validation fraction",
+            assertRejected(Self.patched(bytes, "tcfg", at: 80, bits), probe, containing: "`validationFraction` must be in (0, 1)",
                            because: "validation fraction \(Double(bitPattern: bits))")
         }
         for (offset, value) in [(0, Int64.min), (0, 0), (8, -1), (24, Int64.min), (64, 0), (72, Int64.max)] {

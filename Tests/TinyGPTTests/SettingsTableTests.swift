@@ -173,6 +173,30 @@ final class SettingsTableTests: XCTestCase {
         XCTAssertEqual(o.values.count, 5)
     }
 
+    /// Every default a command declares is one its own parser accepts, so `intOrDefault` and
+    /// the others can read it; and what they read is what help shows.
+    func testEveryDeclaredDefaultParses() throws {
+        let all: [Command] = [TrainCommand(), SampleCommand(), CompareCommand(), EvalCommand(), InfoCommand(),
+                              AttentionCommand(), InspectCommand(), PlotCommand(), ExportCommand(), ImportCommand(),
+                              BenchCommand(), GradcheckCommand(), ReportCommand()]
+        for command in all {
+            for flag in command.spec.flags {
+                guard let raw = flag.defaultValue, flag.kind != .string else { continue }
+                if flag.name == "--min-lr" { continue }  // a rule ("lr/10"), not a value
+                XCTAssertNoThrow(try CommandSpec.convert(raw, for: flag), "\(command.spec.name) \(flag.name) default \(raw)")
+            }
+        }
+        let sample = SampleCommand().spec
+        guard case .parsed(let flags) = try sample.parse(["--prompt", "x"]) else { return XCTFail("help?") }
+        XCTAssertEqual(flags.intOrDefault("--tokens"), 500)
+        XCTAssertEqual(flags.floatOrDefault("--temperature"), 0.8)
+        XCTAssertEqual(flags.uint64OrDefault("--seed"), RandomGenerator.defaultSeed)
+        XCTAssertEqual(try SharedFlags.sampling(flags), SamplingSettings(temperature: 0.8))
+        guard case .parsed(let given) = try sample.parse(["--tokens", "7", "--greedy", "--top-p", "1"]) else { return XCTFail("help?") }
+        XCTAssertEqual(given.intOrDefault("--tokens"), 7)
+        XCTAssertEqual(try SharedFlags.sampling(given), SamplingSettings(temperature: 0, topP: 1))
+    }
+
     /// run.json holds every setting under its field name and reads back to the same settings;
     /// a file written before a setting existed reads it as its default.
     func testRunJSONAndReportHoldEverySetting() throws {
@@ -199,6 +223,25 @@ final class SettingsTableTests: XCTestCase {
         for setting in TrainingSetting.all {
             let words = Markup.escape(setting.words(setting.value(run.config, run.settings)))
             XCTAssertTrue(html.contains(words), "the report's settings table lacks \(setting.field) (\(words))")
+        }
+    }
+
+    /// A checkpoint keeps every setting: the model's shape and the training section read back
+    /// equal with each setting away from its default. (The checkpoint stores settings in a fixed
+    /// binary order, IO/Checkpoint+Format.swift; a new setting needs a place there too.)
+    func testCheckpointKeepsEverySetting() throws {
+        var (config, settings) = Self.everySettingChanged()
+        (config.layerCount, config.headCount, config.modelWidth, config.contextLength) = (2, 2, 8, 4)
+        config.vocabSize = 5
+        let original = CheckpointTests.makeCheckpoint(config, training: true)
+        var training = try XCTUnwrap(original.training)
+        training.settings = settings
+        let checkpoint = Checkpoint(config: config, vocabulary: original.vocabulary, parameters: original.parameters,
+                                    training: training)
+        let read = try Checkpoint(decoding: checkpoint.encoded())
+        for setting in TrainingSetting.all {
+            XCTAssertEqual(setting.value(read.config, try XCTUnwrap(read.training).settings), setting.value(config, settings),
+                           "the checkpoint loses \(setting.field)")
         }
     }
 

@@ -70,7 +70,7 @@ public final class GenerationSession {
     /// one number, so stream s starts its own copy of the generator s·count numbers in.
     /// Throws for invalid `settings`.
     public func generate(_ prompt: [Int32], count: Int, settings: SamplingSettings = SamplingSettings(),
-                         seed: UInt64 = 1337, streams: Int = 1,
+                         seed: UInt64 = RandomGenerator.defaultSeed, streams: Int = 1,
                          onCharacter: (GeneratedCharacter) -> Void) throws {
         try settings.validate()
         precondition(count >= 0 && streams >= 0, "counts are never negative")
@@ -113,7 +113,7 @@ public final class GenerationSession {
     /// The continuations of `prompt` (default: a newline) as text, without the prompt; the
     /// same characters `generate` streams.
     public func sample(_ prompt: String? = nil, count: Int, settings: SamplingSettings = SamplingSettings(),
-                       seed: UInt64 = 1337, streams: Int = 1) throws -> [String] {
+                       seed: UInt64 = RandomGenerator.defaultSeed, streams: Int = 1) throws -> [String] {
         let ids = try encodePrompt(prompt)
         var texts = [String](repeating: "", count: streams)
         try generate(ids, count: count, settings: settings, seed: seed, streams: streams) { texts[$0.stream] += $0.text }

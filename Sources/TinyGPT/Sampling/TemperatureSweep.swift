@@ -50,7 +50,7 @@ extension GenerationSession {
     /// continuations are decoded together (the prompt once, then one pass over the weights per
     /// step), each exactly as it would be alone.
     public func temperatureSweep(_ prompt: [Int32], temperatures: [Float], count: Int, samplesPerTemperature: Int = 1,
-                                 seed: UInt64 = 1337) throws -> TemperatureSweep {
+                                 seed: UInt64 = RandomGenerator.defaultSeed) throws -> TemperatureSweep {
         for t in temperatures { try SamplingSettings(temperature: t).validate() }
         precondition(count >= 0 && samplesPerTemperature >= 0, "counts are never negative")
         let V = config.vocabSize, perT = samplesPerTemperature, streams = temperatures.count * perT

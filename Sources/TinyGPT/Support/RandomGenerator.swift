@@ -6,6 +6,10 @@
 public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
     public var state: (UInt64, UInt64, UInt64, UInt64)
 
+    /// The seed of everything not given one: training (`TrainingConfig.seed`), sampling,
+    /// temperature sweeps and gradient checks, and so the command line's default seed.
+    public static let defaultSeed: UInt64 = 1337
+
     public init(seed: UInt64) {
         var x = seed
         func splitMix() -> UInt64 {

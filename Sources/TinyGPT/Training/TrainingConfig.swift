@@ -28,7 +28,7 @@ public struct TrainingConfig: Equatable, Sendable {
     /// Dropout probability on embeddings and residual branches.
     public var dropout: Float = 0
     /// Seed for initialisation, batch sampling and dropout.
-    public var seed: UInt64 = 1337
+    public var seed: UInt64 = RandomGenerator.defaultSeed
     /// Evaluate validation loss every this many steps (and at the last step).
     public var evalInterval: Int = 250
     /// Validation windows averaged per evaluation.

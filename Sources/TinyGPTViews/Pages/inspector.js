@@ -97,7 +97,7 @@ function weight(l, h, t, j) { return D.attention[l][h].w[t * (t + 1) / 2 + j]; }
 function score(l, h, t, j) { return D.attention[l][h].s[t * (t + 1) / 2 + j]; }
 function valueSize(l, h, t, j) { return D.attention[l][h].v[t * (t + 1) / 2 + j]; }
 
-// MARK: - The maths (mirrors Sampler.probabilities and Sampler.distribution)
+// MARK: - The maths (mirrors Softmax.probabilities and Sampler.distribution)
 
 function ranked(P) {
   var order = [];

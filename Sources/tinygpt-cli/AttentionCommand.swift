@@ -10,7 +10,7 @@ struct AttentionCommand: Command {
         name: "attention", summary: "Show the attention maps of a prompt (terminal view, or HTML heatmaps).",
         flags: [
             SharedFlags.checkpoint,
-            .string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)"),
+            SharedFlags.promptWindow,
             .int("--layer", "L", in: 0...GPTConfig.maxLayerCount, help: "only this layer (0-based)"),
             .int("--head", "H", in: 0...4096, help: "only this head (0-based); default: the mean over heads"),
             .string("--report", "FILE.html", help: "write the inspector page (every layer and head, step by step) to this HTML file"),

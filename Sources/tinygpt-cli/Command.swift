@@ -9,6 +9,16 @@ protocol Command {
     func run(_ flags: ParsedFlags) throws
 }
 
+/// Every subcommand, in the order `tinygpt --help` lists them (here, not in main.swift, so that
+/// the completion scripts and the tests can read the list too).
+enum Commands {
+    static let all: [Command] = [
+        TrainCommand(), SampleCommand(), CompareCommand(), EvalCommand(), InfoCommand(),
+        AttentionCommand(), InspectCommand(), PlotCommand(), ExportCommand(), ImportCommand(), BenchCommand(), GradcheckCommand(),
+        ReportCommand(), VersionCommand(), CompletionsCommand(),
+    ]
+}
+
 enum Defaults {
     /// The corpus `train` and `eval` use without --data.
     static let corpus = "Corpora/lighthouse.txt"
@@ -19,7 +29,30 @@ enum Defaults {
 enum SharedFlags {
     static let threads = FlagSpec.int("--threads", "N", in: 1...256, help: "worker threads (default: all cores)")
     static let checkpoint = FlagSpec.string("--checkpoint", "FILE", help: "checkpoint to load (default: the newest under Checkpoints/)")
-    static let seed = FlagSpec.uint64("--seed", "N", help: "random seed; the same seed gives the same output", default: "1337")
+    /// Train's --seed (TrainingSetting.all), shared by every command that draws random numbers,
+    /// so one default (TrainingConfig's) holds everywhere.
+    static let seed = FieldFlags.flagSpec(TrainingSetting.named("seed")!)!
+
+    // MARK: Sampling: sample, compare
+
+    static let prompt = FlagSpec.string("--prompt", "TEXT", help: "text to continue (default: a newline)")
+    /// For pages that look at every position of a prompt (inspect, attention).
+    static let promptWindow = FlagSpec.string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)")
+    static let temperature = FlagSpec.float("--temperature", "T", in: SamplingSettings.temperatureRange,
+                                            help: "softmax temperature; 0 means greedy", default: "0.8")
+    static let greedy = FlagSpec.boolean("--greedy", help: "always take the most likely character (same as --temperature 0)")
+    static let topK = FlagSpec.int("--top-k", "K", in: SamplingSettings.topKRange, help: "sample only among the K most likely characters")
+    static let topP = FlagSpec.float("--top-p", "P", in: SamplingSettings.topPRange,
+                                     help: "sample only among the most likely characters whose probabilities reach P")
+
+    /// The sampling settings of --temperature (or --greedy), --top-k and --top-p.
+    static func sampling(_ flags: ParsedFlags) throws -> SamplingSettings {
+        if flags.bool("--greedy"), let temperature = flags.float("--temperature"), temperature != 0 {
+            throw TinyGPTError.usage("--greedy and --temperature \(FlagText.number(Double(temperature))) contradict each other (greedy is temperature 0); drop one of them")
+        }
+        return SamplingSettings(temperature: flags.bool("--greedy") ? 0 : flags.floatOrDefault("--temperature"),
+                         topK: flags.int("--top-k"), topP: flags.float("--top-p"))
+    }
 
     static func context(_ flags: ParsedFlags) -> KernelContext {
         KernelContext(threads: flags.int("--threads") ?? ThreadPool.shared.threadCount)

@@ -5,20 +5,20 @@
 // saving, and says so; SIGHUP and SIGPIPE never do, since a closing terminal may send SIGHUP
 // more than once and every write to a gone reader raises SIGPIPE again.
 //
-// The handlers run on whatever thread the signal lands on, so they only touch atomics and
+// The handlers run on whatever thread the signal lands on, so they only touch signal-safe
+// words (SharedWord) and
 // call write(2), dup2(2) and _exit(2), which POSIX lists as async-signal-safe.
 
 import Foundation
-import Synchronization
 import TinyGPT
 
 /// Set by a signal; the training loop saves and stops at the next step.
-let stopRequested = Atomic<Bool>(false)
+let stopRequested = SharedWord(0, signalSafe: true)
 /// Set by the first Ctrl-C or SIGTERM, so that the second leaves at once.
-let interrupted = Atomic<Bool>(false)
+let interrupted = SharedWord(0, signalSafe: true)
 /// Set when standard output's reader has gone (SIGPIPE); standard output then goes to
 /// /dev/null, so printing more raises nothing.
-let standardOutputGone = Atomic<Bool>(false)
+let standardOutputGone = SharedWord(0, signalSafe: true)
 /// /dev/null, opened before any handler needs it.
 nonisolated(unsafe) var nullDevice: Int32 = -1
 /// Whether stderr is a terminal, where a progress line may be open and the message starts on a new line.
@@ -37,20 +37,20 @@ enum Interrupts {
         nullDevice = Platform.openNullDevice()
         standardErrorIsTerminal = Platform.standardErrorIsTerminal
         let stop: Platform.SignalHandler = { _ in
-            if interrupted.exchange(true, ordering: .relaxed) {
+            if !interrupted.compareExchange(expected: 0, desired: 1, ordering: .relaxed).exchanged {
                 if standardErrorIsTerminal { Platform.writeToStandardError("\n") }
                 Platform.writeToStandardError("tinygpt: a second interrupt: stopping at once without saving; the last saved checkpoint is kept\n")
                 Platform.exitImmediately(130)
             }
-            stopRequested.store(true, ordering: .relaxed)
+            stopRequested.store(1, ordering: .relaxed)
         }
         Platform.handle(.interrupt, with: stop)
         Platform.handle(.terminate, with: stop)
-        Platform.handle(.hangUp) { _ in stopRequested.store(true, ordering: .relaxed) }
+        Platform.handle(.hangUp) { _ in stopRequested.store(1, ordering: .relaxed) }
         Platform.handle(.brokenPipe) { _ in
             Platform.silenceStandardOutput(nullDevice: nullDevice)
-            standardOutputGone.store(true, ordering: .relaxed)
-            stopRequested.store(true, ordering: .relaxed)
+            standardOutputGone.store(1, ordering: .relaxed)
+            stopRequested.store(1, ordering: .relaxed)
         }
     }
 }

@@ -489,3 +489,26 @@ private enum Glue {
 
 /// flock(2) at file scope, where the name is not shadowed (qualified, it names the struct).
 private func systemFlock(_ fd: Int32, _ operation: Int32) -> Int32 { flock(fd, operation) }
+
+// MARK: - Mutexes (issue 22: SharedWord on macOS 13 and 14)
+//
+// A pthread mutex placed in memory that never moves (Foundation's NSLock would do, but
+// SharedWord keeps its word and its mutex in one block). The CPU check of issue 22 is not here:
+// it must run before any code built for AVX-512, and this library is, so it lives in the
+// executable, which is built for the baseline: Sources/tinygpt-cli/InstructionSetCheck.swift.
+
+enum PlatformMutex {
+    static func initialize(at address: UnsafeMutableRawPointer) {
+        let mutex = address.bindMemory(to: pthread_mutex_t.self, capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
+    }
+
+    @inline(__always) static func lock(at address: UnsafeMutableRawPointer) {
+        pthread_mutex_lock(address.assumingMemoryBound(to: pthread_mutex_t.self))
+    }
+
+    @inline(__always) static func unlock(at address: UnsafeMutableRawPointer) {
+        pthread_mutex_unlock(address.assumingMemoryBound(to: pthread_mutex_t.self))
+    }
+}

@@ -335,8 +335,8 @@ final class OutputSafetyTests: XCTestCase {
     }
 }
 
-private extension Result {
-    var failure: Failure? {
+private extension Platform.Attempt {
+    var failure: Platform.Errno? {
         if case .failure(let error) = self { return error }
         return nil
     }

@@ -15,7 +15,7 @@
 //      sidecar       `{` then `"format": "tinygpt-safetensors-sidecar"` on the next line
 //      training log  the CSV header `step,train_loss,val_loss,lr,tokens_per_s,elapsed_s`
 //      records       JSON Lines whose first object has a "step" (health.jsonl, timelapse.jsonl)
-//      description   a JSON object with "dataPath" and "scheduleStride" (run.json)
+//      description   a JSON object with "dataPath" and "parameterCount" (run.json)
 //      checkpoint    TGPTCKPT, for `runCheckpoint` only; `import` never replaces a file
 //    so a page may replace an older page and an export an older export, never a user's file
 //    that happens to carry the name. An empty file holds nothing to lose and may be replaced.
@@ -90,7 +90,7 @@ public enum OutputKind: String, Sendable, CaseIterable {
             let line = Array(prefix.prefix { $0 != UInt8(ascii: "\n") })
             return line.first == UInt8(ascii: "{") && Self.contains(line, "\"step\":")
         case .description:
-            return starts("{") && contains("\"dataPath\"") && contains("\"scheduleStride\"")
+            return starts("{") && contains("\"dataPath\"") && contains("\"parameterCount\"")
         }
     }
 

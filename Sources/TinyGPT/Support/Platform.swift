@@ -103,19 +103,19 @@ public enum Platform {
     }
 
     /// The status of the file `path` names, following links; an errno on failure.
-    public static func status(of path: String) -> Attempt<FileStatus, Errno> {
+    public static func status(of path: String) -> Attempt<FileStatus> {
         var raw = stat()
         return stat(path, &raw) == 0 ? .success(status(raw)) : .failure(Errno(errno))
     }
 
     /// The status of `path` itself, a link not followed.
-    public static func linkStatus(of path: String) -> Attempt<FileStatus, Errno> {
+    public static func linkStatus(of path: String) -> Attempt<FileStatus> {
         var raw = stat()
         return lstat(path, &raw) == 0 ? .success(status(raw)) : .failure(Errno(errno))
     }
 
     /// The status of an open file.
-    public static func status(of fd: Int32) -> Attempt<FileStatus, Errno> {
+    public static func status(of fd: Int32) -> Attempt<FileStatus> {
         var raw = stat()
         return fstat(fd, &raw) == 0 ? .success(status(raw)) : .failure(Errno(errno))
     }
@@ -159,7 +159,7 @@ public enum Platform {
     }
 
     /// Opens `path` (always close-on-exec); the descriptor, or an errno.
-    public static func open(_ path: String, _ mode: OpenMode, permissions: UInt32 = 0o644) -> Attempt<Int32, Errno> {
+    public static func open(_ path: String, _ mode: OpenMode, permissions: UInt32 = 0o644) -> Attempt<Int32> {
         let fd = Glue.open(path, mode.rawValue | O_CLOEXEC, mode_t(permissions))
         return fd >= 0 ? .success(fd) : .failure(Errno(errno))
     }
@@ -175,7 +175,7 @@ public enum Platform {
 
     /// Reads up to `count` bytes at the file's position, retrying interruptions: the number
     /// read (0 at the end of the file), or an errno.
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int, Errno> {
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int> {
         while true {
             let n = Glue.read(fd, buffer, count)
             if n >= 0 { return .success(n) }
@@ -184,7 +184,7 @@ public enum Platform {
     }
 
     /// Reads until `count` bytes or the end of the file: the number read, or an errno.
-    public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int, Errno> {
+    public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int> {
         var done = 0
         while done < count {
             switch read(fd, into: buffer + done, count: count - done) {
@@ -197,7 +197,7 @@ public enum Platform {
     }
 
     /// Reads up to `count` bytes at `offset`, without moving the file's position.
-    public static func read(_ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int, Errno> {
+    public static func read(_ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int> {
         var done = 0
         while done < count {
             let n = Glue.pread(fd, buffer + done, count - done, off_t(offset + done))

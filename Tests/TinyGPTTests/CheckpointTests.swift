@@ -468,7 +468,8 @@ final class CheckpointTests: XCTestCase {
     func testAtomicWriteReplacesTheFileAndLeavesNoTemporaryFile() throws {
         let folder = try makeTemporaryFolder()
         let path = folder + "/model.ckpt"
-        try Array("old contents".utf8).write(toFile: path)
+        // An older (here torn) checkpoint: the output rule lets a checkpoint replace only one.
+        try (CheckpointFormat.magic + Array("old contents".utf8)).write(toFile: path)
         let checkpoint = Self.makeCheckpoint(Self.smallConfig, training: true)
         try checkpoint.write(to: path)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["model.ckpt"])

@@ -44,7 +44,7 @@ public final class RunFolder {
             // Another user's folder: this run goes beside it, as beside a folder holding a run.
             return try numberedSibling(of: requested, refusal: refusal)
         } catch let refusal as CreationRefused {
-            throw TinyGPTError.runtime("cannot create the output folder \(requested): \(refusal.reason); pass --out a folder you can write to")
+            throw TinyGPTError.runtime("cannot create the output folder \(requested): \(refusal.reason); train into a folder you can write to")
         }
         if !holdsRun(requested) { return RunFolder(path: requested, requested: requested, lock: lock) }
         lock.release()
@@ -68,7 +68,7 @@ public final class RunFolder {
         } catch let refusal as RunLock.NotPermitted {
             return try numberedSibling(of: own, refusal: refusal)
         } catch let refusal as CreationRefused {
-            throw TinyGPTError.runtime("cannot create the output folder \(own): \(refusal.reason); pass --out a folder you can write to")
+            throw TinyGPTError.runtime("cannot create the output folder \(own): \(refusal.reason); train into a folder you can write to")
         }
         let latest = RunFiles(own).latest
         if !FileManager.default.fileExists(atPath: latest) || sameFile(latest, checkpoint) {
@@ -103,7 +103,7 @@ public final class RunFolder {
             } catch let error as CreationRefused {
                 let parent = (base as NSString).deletingLastPathComponent
                 let why = refusal.map { "\(base) is not yours to write (\($0.error.message))" } ?? "\(base) holds another run"
-                throw TinyGPTError.runtime("\(why), and no numbered folder can be made beside it (\(error.reason) in \(parent.isEmpty ? "." : parent)); pass --out a folder of your own")
+                throw TinyGPTError.runtime("\(why), and no numbered folder can be made beside it (\(error.reason) in \(parent.isEmpty ? "." : parent)); train into a folder of your own")
             } catch {
                 continue
             }

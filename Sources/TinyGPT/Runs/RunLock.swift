@@ -40,7 +40,7 @@ public final class RunLock {
                     let holder = Self.holder(of: path).map { "process \($0)" } ?? "another process"
                     throw TinyGPTError.runtime("\(folder) is in use by a training run that is still going (\(holder)); wait for it to end or stop it, or train into another folder")
                 }
-                throw TinyGPTError.runtime("cannot lock \(path): \(error.text); train into another folder (--out)")
+                throw TinyGPTError.runtime("cannot lock \(path): \(error.text); train into another folder")
             }
             if case .success(let held) = Platform.status(of: fd), case .success(let current) = Platform.linkStatus(of: path),
                held.isSameFile(as: current) {
@@ -72,9 +72,9 @@ public final class RunLock {
                 throw TinyGPTError.runtime("\(path) is \(kind.phrase), not a lock file; remove it or train into another folder")
             }
             if error.isPermission || error == .readOnlyFileSystem {
-                throw NotPermitted(error: TinyGPTError.runtime("cannot lock \(folder): \(error.text) on \(path); train into a folder of your own (--out)"))
+                throw NotPermitted(error: TinyGPTError.runtime("cannot lock \(folder): \(error.text) on \(path); train into a folder of your own"))
             }
-            throw TinyGPTError.runtime("cannot create the lock file \(path): \(error.text); train into another folder (--out)")
+            throw TinyGPTError.runtime("cannot create the lock file \(path): \(error.text); train into another folder")
         }
         guard case .success(let status) = Platform.status(of: fd), status.kind == .regular else {
             let kind = (try? Platform.status(of: fd).get())?.kind ?? .other

@@ -108,7 +108,7 @@ public enum OutputKind: String, Sendable, CaseIterable {
 public enum OutputFile {
     /// Throws unless `path` may be written as `kind` by a command that reads `inputs`: the
     /// folder must exist, and an existing file must be of the same kind and none of the
-    /// inputs. `flag` (e.g. "--out") names where the path came from, for the way out.
+    /// inputs. `flag` names the option the path came from, for the way out.
     public static func check(_ path: String, as kind: OutputKind, inputs: [String] = [], flag: String? = nil) throws {
         let giveAnother = flag.map { "give \($0) another path" } ?? "write to another path"
         guard !path.isEmpty else { throw TinyGPTError.usage("the output path is empty; \(giveAnother)") }

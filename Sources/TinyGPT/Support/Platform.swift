@@ -33,11 +33,24 @@ enum Math {
 /// The operating system's calls, as TinyGPT uses them. Errors come back as errno values
 /// (`Int32`), which `describe` turns into words; callers write the message a user reads.
 public enum Platform {
+    /// What a system call gave back: its value, or the errno it failed with.
+    public enum Attempt<Value> {
+        case success(Value)
+        case failure(Errno)
+
+        public func get() throws -> Value {
+            switch self {
+            case .success(let value): return value
+            case .failure(let error): throw error
+            }
+        }
+    }
+
     // MARK: - File status
 
     /// What fstat/stat/lstat report about a file, in the fields TinyGPT looks at.
     public struct FileStatus: Equatable, Sendable {
-        public enum Kind: Sendable {
+        public enum FileType: Sendable {
             case regular, folder, link, fifo, device, socket, other
 
             /// "a folder", "a FIFO (named pipe)", … for messages.
@@ -53,7 +66,7 @@ public enum Platform {
                 }
             }
         }
-        public var kind: Kind
+        public var kind: FileType
         public var size: Int
         /// Permission bits (the low 12 bits of st_mode).
         public var permissions: UInt32
@@ -69,7 +82,7 @@ public enum Platform {
 
     static func status(_ raw: stat) -> FileStatus {
         let type = UInt32(raw.st_mode) & UInt32(S_IFMT)
-        let kind: FileStatus.Kind
+        let kind: FileStatus.FileType
         switch type {
         case UInt32(S_IFREG): kind = .regular
         case UInt32(S_IFDIR): kind = .folder
@@ -90,19 +103,19 @@ public enum Platform {
     }
 
     /// The status of the file `path` names, following links; an errno on failure.
-    public static func status(of path: String) -> Result<FileStatus, Errno> {
+    public static func status(of path: String) -> Attempt<FileStatus> {
         var raw = stat()
         return stat(path, &raw) == 0 ? .success(status(raw)) : .failure(Errno(errno))
     }
 
     /// The status of `path` itself, a link not followed.
-    public static func linkStatus(of path: String) -> Result<FileStatus, Errno> {
+    public static func linkStatus(of path: String) -> Attempt<FileStatus> {
         var raw = stat()
         return lstat(path, &raw) == 0 ? .success(status(raw)) : .failure(Errno(errno))
     }
 
     /// The status of an open file.
-    public static func status(of fd: Int32) -> Result<FileStatus, Errno> {
+    public static func status(of fd: Int32) -> Attempt<FileStatus> {
         var raw = stat()
         return fstat(fd, &raw) == 0 ? .success(status(raw)) : .failure(Errno(errno))
     }
@@ -146,7 +159,7 @@ public enum Platform {
     }
 
     /// Opens `path` (always close-on-exec); the descriptor, or an errno.
-    public static func open(_ path: String, _ mode: OpenMode, permissions: UInt32 = 0o644) -> Result<Int32, Errno> {
+    public static func open(_ path: String, _ mode: OpenMode, permissions: UInt32 = 0o644) -> Attempt<Int32> {
         let fd = Glue.open(path, mode.rawValue | O_CLOEXEC, mode_t(permissions))
         return fd >= 0 ? .success(fd) : .failure(Errno(errno))
     }
@@ -162,7 +175,7 @@ public enum Platform {
 
     /// Reads up to `count` bytes at the file's position, retrying interruptions: the number
     /// read (0 at the end of the file), or an errno.
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Result<Int, Errno> {
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int> {
         while true {
             let n = Glue.read(fd, buffer, count)
             if n >= 0 { return .success(n) }
@@ -171,7 +184,7 @@ public enum Platform {
     }
 
     /// Reads until `count` bytes or the end of the file: the number read, or an errno.
-    public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Result<Int, Errno> {
+    public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int> {
         var done = 0
         while done < count {
             switch read(fd, into: buffer + done, count: count - done) {
@@ -184,7 +197,7 @@ public enum Platform {
     }
 
     /// Reads up to `count` bytes at `offset`, without moving the file's position.
-    public static func read(_ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawPointer, count: Int) -> Result<Int, Errno> {
+    public static func read(_ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawPointer, count: Int) -> Attempt<Int> {
         var done = 0
         while done < count {
             let n = Glue.pread(fd, buffer + done, count - done, off_t(offset + done))

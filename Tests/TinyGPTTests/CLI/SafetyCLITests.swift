@@ -134,9 +134,9 @@ final class SafetyCLITests: XCTestCase {
             let outcome = try run(["train", "--resume", "chain/latest.ckpt", "--steps", "\(steps)"] + common)
             XCTAssertEqual(outcome.exitCode, 0, outcome.stderr)
         }
+        // (The schedule follows --steps, so these checkpoints differ from the whole run's;
+        // CrashSafetyTests resume to the same total and compare bytes.)
         XCTAssertEqual(try loggedSteps("chain"), expected)
-        XCTAssertEqual(try Data(contentsOf: url("chain/latest.ckpt")), try Data(contentsOf: url("whole/latest.ckpt")),
-                       "resuming stays byte-identical")
     }
 
     // MARK: - Signals

@@ -60,8 +60,12 @@ let package = Package(
         // The library: text, ops, model, training, sampling, checkpoint, interop. No HTML.
         .target(name: "TinyGPT", swiftSettings: computeSettings),
         // What people look at: HTML pages, SVG charts, terminal drawings of library results.
-        // No kernels here, so no instruction-set flag.
-        .target(name: "TinyGPTViews", dependencies: ["TinyGPT"]),
+        // No kernels here, so no instruction-set flag. Its pages' code is in Pages/ (HTML, CSS,
+        // JavaScript), compiled in as byte arrays (PackageResources.<name>_<ext>), so the binary
+        // and every page it writes stand alone.
+        .target(name: "TinyGPTViews", dependencies: ["TinyGPT"],
+                resources: ["page.html", "theme.css", "page.css", "inspector.html", "inspector.css", "inspector.js",
+                            "inspector-model.js", "report.css", "report.js"].map { .embedInCode("Pages/" + $0) }),
         // The executable: flags, help and commands; parsing and printing only. Built for the
         // baseline instruction set, so the first thing it does, checking that this CPU runs
         // what the library was built for, runs on any x86-64 CPU (InstructionSetCheck.swift).

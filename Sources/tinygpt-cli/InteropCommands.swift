@@ -28,14 +28,15 @@ struct ExportCommand: Command {
         guard let out = flags.string("--out") else {
             throw TinyGPTError.usage("export needs --out FILE (e.g. --out model.safetensors)")
         }
-        try checkOutputPath(out, flag: "--out")
+        try checkOutputPath(out, as: .export, inputs: [path], flag: "--out")
+        try checkOutputPath(ModelExport.sidecarPath(for: out), as: .sidecar, inputs: [path], flag: "--out")
         let checkpoint = try Checkpoint(contentsOf: path)
         // Check the prompt before writing anything.
         let probe = try flags.string("--prompt").map { prompt in
             let session = try GenerationSession(checkpoint: checkpoint, context: KernelContext())
             return (session, try session.tokenizer.encode(prompt))
         }
-        try ModelExport.exportSafetensors(checkpoint, to: out)
+        try ModelExport.exportSafetensors(checkpoint, to: out, inputs: [path], flag: "--out")
         print("wrote \(out) and \(ModelExport.sidecarPath(for: out))")
         if let (session, ids) = probe {
             for row in session.logits(ids) {
@@ -96,9 +97,11 @@ struct ImportCommand: Command {
         guard let out = flags.string("--out") else {
             throw TinyGPTError.usage("import needs --out CKPT (the checkpoint to write)")
         }
-        try checkOutputPath(out, flag: "--out")
-        let checkpoint = try ModelExport.importSafetensors(path: flags.positional(0)!, vocabPath: flags.string("--vocab"))
-        try checkpoint.write(to: out)
+        let source = flags.positional(0)!
+        let inputs = [source, flags.string("--vocab") ?? ModelExport.sidecarPath(for: source)]
+        try checkOutputPath(out, as: .checkpoint, inputs: inputs, flag: "--out")
+        let checkpoint = try ModelExport.importSafetensors(path: source, vocabPath: flags.string("--vocab"))
+        try checkpoint.write(to: out, as: .checkpoint, inputs: inputs)
         let c = checkpoint.config
         print("wrote \(out): \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), vocabulary \(c.vocabSize), \(c.gelu.name) GELU")
     }

@@ -1,7 +1,7 @@
 // A small persistent pool of worker threads for the kernels.
 //
 // `DispatchQueue.concurrentPerform` wakes its workers on every call, which costs 40-70 µs
-// on the machines we measure on (see shared PERF-NOTES): more than many of our ops take.
+// on the machines we measure on (Docs/MEASUREMENTS.md): more than many of our ops take.
 // These workers spin for a short while after each job before sleeping, so a training step's
 // hundred-odd parallel regions each start in well under a microsecond.
 //
@@ -35,7 +35,7 @@ public final class ThreadPool: @unchecked Sendable {
     private let barrier: Barrier
 
     /// The pool used when none is passed: one thread per core.
-    public static let shared = ThreadPool(threadCount: ProcessInfo.processInfo.activeProcessorCount)
+    public static let shared = ThreadPool(threadCount: Platform.processorCount)
 
     public init(threadCount: Int) {
         precondition(threadCount >= 1, "a pool needs at least one thread")
@@ -82,7 +82,7 @@ public final class ThreadPool: @unchecked Sendable {
             var spins = 0
             while checkedIn.load(ordering: .acquiring) < threadCount - 1 {
                 spins += 1
-                if spins > 2_000 { sched_yield() }
+                if spins > 2_000 { Platform.yieldThread() }
             }
             job = nil
         }
@@ -133,7 +133,7 @@ public final class ThreadPool: @unchecked Sendable {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins > 5_000 { sched_yield() }
+                if spins > 5_000 { Platform.yieldThread() }
                 if spins > 50_000 {
                     sleepLock.lock()
                     while generation.load(ordering: .acquiring) == seen { sleepLock.wait() }
@@ -168,7 +168,7 @@ public final class Barrier: @unchecked Sendable {
         var spins = 0
         while phase.load(ordering: .acquiring) == current {
             spins += 1
-            if spins > 2_000 { sched_yield() }
+            if spins > 2_000 { Platform.yieldThread() }
         }
     }
 }

@@ -69,8 +69,8 @@ enum TinyGPTProcess {
     }
 
     /// Starts `tinygpt arguments` in `directory`, its output going to the two files.
-    static func start(_ arguments: [String], in directory: URL, stdout: URL, stderr: URL) throws -> Process {
-        guard let executable else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tinygpt"]) }
+    static func start(_ arguments: [String], in directory: URL, stdout: URL, stderr: URL, executable: URL? = nil) throws -> Process {
+        guard let executable = executable ?? Self.executable else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tinygpt"]) }
         let fm = FileManager.default
         _ = fm.createFile(atPath: stdout.path, contents: nil)
         _ = fm.createFile(atPath: stderr.path, contents: nil)
@@ -104,10 +104,11 @@ enum TinyGPTProcess {
 
     /// Runs `tinygpt arguments` in `directory` to the end (or the timeout). Output is captured
     /// in files under `logs`, which must lie outside `directory`.
-    static func run(_ arguments: [String], in directory: URL, logs: URL, timeout: TimeInterval = 60) throws -> Outcome {
+    static func run(_ arguments: [String], in directory: URL, logs: URL, timeout: TimeInterval = 60,
+                    executable: URL? = nil) throws -> Outcome {
         let id = UUID().uuidString
         let out = logs.appendingPathComponent("\(id).out"), err = logs.appendingPathComponent("\(id).err")
-        let process = try start(arguments, in: directory, stdout: out, stderr: err)
+        let process = try start(arguments, in: directory, stdout: out, stderr: err, executable: executable)
         let finished = wait(process, timeout: timeout)
         defer {
             try? FileManager.default.removeItem(at: out)

@@ -9,7 +9,7 @@ import Foundation
 import PackageDescription
 
 // The kernels are written with SIMD types; without a target ISA, x86-64 Swift emits SSE2 and
-// turns every fused multiply-add into a call to fmaf (about 100x slower). So an x86-64 compile
+// turns every fused multiply-add into a call to fmaf (80 to 100 times slower). So an x86-64 compile
 // names one, and only an x86-64 compile: clang's -Xarch_x86_64 passes -march to x86-64 compiles
 // and drops it from arm64 ones (an Intel Mac building for Apple Silicon, a universal build).
 // - x86-64-v3 (AVX2 + FMA, any x86-64 CPU since 2013) with the 256-bit kernels: the default on

@@ -5,13 +5,13 @@
 // 6.0 only: SwiftPM before 6.2 refuses unsafe flags (here one, -march) in a package that is
 // taken by version (`.package(url:…, from: "1.0.0")`). Such a package is checked out under a
 // `checkouts` folder (.build/checkouts, Xcode's SourcePackages/checkouts), so there this manifest
-// leaves the flag out: a build without -march, correct and about 100x slower. As the package
+// leaves the flag out: a build without -march, correct and 80 to 100 times slower. As the package
 // you build, or a path or branch dependency, it keeps the flag.
 import Foundation
 import PackageDescription
 
 // The kernels are written with SIMD types; without a target ISA, x86-64 Swift emits SSE2 and
-// turns every fused multiply-add into a call to fmaf (about 100x slower). So an x86-64 compile
+// turns every fused multiply-add into a call to fmaf (80 to 100 times slower). So an x86-64 compile
 // names one, and only an x86-64 compile: clang's -Xarch_x86_64 passes -march to x86-64 compiles
 // and drops it from arm64 ones (an Intel Mac building for Apple Silicon, a universal build).
 // - x86-64-v3 (AVX2 + FMA, any x86-64 CPU since 2013) with the 256-bit kernels: the default on

@@ -32,7 +32,7 @@ extension TrainCommand {
     }
 
     /// The value of `flag` as the command line gave it.
-    private static func typedValue(_ flag: String, _ flags: ParsedFlags) -> String {
+    static func typedValue(_ flag: String, _ flags: ParsedFlags) -> String {
         switch flag {
         case "--gelu": return flags.string(flag) ?? ""
         case "--no-residual": return ""

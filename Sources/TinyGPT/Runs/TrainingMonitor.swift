@@ -199,6 +199,22 @@ public struct RunDescription: Codable, Sendable, Equatable {
     public var schedule: [Double]
     public var scheduleStride: Int
 
+    /// One model a fine-tuning run started from (`LineageEntry` in run.json's words).
+    public struct Origin: Codable, Sendable, Equatable {
+        public var name: String
+        public var step: Int
+        /// The source run's last validation loss, on its own text; nil when unknown.
+        public var validationLoss: Double?
+        public var addedCharacters: Int
+    }
+    /// For a fine-tuning run, the models it started from, oldest first; absent for a run from
+    /// scratch, so an ordinary run.json is what it always was.
+    public var lineage: [Origin]?
+    /// For a fine-tuning run, the validation loss on its own text before its first step.
+    public var startLoss: Double?
+    /// For a fine-tuning run with frozen parameters, what was frozen, in words.
+    public var frozen: String?
+
     public init(trainer: Trainer, dataPath: String, baselines: [NGramBaseline.Result]) {
         let c = trainer.model.config, s = trainer.settings
         self.dataPath = dataPath
@@ -224,6 +240,12 @@ public struct RunDescription: Codable, Sendable, Equatable {
         self.baselines = baselines.map { Baseline(name: $0.name, loss: $0.loss) }
         scheduleStride = max(1, s.steps / 400)
         schedule = stride(from: 0, to: s.steps, by: scheduleStride).map { Double(s.learningRate(at: $0)) }
+        if !trainer.lineage.isEmpty {
+            lineage = trainer.lineage.map {
+                Origin(name: $0.name, step: $0.step, validationLoss: $0.validationLoss.isNaN ? nil : Double($0.validationLoss),
+                       addedCharacters: $0.addedCharacters)
+            }
+        }
     }
 
     /// Writes run.json atomically.

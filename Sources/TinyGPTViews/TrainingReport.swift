@@ -4,7 +4,8 @@
 // the gradient norm of every step with clip events, gradient norms per block over time,
 // update-to-weight ratios, the residual stream, and the time-lapse of the probe.
 // English and Chinese in one file; a button (or #zh in the address) switches. The only
-// script is that switch; everything else is inline SVG, so the page works offline.
+// script is that switch (Pages/report.js, style in report.css); everything else is inline
+// SVG, so the page works offline.
 
 import Foundation
 import TinyGPT
@@ -55,56 +56,13 @@ public struct TrainingReport {
         body += stepNormSection()
         body += layerSection()
         body += timeLapseSection()
-        return """
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="en" data-lang="en">
-        <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title>Training report · 训练报告 · \(Markup.escape(title))</title>
-        <style>
-        \(HTMLPage.sharedStyle)
-        \(Self.style)
-        </style>
-        </head>
-        <body>
-        \(body)<script>
-        //<![CDATA[
-        \(Self.script)
-        //]]>
-        </script>
-        </body>
-        </html>
-
-        """
+        var page = HTMLPage(title: "Training report · 训练报告 · \(title)", heading: false)
+        page.rootAttributes = [("data-lang", "en")]
+        page.extraStyle = PageFiles.reportStyle
+        page.script = PageFiles.reportScript
+        page.raw(body)
+        return page.render()
     }
-
-    static let style = """
-    html[data-lang="en"] .zh { display: none; }
-    html[data-lang="zh"] .en { display: none; }
-    .langs { float: right; }
-    .langs button { font: inherit; font-size: 13px; padding: 2px 10px; border: 1px solid #bbb; background: #f6f7f9; border-radius: 4px; cursor: pointer; }
-    html[data-lang="en"] button[data-set-lang="en"], html[data-lang="zh"] button[data-set-lang="zh"] { background: #1f77b4; color: #fff; border-color: #1f77b4; }
-    .small { font-size: 13px; color: #666; font-weight: normal; }
-    .lapse td { vertical-align: top; }
-    .lapse .text { font-family: \(Markup.monoFonts); white-space: pre-wrap; max-width: 34em; }
-    .probe { background: #eef3fb; }
-    svg { max-width: 100%; height: auto; }
-    """
-
-    /// The language switch: the button pressed, or #zh / #en in the address.
-    static let script = """
-    (function () {
-      var root = document.documentElement;
-      function set(lang) { root.setAttribute('data-lang', lang === 'zh' ? 'zh' : 'en'); root.setAttribute('lang', lang === 'zh' ? 'zh-CN' : 'en'); }
-      var buttons = document.querySelectorAll('button[data-set-lang]');
-      for (var i = 0; i < buttons.length; i++) {
-        buttons[i].addEventListener('click', function (e) { var l = e.currentTarget.getAttribute('data-set-lang'); set(l); history.replaceState(null, '', '#' + l); });
-      }
-      if (location.hash === '#zh') { set('zh'); }
-      root.setAttribute('data-ready', 'yes');
-    })();
-    """
 
     // MARK: - Sections
 

@@ -72,25 +72,38 @@ public struct TrainingReport {
     func settingsSection() -> String {
         var s = Self.heading("The run", "这次训练")
         guard let r = run else {
-            return s + Self.note("run.json is missing, so the settings are unknown.", "缺少 run.json，无法显示训练设置。")
+            return s + Self.note("\(RunFiles.descriptionName) is missing, so the settings are unknown.",
+                                "缺少 \(RunFiles.descriptionName)，无法显示训练设置。")
         }
         func row(_ en: String, _ zh: String, _ value: String) -> String {
             "<tr><th>\(Self.both(en, zh))</th><td class=\"mono\">\(Markup.escape(value))</td></tr>"
         }
         s += "<table>"
-        s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.vocabSize)")
-        s += row("model", "模型", "\(r.layerCount) layers, \(r.headCount) heads, width \(r.modelWidth), context \(r.contextLength), \(r.gelu) GELU · \(r.parameterCount) parameters")
-        if r.residual == false {
-            s += row("skip connections", "残差连接", "none: each block replaces the stream (x = branch) · 无：每个块直接替换残差流")
+        s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.config.vocabSize)")
+        // One row per group of TrainingSetting.all: every setting shows, a new one with no edit here.
+        for group in TrainingSetting.Group.allCases {
+            var words = TrainingSetting.all.filter { $0.group == group }.map { $0.words($0.value(r.config, r.settings)) }
+            if group == .model { words[words.count - 1] += " · \(r.parameterCount) parameters" }
+            let label = Self.label(group)
+            s += row(label.en, label.zh, words.joined(separator: ", "))
         }
-        s += row("batch and steps", "批量与步数", "batch \(r.batchSize) × \(r.steps) steps, evaluation every \(r.evalInterval)")
-        s += row("learning rate", "学习率", "\(Self.number(r.learningRate)) → \(Self.number(r.minLearningRate)), warmup \(r.warmupSteps) steps, cosine decay")
-        s += row("regularisation", "正则化", "weight decay \(Self.number(r.weightDecay)), dropout \(Self.number(r.dropout)), gradient clip \(Self.number(r.gradClip))")
-        s += row("seed", "随机种子", "\(r.seed)")
         if let last = log.last {
-            s += row("progress", "进度", "step \(last.step) of \(r.steps)")
+            s += row("progress", "进度", "step \(last.step) of \(r.settings.steps)")
         }
         return s + "</table>\n"
+    }
+
+    /// The settings table's row label of `group`, in English and Chinese.
+    static func label(_ group: TrainingSetting.Group) -> (en: String, zh: String) {
+        switch group {
+        case .model: return ("model", "模型")
+        case .batch: return ("batch and steps", "批量与步数")
+        case .learningRate: return ("learning rate", "学习率")
+        case .regularisation: return ("regularisation", "正则化")
+        case .optimizer: return ("optimizer", "优化器")
+        case .evaluation: return ("evaluation", "评估")
+        case .seed: return ("seed", "随机种子")
+        }
     }
 
     func lossSection() -> String {

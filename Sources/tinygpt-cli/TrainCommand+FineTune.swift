@@ -30,7 +30,7 @@ extension TrainCommand {
         let fileDigest = CRC32.checksum(try AtomicFile.read(path, kind: "model"))
 
         var overrides = Self.overrides(flags)
-        let preset = Preset.named(flags.string("--preset") ?? "baby")!
+        let preset = Preset.named(flags.stringOrDefault("--preset"))!
         let text = try loadCorpus(dataPath)
         let start = try FineTuneStart(source: source, name: FineTuning.lineageName(forPath: path), fileDigest: fileDigest,
                                       characters: text.tokenizer.scalars, seed: overrides.seed ?? preset.settings.seed)
@@ -53,28 +53,26 @@ extension TrainCommand {
 
     /// Refuses shape flags, or a --preset shape, other than the model's, as resume does:
     /// "--layers 6 conflicts with the checkpoint (4 layers); drop --layers to fine-tune from it".
+    /// The shape is the table's model settings (`TrainingSetting.isModel`); the schedule is new.
     static func checkShapeFlags(_ flags: ParsedFlags, against config: GPTConfig) throws {
         let typed = overrides(flags)
-        var shape = TrainingPlan.Overrides()
-        shape.layerCount = typed.layerCount
-        shape.headCount = typed.headCount
-        shape.modelWidth = typed.modelWidth
-        shape.contextLength = typed.contextLength
-        shape.gelu = typed.gelu
-        shape.residual = typed.residual
-        if let conflict = shape.conflicts(config: config, settings: TrainingConfig()).first {
+        let shape = TrainingSetting.all.filter(\.isModel)
+        var asked = TrainingPlan.Overrides()
+        for setting in shape { asked[setting.field] = typed[setting.field] }
+        if let conflict = asked.conflicts(config: config, settings: TrainingConfig()).first,
+           let setting = TrainingSetting.named(conflict.field) {
             let flag = FieldFlags.flagWords("`\(conflict.field)`")
-            let value = typedValue(flag, flags)
+            let value = FieldFlags.typedValue(setting, flags)
             throw TinyGPTError.usage("\(flag)\(value.isEmpty ? "" : " " + value) conflicts with the checkpoint (\(conflict.saved)); drop \(flag) to fine-tune from it")
         }
-        guard let name = flags.string("--preset"), let preset = Preset.named(name) else { return }
+        guard flags.contains("--preset"), let preset = Preset.named(flags.stringOrDefault("--preset")) else { return }
+        let own = preset.config(vocabSize: config.vocabSize)
         var fromPreset = TrainingPlan.Overrides()
-        fromPreset.layerCount = typed.layerCount == nil ? preset.layerCount : nil
-        fromPreset.headCount = typed.headCount == nil ? preset.headCount : nil
-        fromPreset.modelWidth = typed.modelWidth == nil ? preset.modelWidth : nil
-        fromPreset.contextLength = typed.contextLength == nil ? preset.contextLength : nil
-        if let conflict = fromPreset.conflicts(config: config, settings: TrainingConfig()).first {
-            throw TinyGPTError.usage("--preset \(name) conflicts with the checkpoint (\(conflict.saved)); drop --preset to fine-tune from it")
+        for setting in Preset.chosenByPresets where setting.isModel && typed[setting.field] == nil {
+            fromPreset[setting.field] = setting.value(own, preset.settings)
+        }
+        if let conflict = fromPreset.conflicts(config: config, settings: TrainingConfig(), chosen: typed).first {
+            throw TinyGPTError.usage("--preset \(preset.name) conflicts with the checkpoint (\(conflict.saved)); drop --preset to fine-tune from it")
         }
     }
 

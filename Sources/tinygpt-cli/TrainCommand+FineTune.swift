@@ -41,7 +41,6 @@ extension TrainCommand {
         overrides.modelWidth = c.modelWidth
         overrides.gelu = c.gelu
         overrides.residual = c.residual
-        overrides.learningRate = overrides.learningRate ?? FineTuning.defaultLearningRate
         let plan = try TrainingPlan(preset: preset, vocabSize: c.vocabSize, overrides: overrides)
         let tokenizer = try CharTokenizer(vocabulary: start.checkpoint.vocabulary)
         let tokens = try loadCorpus(dataPath, tokenizer: tokenizer).tokens

@@ -18,7 +18,7 @@ struct TrainCommand: Command {
             .choice("--on-nan", "ACTION", NonFinitePolicy.allCases.map(\.rawValue), help: "on a NaN/Inf loss or gradient: stop, or skip the batch",
                     default: RunOptions.defaults.onNonFinite.rawValue),
             .string("--resume", "CKPT", help: "continue the run saved in this checkpoint"),
-            .string("--init-from", "CKPT", help: "start a new run from this model's weights (a checkpoint, or a nanoGPT .safetensors beside its .json): fine-tuning; the vocabulary grows to cover --data; the learning rate defaults to \(FineTuning.defaultLearningRate)"),
+            .string("--init-from", "CKPT", help: "start a new run from this model's weights (a checkpoint, or a nanoGPT .safetensors beside its .json): fine-tuning; the vocabulary grows to cover --data; a fresh optimizer and schedule"),
             .string("--freeze", "WHAT", help: "with --init-from: keep `embeddings` (the known characters' rows and the positions), the first N blocks (a number), or both (`embeddings,2`) as they are"),
             .string("--probe", "TEXT", help: "prompt the report's time-lapse continues at each evaluation (default: the first \(TimeLapse.defaultProbeLength) characters of the validation text)"),
             SharedFlags.threads,

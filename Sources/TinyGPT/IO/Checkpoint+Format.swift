@@ -352,12 +352,13 @@ private struct CheckpointDecoder {
     /// its problem exactly.
     func preflight(size: Int, read: (_ offset: Int, _ count: Int) throws -> [UInt8]) throws {
         let head = try read(0, min(size, CheckpointFormat.headerSize))
-        let sectionCount = try head.withUnsafeBytes { raw -> Int in
+        let (version, sectionCount) = try head.withUnsafeBytes { raw -> (UInt32, Int) in
             var r = BinaryReader(raw)
             return try readHeader(&r)
         }
         guard size > CheckpointFormat.preflightLimit else { return }
-        let tags = CheckpointFormat.modelSections + (sectionCount == 3 ? [] : CheckpointFormat.trainingSections)
+        let modelSections = CheckpointFormat.modelSections(version: version)
+        let tags = modelSections + (sectionCount == modelSections.count ? [] : CheckpointFormat.trainingSections)
         var offset = CheckpointFormat.headerSize
         var config: GPTConfig?
         var otherBytes = 0
@@ -387,7 +388,17 @@ private struct CheckpointDecoder {
             case .parameters, .optimizer:
                 if let config {
                     let parameters = ParameterLayout(config).totalCount
-                    let expected = tag == .parameters ? 4 * parameters : 8 + 8 * parameters
+                    // Version 2 puts the frozen-range count (and the ranges) before the moments.
+                    var head = 8
+                    if tag == .optimizer && version >= 2 {
+                        guard count >= 16 else { throw corrupt("section 'optm' holds \(count) bytes, fewer than its 16-byte head") }
+                        let ranges = try read(offset + 12 + 8, 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+                        guard ranges <= UInt64(count - 16) / 16 else {
+                            throw corrupt("section 'optm' lists \(ranges) frozen ranges, which cannot fit in its \(count) bytes")
+                        }
+                        head = 16 + 16 * Int(ranges)
+                    }
+                    let expected = tag == .parameters ? 4 * parameters : head + 8 * parameters
                     guard count == expected else {
                         throw corrupt("section '\(tag.rawValue)' holds \(count) bytes, but the model config needs \(expected) (\(parameters) parameters)")
                     }

@@ -7,11 +7,10 @@
 // embeddings of the known characters and the first blocks. Docs/FINE-TUNING.md has a worked
 // example and the measurements behind the defaults.
 
-/// Defaults of fine-tuning runs.
+/// Helpers of fine-tuning runs. A fine-tuning run takes its learning rate from the preset like
+/// any run: on fables → lighthouse, 300 steps, the preset's 1e-3 beat 3e-4 and 1e-4
+/// (Docs/FINE-TUNING.md), so `--lr` lowers it only when asked.
 public enum FineTuning {
-    /// The peak learning rate of a fine-tuning run when none is asked for: a third of the
-    /// presets' 1e-3 (measured on fables → lighthouse in Docs/FINE-TUNING.md).
-    public static let defaultLearningRate: Float = 3e-4
 
     /// How lineage names a file: its name with its folder (`fables/best.ckpt`), never a longer
     /// path, so the bytes do not depend on where the runs live.

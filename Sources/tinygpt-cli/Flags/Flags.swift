@@ -488,6 +488,12 @@ enum FlagText {
         return isPlain ? typed : quotedName
     }
 
+    /// A number as a person writes it: "0", "10", "0.5", "1e-08".
+    static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
     /// The candidate nearest to `typed`, if it is close enough to be a plausible typo: at most one
     /// edit per three characters (at least one edit), after ignoring leading dashes, case and
     /// `_` versus `-`; failing that, the only candidate that starts with what was typed.

@@ -111,11 +111,26 @@ public struct TrainingReport {
         s += Self.note("Loss is how surprised the model is by the next character (nats per character; lower is better). The dashed lines are counting models (n-grams) on the same validation text: the GPT should end below them.",
                        "损失表示模型看到下一个字符时有多“意外”（单位：每字符奈特，越低越好）。虚线是在同一段验证文本上用计数方法（n-gram）得到的基准，GPT 最后应当比它们更低。")
         guard !log.isEmpty else { return s + Self.note("No steps logged yet.", "还没有记录任何步。") }
-        let baselines = (run?.baselines ?? []).map { LineChart.ReferenceLine(label: $0.name, y: $0.loss) }
+        var baselines = (run?.baselines ?? []).map { LineChart.ReferenceLine(label: $0.name, y: $0.loss) }
+        if let source = run?.lineage?.last {
+            s += fineTuningNote(source)
+            // Where fine-tuning began, next to where the source run ended on its own text.
+            if let start = run?.startLoss { baselines.append(LineChart.ReferenceLine(label: "fine-tuning start", y: start)) }
+            if let end = source.validationLoss { baselines.append(LineChart.ReferenceLine(label: "source's final", y: end)) }
+        }
         var plot = LossPlot(rows: log, baselines: baselines)
         plot.chartWidth = 520
         plot.chartHeight = 320
         return s + plot.svg() + "\n"
+    }
+
+    /// One line for a fine-tuning run: the chain it came from and where it started.
+    func fineTuningNote(_ source: RunDescription.Origin) -> String {
+        let chain = (run?.lineage ?? []).map { "\($0.name) (step \($0.step))" }.joined(separator: " → ")
+        let ended = source.validationLoss.map { String(format: "%.4f", $0) } ?? "?"
+        let start = run?.startLoss.map { String(format: "%.4f", $0) } ?? "?"
+        return Self.note("Fine-tuned from \(chain). The source run ended at val loss \(ended) on its own text; on this text the model started at \(start).",
+                         "本次是微调，起点是 \(chain)。源模型在它自己的文本上最后的验证损失是 \(ended)；在这份新文本上，起步时的验证损失是 \(start)。")
     }
 
     func scheduleSection() -> String {

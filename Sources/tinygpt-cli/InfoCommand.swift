@@ -16,6 +16,11 @@ struct InfoCommand: Command {
         let c = loaded.checkpoint.config
         let size = ((try? FileManager.default.attributesOfItem(atPath: loaded.path))?[.size] as? Int) ?? 0
         print("checkpoint: \(loaded.path) (\(formatCount(size)) bytes)")
+        print("written by: " + (loaded.checkpoint.writtenBy.map { "tinygpt \($0)" }
+            ?? "a tinygpt that did not record its version (checkpoint format 1)"))
+        if !loaded.checkpoint.lineage.isEmpty {
+            print("lineage: " + (loaded.checkpoint.lineage.map(\.summary) + ["this model"]).joined(separator: " → "))
+        }
         print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU, \(c.residual ? "with" : "without") skip connections")
         print("parameters: \(ParameterLayout(c).totalCount)")
         let tokenizer = try CharTokenizer(vocabulary: loaded.checkpoint.vocabulary)
@@ -29,6 +34,9 @@ struct InfoCommand: Command {
         let s = t.settings
         print("training: step \(t.step) of \(s.steps), \(formatCount(t.tokensSeen)) tokens seen, batch \(s.batchSize), lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), weight decay \(s.weightDecay), dropout \(s.dropout), seed \(s.seed)")
         print("corpus: \(t.corpusLength) characters, CRC32 \(String(format: "%08x", t.corpusDigest))")
+        if !t.frozen.isEmpty {
+            print("frozen: \(t.frozen.reduce(0) { $0 + $1.count }) parameters the optimizer leaves alone, in \(t.frozen.count) range\(t.frozen.count == 1 ? "" : "s")")
+        }
         print("best val loss: \(t.bestValidationLoss.isFinite ? String(format: "%.4f", t.bestValidationLoss) : "none yet")")
         if !t.history.isEmpty {
             print("history:")

@@ -18,15 +18,24 @@ struct TrainCommand: Command {
             .choice("--on-nan", "ACTION", NonFinitePolicy.allCases.map(\.rawValue), help: "on a NaN/Inf loss or gradient: stop, or skip the batch",
                     default: RunOptions.defaults.onNonFinite.rawValue),
             .string("--resume", "CKPT", help: "continue the run saved in this checkpoint"),
+            .string("--init-from", "CKPT", help: "start a new run from this model's weights (a checkpoint, or a nanoGPT .safetensors beside its .json): fine-tuning; the vocabulary grows to cover --data; a fresh optimizer and schedule"),
+            .string("--freeze", "WHAT", help: "with --init-from: keep `embeddings` (the known characters' rows and the positions), the first N blocks (a number), or both (`embeddings,2`) as they are"),
             .string("--probe", "TEXT", help: "prompt the report's time-lapse continues at each evaluation (default: the first \(TimeLapse.defaultProbeLength) characters of the validation text)"),
             SharedFlags.threads,
         ],
         examples: ["tinygpt train", "tinygpt train --data Corpora/chinese-lectures.txt --steps 3000",
                    "tinygpt train --data input.txt --layers 6 --heads 6 --width 192 --context 128",
-                   "tinygpt train --resume Checkpoints/lighthouse/latest.ckpt --steps 4000"])
+                   "tinygpt train --resume Checkpoints/lighthouse/latest.ckpt --steps 4000",
+                   "tinygpt train --init-from Checkpoints/fables/best.ckpt --data Corpora/lighthouse.txt --steps 300"])
 
     func run(_ flags: ParsedFlags) throws {
         Interrupts.install()
+        if flags.string("--init-from") != nil && flags.string("--resume") != nil {
+            throw TinyGPTError.usage("--init-from starts a new run and --resume continues one; give one of them (a fine-tuning run resumes with --resume alone)")
+        }
+        if flags.string("--freeze") != nil && flags.string("--init-from") == nil {
+            throw TinyGPTError.usage("--freeze keeps parts of a model you start from; give --init-from CKPT with it (a resumed run keeps what its checkpoint froze)")
+        }
         // On resume the shape and schedule come from the checkpoint; flags may restate them.
         let resumed = try flags.string("--resume").map { (path: $0, checkpoint: try Checkpoint(contentsOf: $0)) }
         if let resumed { try Self.checkResumeFlags(flags, against: resumed.checkpoint) }
@@ -34,7 +43,12 @@ struct TrainCommand: Command {
         let context = SharedFlags.context(flags)
         let trainer: Trainer
         var resumedFrom: Int?
-        if let (resume, checkpoint) = resumed {
+        var fineTune: FineTuneSetup?
+        if let initFrom = flags.string("--init-from") {
+            let setup = try Self.fineTuneSetup(from: initFrom, flags, dataPath: dataPath, context: context)
+            fineTune = setup
+            trainer = setup.trainer
+        } else if let (resume, checkpoint) = resumed {
             if let state = checkpoint.training {
                 let steps = flags.int("--steps") ?? state.settings.steps
                 if state.step >= steps {
@@ -75,8 +89,12 @@ struct TrainCommand: Command {
                                         carryingFrom: ownLog.flatMap { FileManager.default.fileExists(atPath: $0) && $0 != logPath ? $0 : nil })
         let monitor = try TrainingMonitor(trainer: trainer, folder: options.files, timeLapse: timeLapse,
                                           resuming: resumedFrom != nil)
-        try TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.intOrDefault("--log-every"),
-                          dataPath: dataPath, resumedFrom: resumedFrom, monitor: monitor).run()
+        let progress = TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.intOrDefault("--log-every"),
+                                     dataPath: dataPath, resumedFrom: resumedFrom, monitor: monitor)
+        if let fineTune, let initFrom = flags.string("--init-from") {
+            progress.fineTune = (Self.describe(fineTune, sourcePath: initFrom), fineTune.freeze)
+        }
+        try progress.run()
     }
 
     /// The model and schedule flags as overrides of the preset; the library fills in the rest.
@@ -94,6 +112,8 @@ final class TrainProgress {
     let dataPath: String
     let resumedFrom: Int?
     let monitor: TrainingMonitor?
+    /// For a fine-tuning run: the lines that describe its start, and what it freezes.
+    var fineTune: (lines: [String], freeze: FreezeSpec)?
     private let redraw = Console.isTerminal
     private var progressShown = false
     private var lastTokensPerSecond = 0.0
@@ -116,6 +136,7 @@ final class TrainProgress {
         if let step = resumedFrom {
             print("resuming \(options.files.latest) at step \(step) of \(s.steps)")
         }
+        for line in fineTune?.lines ?? [] { print(line) }
         print("data: \(dataPath) · \(trainer.data.tokens.count) characters, vocabulary \(c.vocabSize) · train \(trainer.data.trainCount) / val \(trainer.data.validationCount)")
         print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU\(c.residual ? "" : ", no skip connections") · \(formatCount(trainer.model.parameterCount)) parameters")
         print("training: batch \(s.batchSize), \(s.steps) steps, lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), dropout \(s.dropout), seed \(s.seed), \(trainer.model.context.pool.threadCount) threads")
@@ -123,9 +144,21 @@ final class TrainProgress {
         Console.flush()
         // Counted before the first step (see NGramBaseline.evaluate for the caps on a big corpus).
         baselines = try NGramBaseline.evaluate(trainer.data, vocabSize: trainer.model.config.vocabSize)
+        var description = RunDescription(trainer: trainer, dataPath: dataPath, baselines: baselines)
+        if let fineTune {
+            // Where fine-tuning begins: the loss on the new text before any step (the report marks it).
+            let start = trainer.evaluate()
+            let ended = trainer.lineage.last.map(\.validationLoss).flatMap { $0.isNaN ? nil : $0 }
+            print(String(format: "before fine-tuning: val loss %.4f on this text", start)
+                  + (ended.map { String(format: " (the source run ended at %.4f on its own text)", $0) } ?? ""))
+            description.startLoss = Double(start)
+            description.frozen = fineTune.freeze.isEmpty ? nil : fineTune.freeze.description
+        } else if resumedFrom != nil, let old = try? RunDescription.read(path: options.files.description) {
+            description.startLoss = old.startLoss
+            description.frozen = old.frozen
+        }
         if monitor != nil {
-            try RunDescription(trainer: trainer, dataPath: dataPath, baselines: baselines)
-                .write(to: options.files.description)
+            try description.write(to: options.files.description)
         }
         let outcome: TrainingOutcome
         do {

@@ -13,12 +13,13 @@
 //                        expected tag begins, so inserted or erased bytes still give sound frames.
 //
 // The oracle: decoding throws a TinyGPTError, or it returns a checkpoint that passes `validate()`
-// and encodes back to exactly the bytes it was read from (the format has one encoding per state).
+// and encodes back to exactly the bytes it was read from (the format has one encoding per state);
+// a version-1 file encodes as version 2, which reads back as the same checkpoint.
 
 /// Feeds fuzz inputs to the checkpoint decoder.
 enum CheckpointFuzzer {
     /// The section tags in file order (Docs/FORMAT.md, "File layout").
-    static let tags: [[UInt8]] = ["conf", "voca", "parm", "tcfg", "optm", "prog", "hist"].map { Array($0.utf8) }
+    static let tags: [[UInt8]] = ["conf", "voca", "parm", "prov", "tcfg", "optm", "prog", "hist"].map { Array($0.utf8) }
     /// Magic, version and section count.
     static let headerSize = 16
     /// Tag (4) and length (8) before a payload, CRC (4) after it.
@@ -45,6 +46,16 @@ enum CheckpointFuzzer {
             try checkpoint.validate()
         } catch {
             fatalError("Checkpoint(decoding:) accepted a checkpoint that validate() rejects: \(error)")
+        }
+        // A version-1 file is written back as version 2, which must decode to the same checkpoint
+        // (with this tinygpt as the writer); a version-2 file encodes back to its own bytes.
+        if file[8] == 1 {
+            let upgraded = checkpoint.encoded()
+            guard let again = try? Checkpoint(decoding: upgraded), again.encoded() == upgraded, again.lineage.isEmpty,
+                  again.training?.frozen ?? [] == [] else {
+                fatalError("Checkpoint(decoding:) accepted a version-1 file whose version-2 encoding reads back differently")
+            }
+            return
         }
         guard checkpoint.encoded() == file else {
             fatalError("Checkpoint(decoding:) accepted \(file.count) bytes that do not encode back to themselves")

@@ -92,7 +92,17 @@ enum FuzzSeeds {
             ("tiny-training-step0.ckpt", checkpoint(tiny, tinyVocabulary, seed: 3, history: 0).encoded()),
             ("mixed-weights.ckpt", checkpoint(mixed, mixedVocabulary, seed: 4, history: nil).encoded()),
             ("narrow-training.ckpt", checkpoint(narrow, narrowVocabulary, seed: 5, history: 3).encoded()),
+            ("narrow-finetuned.ckpt", fineTuned(checkpoint(narrow, narrowVocabulary, seed: 8, history: 1)).encoded()),
         ]
+    }
+
+    /// `base` as a fine-tuning run saves it: a lineage of two models and frozen ranges.
+    static func fineTuned(_ base: Checkpoint) -> Checkpoint {
+        var checkpoint = base
+        checkpoint.lineage = [LineageEntry(name: "fables/best.ckpt", fileDigest: 0x1A2B_3C4D, step: 600, validationLoss: 1.875, addedCharacters: 0),
+                              LineageEntry(name: "中/model.safetensors", fileDigest: 7, step: 0, validationLoss: .nan, addedCharacters: 2)]
+        checkpoint.training?.frozen = [0..<4, 8..<20]
+        return checkpoint
     }
 
     /// Fuzz inputs for the safetensors target (`SafetensorsFuzzer.input`): tinygpt's own exports,

@@ -230,17 +230,21 @@ final class CheckpointTests: XCTestCase {
         let checkpoint = Self.makeCheckpoint(Self.tinyConfig, training: true)
         let bytes = checkpoint.encoded()
         XCTAssertEqual(Array(bytes[0..<8]), Array("TGPTCKPT".utf8))
-        XCTAssertEqual(Array(bytes[8..<16]), [1, 0, 0, 0, 7, 0, 0, 0])
+        XCTAssertEqual(Array(bytes[8..<16]), [2, 0, 0, 0, 8, 0, 0, 0])
         let frames = Self.frames(bytes)
-        XCTAssertEqual(frames.map(\.tag), ["conf", "voca", "parm", "tcfg", "optm", "prog", "hist"])
-        XCTAssertEqual(frames.map(\.payload.count), [44, 2, 86 * 4, 88, 8 + 8 * 86, 56, 8 + 2 * 20])
+        XCTAssertEqual(frames.map(\.tag), ["conf", "voca", "parm", "prov", "tcfg", "optm", "prog", "hist"])
+        let writer = TinyGPTVersion.string.utf8.count
+        XCTAssertEqual(frames.map(\.payload.count), [44, 2, 86 * 4, 4 + writer + 4, 88, 16 + 8 * 86, 56, 8 + 2 * 20])
         XCTAssertEqual(frames.last?.payload.upperBound.advanced(by: 4), bytes.count)
         XCTAssertEqual(Array(bytes[frames[1].payload]), [0x0A, 0x20])
-        XCTAssertEqual(Self.frames(Self.makeCheckpoint(Self.tinyConfig, training: false).encoded()).map(\.tag), ["conf", "voca", "parm"])
+        XCTAssertEqual(Array(bytes[frames[3].payload].dropFirst(4).prefix(writer)), Array(TinyGPTVersion.string.utf8),
+                       "the writer's version is recorded")
+        XCTAssertEqual(Self.frames(Self.makeCheckpoint(Self.tinyConfig, training: false).encoded()).map(\.tag), ["conf", "voca", "parm", "prov"])
     }
 
-    /// The worked example in Docs/FORMAT.md, rebuilt: its size, checksums and weights-only prefix.
-    func testWorkedExampleOfFormatDocument() throws {
+    /// The model of the worked example in Docs/FORMAT.md: V = 2, T = 2, L = 1, C = 2, standing
+    /// after step 3 of 10, fine-tuned from "fables/best.ckpt" with its embeddings frozen.
+    static var workedExample: Checkpoint {
         let config = GPTConfig(vocabSize: 2, contextLength: 2, layerCount: 1, headCount: 1, modelWidth: 2)
         var settings = TrainingConfig()
         settings.batchSize = 4
@@ -252,19 +256,112 @@ final class CheckpointTests: XCTestCase {
             settings: settings, step: 3, adamM: [Float](repeating: 0.25, count: 86), adamV: [Float](repeating: 0.0625, count: 86),
             rng: RandomGenerator(seed: 1337), tokensSeen: 24, bestValidationLoss: .infinity, corpusLength: 100,
             corpusDigest: CRC32.checksum(Array("abba".utf8)),
-            history: [HistoryEntry(step: 2, trainLoss: 0.75, validationLoss: .nan, learningRate: 0.001)])
-        var example = Checkpoint(config: config, vocabulary: [0x61, 0xE9], parameters: (0..<86).map(Float.init), training: training)
+            history: [HistoryEntry(step: 2, trainLoss: 0.75, validationLoss: .nan, learningRate: 0.001)], frozen: [0..<8])
+        return Checkpoint(config: config, vocabulary: [0x61, 0xE9], parameters: (0..<86).map(Float.init), training: training,
+                          lineage: [LineageEntry(name: "fables/best.ckpt", fileDigest: 0x1A2B_3C4D, step: 600, validationLoss: 1.875,
+                                                 addedCharacters: 1)],
+                          writtenBy: "1.0.0")
+    }
+
+    /// The worked example in Docs/FORMAT.md, rebuilt: its size, checksums and weights-only prefix.
+    func testWorkedExampleOfFormatDocument() throws {
+        var example = Self.workedExample
         let bytes = example.encoded()
-        XCTAssertEqual(bytes.count, 1387)
+        XCTAssertEqual(bytes.count, 1480)
         func word(_ offset: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) } }
-        let documented: [(Int, UInt32)] = [(0x48, 0xAE0D_E177), (0x5B, 0xF989_E7C4), (0x1C3, 0xB1EF_CC8F), (0x22B, 0x411A_ADA0),
-                                           (0x4F3, 0x3695_08E8), (0x537, 0x84F3_08DF), (0x53B, 0x5BBD_C091), (0x567, 0xE416_1F00)]
+        let documented: [(Int, UInt32)] = [(0x48, 0xAE0D_E177), (0x5B, 0xF989_E7C4), (0x1C3, 0xB1EF_CC8F), (0x208, 0x1089_EB09),
+                                           (0x270, 0x411A_ADA0), (0x550, 0x982C_1F2D), (0x598, 0x5BBD_C091), (0x5C4, 0xE416_1F00)]
         for (offset, value) in documented { XCTAssertEqual(word(offset), value, "offset \(offset)") }
         XCTAssertEqual(Array(bytes[0x58..<0x5B]), [0x61, 0xC3, 0xA9])
+        XCTAssertEqual(Array(bytes[0x1D7..<0x1DC]), Array("1.0.0".utf8))
+        let decoded = try Checkpoint(decoding: bytes)
+        XCTAssertEqual(decoded.lineage, example.lineage)
+        XCTAssertEqual(decoded.training?.frozen, [0..<8])
+        XCTAssertEqual(decoded.writtenBy, "1.0.0")
+        XCTAssertEqual(decoded.encoded(), bytes)
         example.training = nil
-        var weightsOnly = Array(bytes[..<455])
-        weightsOnly[12] = 3
+        var weightsOnly = Array(bytes[..<0x20C])
+        weightsOnly[12] = 4
         XCTAssertEqual(example.encoded(), weightsOnly)
+    }
+
+    /// The version-1 bytes of a checkpoint with no lineage, nothing frozen: no `prov` section,
+    /// and no frozen-range count in `optm`.
+    static func versionOne(_ checkpoint: Checkpoint) -> [UInt8] {
+        precondition(checkpoint.lineage.isEmpty && (checkpoint.training?.frozen ?? []).isEmpty)
+        var bytes = checkpoint.encoded()
+        let prov = frames(bytes)[3]
+        bytes.removeSubrange(prov.lengthOffset - 4..<prov.payload.upperBound + 4)
+        put(UInt32(1), into: &bytes, at: 8)
+        put(UInt32(checkpoint.training == nil ? 3 : 7), into: &bytes, at: 12)
+        if checkpoint.training != nil {
+            bytes = resealed(bytes, "optm") { $0.removeSubrange(8..<16) }
+        }
+        return bytes
+    }
+
+    /// Format-1 files (before provenance) still read: the old worked example's exact bytes
+    /// decode to the same model, with no writer recorded; written again, they are format 2.
+    func testVersionOneFilesStillRead() throws {
+        var example = Self.workedExample
+        example.lineage = []
+        example.training?.frozen = []
+        let old = Self.versionOne(example)
+        XCTAssertEqual(old.count, 1387, "the size Docs/FORMAT.md gave for format 1")
+        func word(_ offset: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(old[offset + $1]) << (8 * $1) } }
+        let documented: [(Int, UInt32)] = [(0x48, 0xAE0D_E177), (0x5B, 0xF989_E7C4), (0x1C3, 0xB1EF_CC8F), (0x22B, 0x411A_ADA0),
+                                           (0x4F3, 0x3695_08E8), (0x537, 0x84F3_08DF), (0x53B, 0x5BBD_C091), (0x567, 0xE416_1F00)]
+        for (offset, value) in documented { XCTAssertEqual(word(offset), value, "format-1 offset \(offset)") }
+        let decoded = try Checkpoint(decoding: old)
+        XCTAssertNil(decoded.writtenBy)
+        XCTAssertEqual(decoded.lineage, [])
+        XCTAssertNil(decoded.training?.frozen.first)
+        // History holds NaN, so the checkpoints are compared by their bytes as this tinygpt writes them.
+        example.writtenBy = nil
+        XCTAssertEqual(decoded.encoded(), example.encoded())
+        let rewritten = decoded.encoded()
+        XCTAssertEqual(rewritten[8], 2)
+        XCTAssertEqual(try Checkpoint(decoding: rewritten).writtenBy, TinyGPTVersion.string, "written again by this tinygpt")
+        for training in [false, true] {
+            let original = Self.makeCheckpoint(Self.smallConfig, training: training)
+            let decoded = try Checkpoint(decoding: Self.versionOne(original))
+            XCTAssertNil(decoded.writtenBy)
+            XCTAssertEqual(decoded.encoded(), original.encoded())
+        }
+    }
+
+    func testProvenanceRoundTripsAndBadProvenanceIsRefused() throws {
+        var original = Self.makeCheckpoint(Self.smallConfig, training: true)
+        original.lineage = [LineageEntry(name: "fables/best.ckpt", fileDigest: 1, step: 600, validationLoss: 1.5, addedCharacters: 3),
+                            LineageEntry(name: "Über/中.safetensors", fileDigest: 0xFFFF_FFFF, step: 0, validationLoss: .nan, addedCharacters: 0)]
+        original.training?.frozen = [0..<8, 100..<164]
+        original.writtenBy = "2.5.1-beta+7"
+        let bytes = original.encoded()
+        let decoded = try Checkpoint(decoding: bytes)
+        XCTAssertEqual(decoded.lineage, original.lineage)
+        XCTAssertEqual(decoded.training?.frozen, original.training?.frozen)
+        XCTAssertEqual(decoded.writtenBy, "2.5.1-beta+7")
+        XCTAssertEqual(decoded.encoded(), bytes)
+        for (what, edit) in [("overlapping ranges", { (c: inout Checkpoint) in c.training?.frozen = [0..<8, 4..<10] }),
+                             ("touching ranges", { $0.training?.frozen = [0..<8, 8..<10] }),
+                             ("a range past the end", { $0.training?.frozen = [0..<1_000_000] }),
+                             ("an empty name", { $0.lineage[0].name = "" }),
+                             ("a newline in a name", { $0.lineage[0].name = "a\nb" }),
+                             ("a negative step", { $0.lineage[1].step = -1 }),
+                             ("a long writer", { $0.writtenBy = String(repeating: "9", count: 65) })] {
+            var bad = original
+            edit(&bad)
+            XCTAssertThrowsError(try bad.validate(), what)
+        }
+        // Hostile bytes: a lineage count that cannot fit, a name length past the payload.
+        let prov = Self.frames(bytes).first { $0.tag == "prov" }!
+        let countOffset = 4 + "2.5.1-beta+7".utf8.count
+        assertRejects(Self.resealed(bytes, "prov") { Self.put(UInt32.max, into: &$0, at: countOffset) }, containing: "lineage entries")
+        assertRejects(Self.resealed(bytes, "prov") { Self.put(UInt32(2000), into: &$0, at: countOffset + 4 + 20) },
+                      containing: "a lineage name claims 2000 bytes")
+        assertRejects(Self.resealed(bytes, "prov") { $0.append(0) }, containing: "after its last field")
+        XCTAssertEqual(prov.payload.count, countOffset + 4 + 2 * 24 + "fables/best.ckpt".utf8.count + "Über/中.safetensors".utf8.count)
+        assertRejects(Self.resealed(bytes, "optm") { Self.put(UInt64(1) << 60, into: &$0, at: 8) }, containing: "frozen ranges")
     }
 
     /// Fails when a field is added to a saved type without the format saving it.
@@ -273,11 +370,13 @@ final class CheckpointTests: XCTestCase {
         let message = "a field was added: save it in Checkpoint+Format.swift, document it in Docs/FORMAT.md, then update this count"
         XCTAssertEqual(Mirror(reflecting: checkpoint.config).children.count, 7, message)
         XCTAssertEqual(Mirror(reflecting: TrainingConfig()).children.count, 15, message)
-        XCTAssertEqual(Mirror(reflecting: checkpoint.training!).children.count, 10, message)
+        XCTAssertEqual(Mirror(reflecting: checkpoint.training!).children.count, 11, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint.training!.history[0]).children.count, 4, message)
-        XCTAssertEqual(Mirror(reflecting: checkpoint).children.count, 4, message)
+        XCTAssertEqual(Mirror(reflecting: checkpoint).children.count, 6, message)
+        XCTAssertEqual(Mirror(reflecting: LineageEntry(name: "a", fileDigest: 0, step: 0, validationLoss: 0, addedCharacters: 0)).children.count,
+                       5, message)
         checkpoint.withContents { contents in
-            XCTAssertEqual(Mirror(reflecting: contents).children.count, 4, "a field was added: mirror it in CheckpointContents too")
+            XCTAssertEqual(Mirror(reflecting: contents).children.count, 6, "a field was added: mirror it in CheckpointContents too")
         }
     }
 
@@ -343,13 +442,16 @@ final class CheckpointTests: XCTestCase {
 
     func testFutureAndInvalidVersionsAreRejected() {
         var bytes = Self.makeCheckpoint(Self.tinyConfig, training: false).encoded()
-        Self.put(UInt32(2), into: &bytes, at: 8)
-        assertRejects(bytes, containing: "format version 2, which is newer than this tinygpt supports (1); update tinygpt")
+        Self.put(UInt32(3), into: &bytes, at: 8)
+        assertRejects(bytes, containing: "format version 3, which is newer than this tinygpt supports (2); update tinygpt")
         Self.put(UInt32(0), into: &bytes, at: 8)
         assertRejects(bytes, containing: "format version 0")
-        Self.put(UInt32(1), into: &bytes, at: 8)
+        Self.put(UInt32(2), into: &bytes, at: 8)
         Self.put(UInt32(5), into: &bytes, at: 12)
-        assertRejects(bytes, containing: "lists 5 sections")
+        assertRejects(bytes, containing: "lists 5 sections; a version-2 checkpoint has 4 or 8")
+        Self.put(UInt32(1), into: &bytes, at: 8)
+        Self.put(UInt32(4), into: &bytes, at: 12)
+        assertRejects(bytes, containing: "lists 4 sections; a version-1 checkpoint has 3 or 7")
     }
 
     func testUnknownMisplacedAndTrailingSectionsAreRejected() {
@@ -357,13 +459,13 @@ final class CheckpointTests: XCTestCase {
         let frames = Self.frames(bytes)
         var unknown = bytes
         unknown.replaceSubrange(frames[3].lengthOffset - 4..<frames[3].lengthOffset, with: Array("xtra".utf8))
-        assertRejects(unknown, containing: "unknown section 'xtra'")
+        assertRejects(unknown, containing: "unknown section 'xtra' where 'prov' belongs")
         var swapped = bytes
         swapped.replaceSubrange(frames[0].lengthOffset - 4..<frames[0].lengthOffset, with: Array("voca".utf8))
         assertRejects(swapped, containing: "'voca' where 'conf' belongs")
         assertRejects(bytes + [0], containing: "1 extra byte follow")
         var fewer = bytes
-        Self.put(UInt32(3), into: &fewer, at: 12)
+        Self.put(UInt32(4), into: &fewer, at: 12)
         assertRejects(fewer, containing: "extra bytes follow")
     }
 

@@ -117,7 +117,7 @@ final class HostileCheckpointTests: XCTestCase {
     /// first sets each length so the payload ends 4 bytes before the next expected tag (the
     /// repair the fuzzer's smart modes do, written again here).
     static func repairFrames(_ bytes: inout [UInt8], redrawLengths: Bool) {
-        let tags = ["conf", "voca", "parm", "tcfg", "optm", "prog", "hist"].map { Array($0.utf8) }
+        let tags = ["conf", "voca", "parm", "prov", "tcfg", "optm", "prog", "hist"].map { Array($0.utf8) }
         func find(_ needle: [UInt8], from start: Int) -> Int? {
             guard start + 4 <= bytes.count else { return nil }
             return (start...(bytes.count - 4)).first { bytes[$0..<$0 + 4].elementsEqual(needle) }
@@ -163,9 +163,9 @@ final class HostileCheckpointTests: XCTestCase {
         }
         // A header that promises training sections the file does not hold.
         var promised = Self.tinyWeights
-        Fixtures.put(UInt32(7), into: &promised, at: 12)
-        assertRejected(promised, probe, containing: "is truncated", "ends after section 3 of 7", because: "7 sections promised, 3 present")
-        XCTAssertEqual(probe.tried, 3 * 11 + 7 * 11 + 1)
+        Fixtures.put(UInt32(8), into: &promised, at: 12)
+        assertRejected(promised, probe, containing: "is truncated", "ends after section 4 of 8", because: "8 sections promised, 4 present")
+        XCTAssertEqual(probe.tried, 4 * 12 + 8 * 12 + 1)
         probe.finish()
     }
 
@@ -188,7 +188,7 @@ final class HostileCheckpointTests: XCTestCase {
                 assertRejected(file, probe, because: "'\(frame.tag)' length off by \(delta)")
             }
         }
-        XCTAssertEqual(probe.tried, 7 * 11)
+        XCTAssertEqual(probe.tried, 8 * 11)
         probe.finish()
     }
 
@@ -298,21 +298,21 @@ final class HostileCheckpointTests: XCTestCase {
                     let value = Float(bitPattern: bits)
                     assertRejected(Self.patched(bytes, "parm", at: 4 * index, bits), probe,
                                    containing: "parameter \(index) (\(tensor.name)) is \(value)", because: "\(value) in \(tensor.name)")
-                    assertRejected(Self.patched(bytes, "optm", at: 8 + 4 * index, bits), probe,
+                    assertRejected(Self.patched(bytes, "optm", at: 16 + 4 * index, bits), probe,
                                    containing: "AdamW first moment \(index) (\(tensor.name))", because: "\(value) in m of \(tensor.name)")
-                    assertRejected(Self.patched(bytes, "optm", at: 8 + 4 * P + 4 * index, bits), probe,
+                    assertRejected(Self.patched(bytes, "optm", at: 16 + 4 * P + 4 * index, bits), probe,
                                    containing: "AdamW second moment \(index) (\(tensor.name))", because: "\(value) in v of \(tensor.name)")
                 }
             }
         }
         for negative: Float in [-1, -.leastNonzeroMagnitude, -.leastNormalMagnitude, -.greatestFiniteMagnitude] {
             for index in [0, P / 2, P - 1] {
-                assertRejected(Self.patched(bytes, "optm", at: 8 + 4 * P + 4 * index, negative.bitPattern), probe,
+                assertRejected(Self.patched(bytes, "optm", at: 16 + 4 * P + 4 * index, negative.bitPattern), probe,
                                containing: "AdamW second moment \(index)", "must be finite and not negative", because: "v[\(index)] = \(negative)")
             }
         }
         // -0.0 compares equal to 0: a harmless second moment.
-        assertAccepted(Self.patched(bytes, "optm", at: 8 + 4 * P, (-0.0 as Float).bitPattern), probe, because: "v[0] = -0.0")
+        assertAccepted(Self.patched(bytes, "optm", at: 16 + 4 * P, (-0.0 as Float).bitPattern), probe, because: "v[0] = -0.0")
 
         // Training settings: every float field NaN or infinite, the f64 fraction too.
         for offset in [16, 20, 32, 36, 40, 44, 48, 52] {
@@ -394,6 +394,10 @@ final class HostileCheckpointTests: XCTestCase {
             }
             Self.repairFrames(&file, redrawLengths: n % 2 == 1)
             switch probe.decode(file) {
+            case .success(let checkpoint) where file[8] == 1:
+                // A version-1 file (a seed kept from format 1) is written back as version 2.
+                let upgraded = checkpoint.encoded()
+                XCTAssertEqual(try? Checkpoint(decoding: upgraded).encoded(), upgraded, "mutant \(n): its version-2 form reads back differently")
             case .success(let checkpoint):
                 XCTAssertEqual(checkpoint.encoded(), file, "mutant \(n) was accepted but encodes differently")
             case .failure(let error as TinyGPTError):
@@ -430,7 +434,14 @@ final class HostileCheckpointTests: XCTestCase {
             XCTAssertLessThan(bytes.count, 4000, "\(name) is too large for the fuzzer's -max_len")
             do {
                 let checkpoint = try Checkpoint(decoding: bytes)
-                XCTAssertEqual(checkpoint.encoded(), bytes, "\(name) does not re-encode to itself; \(regenerate)")
+                if name.hasPrefix("v1-") {
+                    // Kept from format 1: still read, and written back as format 2.
+                    XCTAssertEqual(bytes[8], 1, "\(name) should be a version-1 file")
+                    XCTAssertNil(checkpoint.writtenBy)
+                    XCTAssertEqual(try Checkpoint(decoding: checkpoint.encoded()).encoded(), checkpoint.encoded())
+                } else {
+                    XCTAssertEqual(checkpoint.encoded(), bytes, "\(name) does not re-encode to itself; \(regenerate)")
+                }
                 if checkpoint.training != nil { withTraining += 1 }
             } catch {
                 XCTFail("seed \(name) no longer decodes (\(error)); \(regenerate)")

@@ -1,5 +1,7 @@
-// The checkpoint file format, version 1: a 16-byte header, then tagged, length-prefixed,
-// CRC32-checked sections, all little-endian. Docs/FORMAT.md documents it byte by byte.
+// The checkpoint file format, version 2: a 16-byte header, then tagged, length-prefixed,
+// CRC32-checked sections, all little-endian. Docs/FORMAT.md documents it byte by byte. Version 2
+// added the provenance section (writer version, lineage) and the frozen ranges in `optm`;
+// version-1 files still read, as checkpoints with no writer recorded, no lineage and nothing frozen.
 //
 // Writing goes through AtomicFile (temporary file, fsync, rename) and streams: every section's
 // length is known from the config before its payload, and its checksum is computed as the
@@ -15,7 +17,7 @@ public enum CheckpointFormat {
     /// The first 8 bytes of every checkpoint: "TGPTCKPT".
     public static let magic: [UInt8] = Array("TGPTCKPT".utf8)
     /// The version this build writes, and the newest it reads.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
 
     /// Magic (8) + version (4) + section count (4).
     static let headerSize = 16
@@ -27,14 +29,15 @@ public enum CheckpointFormat {
         case config = "conf"
         case vocabulary = "voca"
         case parameters = "parm"
+        case provenance = "prov"
         case settings = "tcfg"
         case optimizer = "optm"
         case progress = "prog"
         case history = "hist"
     }
 
-    /// Every checkpoint holds these, in this order...
-    static let modelSections: [Tag] = [.config, .vocabulary, .parameters]
+    /// Every checkpoint holds these, in this order (a version-1 file has no `prov`)...
+    static let modelSections: [Tag] = [.config, .vocabulary, .parameters, .provenance]
     /// ...and a training checkpoint these too, right after them.
     static let trainingSections: [Tag] = [.settings, .optimizer, .progress, .history]
 
@@ -43,6 +46,19 @@ public enum CheckpointFormat {
     static let settingsSize = 88
     static let progressSize = 56
     static let historyEntrySize = 20
+
+    /// Limits of the provenance section: writer version and lineage names in bytes of UTF-8,
+    /// and lineage entries. A file past them is corrupt.
+    static let maxWriterBytes = 64
+    static let maxLineageNameBytes = 1024
+    static let maxLineage = 1000
+    /// Fixed bytes of one lineage entry: step, file CRC, loss, added characters, name length.
+    static let lineageEntryFixedSize = 8 + 4 + 4 + 4 + 4
+
+    /// The model sections of a file of `version`.
+    static func modelSections(version: UInt32) -> [Tag] {
+        version == 1 ? [.config, .vocabulary, .parameters] : modelSections
+    }
 
     /// The config's last u32, the architecture word: bits 0-7 the GELU form, bit 8 set when the
     /// blocks have no skip connections (`residual` false), every other bit zero. Files written
@@ -146,8 +162,10 @@ extension CheckpointContents {
         var size = CheckpointFormat.headerSize + CheckpointFormat.frameSize + CheckpointFormat.configSize
             + CheckpointFormat.frameSize + vocabulary.reduce(0) { $0 + (Unicode.Scalar($1)?.utf8.count ?? 0) }
             + CheckpointFormat.frameSize + 4 * count
+            + CheckpointFormat.frameSize + 8 + writtenBy.utf8.count
+            + lineage.reduce(0) { $0 + CheckpointFormat.lineageEntryFixedSize + $1.name.utf8.count }
         if let training {
-            size += 4 * CheckpointFormat.frameSize + CheckpointFormat.settingsSize + 8 + 8 * count
+            size += 4 * CheckpointFormat.frameSize + CheckpointFormat.settingsSize + 16 + 16 * training.frozen.count + 8 * count
                 + CheckpointFormat.progressSize + 8 + CheckpointFormat.historyEntrySize * training.history.count
         }
         return size
@@ -168,7 +186,8 @@ extension CheckpointContents {
         var header = BinaryWriter(reservingCapacity: CheckpointFormat.headerSize)
         header.append(contentsOf: CheckpointFormat.magic)
         header.append(CheckpointFormat.version)
-        header.append(UInt32(training == nil ? 3 : 7))
+        header.append(UInt32(CheckpointFormat.modelSections.count
+            + (training == nil ? 0 : CheckpointFormat.trainingSections.count)))
         try header.bytes.withUnsafeBytes { try emit($0) }
 
         try Self.emitSection(.config, emit) { w in
@@ -188,6 +207,21 @@ extension CheckpointContents {
             }
         }
         try Self.emitSection(.parameters, then: [parameters], emit)
+        try Self.emitSection(.provenance, emit) { w in
+            let writer = Array(writtenBy.utf8)
+            w.append(UInt32(writer.count))
+            w.append(contentsOf: writer)
+            w.append(UInt32(lineage.count))
+            for entry in lineage {
+                let name = Array(entry.name.utf8)
+                w.append(Int64(entry.step))
+                w.append(entry.fileDigest)
+                w.append(entry.validationLoss)
+                w.append(UInt32(entry.addedCharacters))
+                w.append(UInt32(name.count))
+                w.append(contentsOf: name)
+            }
+        }
         guard let training else { return }
 
         try Self.emitSection(.settings, emit) { w in
@@ -210,6 +244,11 @@ extension CheckpointContents {
         }
         try Self.emitSection(.optimizer, then: [training.adamM, training.adamV], emit) { w in
             w.append(Int64(training.step))
+            w.append(UInt64(training.frozen.count))
+            for range in training.frozen {
+                w.append(UInt64(range.lowerBound))
+                w.append(UInt64(range.count))
+            }
         }
         try Self.emitSection(.progress, emit) { w in
             let state = training.rng.state
@@ -271,8 +310,9 @@ private struct CheckpointDecoder {
     func decode(_ raw: UnsafeRawBufferPointer) throws -> Checkpoint {
         // Pass 1: frames, lengths and checksums. Nothing is allocated from a claimed size.
         var reader = BinaryReader(raw)
-        let sectionCount = try readHeader(&reader)
-        let tags = CheckpointFormat.modelSections + (sectionCount == 3 ? [] : CheckpointFormat.trainingSections)
+        let (version, sectionCount) = try readHeader(&reader)
+        let modelSections = CheckpointFormat.modelSections(version: version)
+        let tags = modelSections + (sectionCount == modelSections.count ? [] : CheckpointFormat.trainingSections)
         var payloads: [UnsafeRawBufferPointer] = []
         for (index, tag) in tags.enumerated() {
             payloads.append(try readSection(&reader, expecting: tag, index: index, of: tags.count))
@@ -288,12 +328,15 @@ private struct CheckpointDecoder {
         let count = ParameterLayout(config).totalCount
         let vocabulary = try decodeVocabulary(payloads[1], size: config.vocabSize)
         let parameters = try decodeParameters(payloads[2], count: count)
+        let m = modelSections.count
+        let (writtenBy, lineage) = version == 1 ? (nil, []) : try decodeProvenance(payloads[3])
         var training: TrainingState<[Float]>?
-        if sectionCount == 7 {
-            training = try decodeTraining(settings: payloads[3], optimizer: payloads[4], progress: payloads[5],
-                                          history: payloads[6], count: count)
+        if sectionCount > m {
+            training = try decodeTraining(settings: payloads[m], optimizer: payloads[m + 1], progress: payloads[m + 2],
+                                          history: payloads[m + 3], count: count, version: version)
         }
-        let checkpoint = Checkpoint(config: config, vocabulary: vocabulary, parameters: parameters, training: training)
+        let checkpoint = Checkpoint(config: config, vocabulary: vocabulary, parameters: parameters, training: training,
+                                    lineage: lineage, writtenBy: writtenBy)
         if let problem = checkpoint.contentProblem() {
             throw TinyGPTError.runtime("\(label) cannot be used: \(problem)")
         }
@@ -309,12 +352,13 @@ private struct CheckpointDecoder {
     /// its problem exactly.
     func preflight(size: Int, read: (_ offset: Int, _ count: Int) throws -> [UInt8]) throws {
         let head = try read(0, min(size, CheckpointFormat.headerSize))
-        let sectionCount = try head.withUnsafeBytes { raw -> Int in
+        let (version, sectionCount) = try head.withUnsafeBytes { raw -> (UInt32, Int) in
             var r = BinaryReader(raw)
             return try readHeader(&r)
         }
         guard size > CheckpointFormat.preflightLimit else { return }
-        let tags = CheckpointFormat.modelSections + (sectionCount == 3 ? [] : CheckpointFormat.trainingSections)
+        let modelSections = CheckpointFormat.modelSections(version: version)
+        let tags = modelSections + (sectionCount == modelSections.count ? [] : CheckpointFormat.trainingSections)
         var offset = CheckpointFormat.headerSize
         var config: GPTConfig?
         var otherBytes = 0
@@ -344,7 +388,17 @@ private struct CheckpointDecoder {
             case .parameters, .optimizer:
                 if let config {
                     let parameters = ParameterLayout(config).totalCount
-                    let expected = tag == .parameters ? 4 * parameters : 8 + 8 * parameters
+                    // Version 2 puts the frozen-range count (and the ranges) before the moments.
+                    var head = 8
+                    if tag == .optimizer && version >= 2 {
+                        guard count >= 16 else { throw corrupt("section 'optm' holds \(count) bytes, fewer than its 16-byte head") }
+                        let ranges = try read(offset + 12 + 8, 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+                        guard ranges <= UInt64(count - 16) / 16 else {
+                            throw corrupt("section 'optm' lists \(ranges) frozen ranges, which cannot fit in its \(count) bytes")
+                        }
+                        head = 16 + 16 * Int(ranges)
+                    }
+                    let expected = tag == .parameters ? 4 * parameters : head + 8 * parameters
                     guard count == expected else {
                         throw corrupt("section '\(tag.rawValue)' holds \(count) bytes, but the model config needs \(expected) (\(parameters) parameters)")
                     }
@@ -367,14 +421,15 @@ private struct CheckpointDecoder {
     /// Header and config section only, from a prefix of the file.
     func decodeConfigOnly(_ raw: UnsafeRawBufferPointer) throws -> GPTConfig {
         var reader = BinaryReader(raw)
-        let sectionCount = try readHeader(&reader)
+        let (_, sectionCount) = try readHeader(&reader)
         return try decodeConfig(try readSection(&reader, expecting: .config, index: 0, of: sectionCount))
     }
 
     // MARK: Frames
 
-    /// Checks magic, version and section count; returns the section count (3 or 7).
-    private func readHeader(_ reader: inout BinaryReader) throws -> Int {
+    /// Checks magic, version and section count; returns the version and the section count
+    /// (3 or 7 in version 1, 4 or 8 in version 2).
+    private func readHeader(_ reader: inout BinaryReader) throws -> (version: UInt32, sections: Int) {
         let magic = CheckpointFormat.magic
         if reader.bytes.isEmpty {
             throw TinyGPTError.runtime("\(label) is empty (0 bytes); give a checkpoint written by tinygpt")
@@ -395,12 +450,12 @@ private struct CheckpointDecoder {
             }
             if version == 0 { throw corrupt("its header says format version 0, which does not exist") }
             let sectionCount = try reader.read(UInt32.self)
-            let model = CheckpointFormat.modelSections.count
+            let model = CheckpointFormat.modelSections(version: version).count
             let full = model + CheckpointFormat.trainingSections.count
             guard sectionCount == model || sectionCount == full else {
-                throw corrupt("its header lists \(sectionCount) sections; a version-1 checkpoint has \(model) or \(full)")
+                throw corrupt("its header lists \(sectionCount) sections; a version-\(version) checkpoint has \(model) or \(full)")
             }
-            return Int(sectionCount)
+            return (version, Int(sectionCount))
         } catch is BinaryReader.Failure {
             throw truncated("it ends inside its header")
         }
@@ -514,9 +569,49 @@ private struct CheckpointDecoder {
         return try parse(.parameters, payload, size: payload.count) { try $0.readFloats(count) }
     }
 
+    /// Writer version and lineage (version 2 on).
+    private func decodeProvenance(_ payload: UnsafeRawBufferPointer) throws -> (String, [LineageEntry]) {
+        try parse(.provenance, payload, size: payload.count) { r in
+            let writer = try text(&r, limit: CheckpointFormat.maxWriterBytes, what: "its writer version")
+            let count = try r.read(UInt32.self)
+            // Each entry takes at least its fixed bytes, so a huge count fails here, not in a loop.
+            guard count <= CheckpointFormat.maxLineage,
+                  Int(count) * CheckpointFormat.lineageEntryFixedSize <= r.remaining else {
+                throw corrupt("section 'prov' lists \(count) lineage entries, which cannot fit in its \(payload.count) bytes")
+            }
+            var lineage: [LineageEntry] = []
+            for _ in 0..<count {
+                let step = try r.readInt(), digest = try r.read(UInt32.self), loss = try r.readFloat()
+                let added = try r.read(UInt32.self)
+                let name = try text(&r, limit: CheckpointFormat.maxLineageNameBytes, what: "a lineage name")
+                lineage.append(LineageEntry(name: name, fileDigest: digest, step: step, validationLoss: loss,
+                                            addedCharacters: Int(added)))
+            }
+            guard r.remaining == 0 else { throw corrupt("section 'prov' holds \(r.remaining) bytes after its last field") }
+            return (writer, lineage)
+        }
+    }
+
+    /// A u32 byte count, then that many bytes of strict UTF-8 (1 to `limit` bytes).
+    private func text(_ r: inout BinaryReader, limit: Int, what: String) throws -> String {
+        let length = try r.read(UInt32.self)
+        guard length >= 1 && length <= limit else {
+            throw corrupt("\(what) claims \(length) bytes; it must be 1 to \(limit)")
+        }
+        let bytes = try r.readBytes(Int(length))
+        var scalars = String.UnicodeScalarView()
+        do {
+            try TextFile.forEachScalar(bytes.bindMemory(to: UInt8.self), name: "section 'prov'",
+                                       skippingByteOrderMark: false) { scalars.append(Unicode.Scalar($0)!) }
+        } catch {
+            throw corrupt("\(what) is not valid UTF-8")
+        }
+        return String(scalars)
+    }
+
     private func decodeTraining(settings: UnsafeRawBufferPointer, optimizer: UnsafeRawBufferPointer,
                                 progress: UnsafeRawBufferPointer, history: UnsafeRawBufferPointer,
-                                count: Int) throws -> TrainingState<[Float]> {
+                                count: Int, version: UInt32) throws -> TrainingState<[Float]> {
         let s = try parse(.settings, settings, size: CheckpointFormat.settingsSize) { r -> TrainingConfig in
             var s = TrainingConfig()
             s.batchSize = try r.readInt()
@@ -536,8 +631,32 @@ private struct CheckpointDecoder {
             s.validationFraction = try r.readDouble()
             return s
         }
-        let (step, m, v) = try parse(.optimizer, optimizer, size: 8 + 8 * count) { r in
-            (try r.readInt(), try r.readFloats(count), try r.readFloats(count))
+        var frozen: [Range<Int>] = []
+        var rangeCount = 0
+        if version >= 2 {
+            // The frozen-range count sits between the step and the moments; check it against the
+            // payload's size before reading the ranges.
+            guard optimizer.count >= 16 else { throw corrupt("section 'optm' holds \(optimizer.count) bytes, fewer than its 16-byte head") }
+            let claimed = optimizer.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
+            guard claimed <= UInt64(optimizer.count - 16) / 16 else {
+                throw corrupt("section 'optm' lists \(claimed) frozen ranges, which cannot fit in its \(optimizer.count) bytes")
+            }
+            rangeCount = Int(claimed)
+        }
+        let head = version >= 2 ? 16 + 16 * rangeCount : 8
+        let (step, m, v) = try parse(.optimizer, optimizer, size: head + 8 * count) { r in
+            let step = try r.readInt()
+            if version >= 2 {
+                _ = try r.read(UInt64.self)
+                for _ in 0..<rangeCount {
+                    let start = try r.read(UInt64.self), length = try r.read(UInt64.self)
+                    guard start <= UInt64(count), length <= UInt64(count) - start else {
+                        throw corrupt("section 'optm' holds a frozen range outside the \(count) parameters")
+                    }
+                    frozen.append(Int(start)..<Int(start + length))
+                }
+            }
+            return (step, try r.readFloats(count), try r.readFloats(count))
         }
         let (rng, tokensSeen, corpusLength, best, digest) = try parse(.progress, progress, size: CheckpointFormat.progressSize) { r in
             (RandomGenerator(state: (try r.read(UInt64.self), try r.read(UInt64.self), try r.read(UInt64.self), try r.read(UInt64.self))),
@@ -561,7 +680,7 @@ private struct CheckpointDecoder {
         }
         return TrainingState(settings: s, step: step, adamM: m, adamV: v, rng: rng, tokensSeen: tokensSeen,
                              bestValidationLoss: best, corpusLength: corpusLength, corpusDigest: digest,
-                             history: entries)
+                             history: entries, frozen: frozen)
     }
 
     // MARK: Helpers

@@ -12,19 +12,26 @@ struct CheckpointContents {
     var parameters: UnsafeBufferPointer<Float>
     /// Nil for a weights-only checkpoint.
     var training: TrainingState<UnsafeBufferPointer<Float>>?
+    /// The models this one was fine-tuned from, oldest first.
+    var lineage: [LineageEntry]
+    /// The version recorded as the writer.
+    var writtenBy: String
 }
 
 extension Checkpoint {
-    /// Calls `body` with this checkpoint's contents, viewing its arrays in place.
+    /// Calls `body` with this checkpoint's contents, viewing its arrays in place. A format-1
+    /// checkpoint (no writer recorded) is written as written by this version.
     func withContents<R>(_ body: (CheckpointContents) throws -> R) rethrows -> R {
-        try parameters.withUnsafeBufferPointer { parameters in
+        let writer = writtenBy ?? TinyGPTVersion.string
+        return try parameters.withUnsafeBufferPointer { parameters in
             guard let state = training else {
-                return try body(CheckpointContents(config: config, vocabulary: vocabulary, parameters: parameters, training: nil))
+                return try body(CheckpointContents(config: config, vocabulary: vocabulary, parameters: parameters, training: nil,
+                                                   lineage: lineage, writtenBy: writer))
             }
             return try state.adamM.withUnsafeBufferPointer { m in
                 try state.adamV.withUnsafeBufferPointer { v in
                     try body(CheckpointContents(config: config, vocabulary: vocabulary, parameters: parameters,
-                                                training: state.withMoments(m, v)))
+                                                training: state.withMoments(m, v), lineage: lineage, writtenBy: writer))
                 }
             }
         }
@@ -33,7 +40,8 @@ extension Checkpoint {
     /// A checkpoint holding copies of `contents`.
     init(copying contents: CheckpointContents) {
         self.init(config: contents.config, vocabulary: contents.vocabulary, parameters: Array(contents.parameters),
-                  training: contents.training.map { $0.withMoments(Array($0.adamM), Array($0.adamV)) })
+                  training: contents.training.map { $0.withMoments(Array($0.adamM), Array($0.adamV)) },
+                  lineage: contents.lineage, writtenBy: contents.writtenBy)
     }
 
     /// The first reason the contents are unusable, as a phrase, or nil.
@@ -71,6 +79,7 @@ extension CheckpointContents {
         if let i = Self.firstNonFinite(parameters) {
             return "parameter \(i) (\(parameterName(at: i))) is \(parameters[i]) (the run diverged; retrain with a lower `learningRate`)"
         }
+        if let problem = provenanceProblem() { return problem }
         guard let training else { return nil }
         let s = training.settings
         do {
@@ -102,6 +111,49 @@ extension CheckpointContents {
         }
         if let entry = training.history.first(where: { $0.step < 0 }) {
             return "its history holds a negative step (\(entry.step))"
+        }
+        if let problem = Self.frozenRangesProblem(training.frozen, count: count) { return problem }
+        return nil
+    }
+
+    /// The first reason the writer version or the lineage could not be stored, or nil.
+    func provenanceProblem() -> String? {
+        if let problem = Self.textProblem(writtenBy, limit: CheckpointFormat.maxWriterBytes) {
+            return "its writer version \(problem)"
+        }
+        guard lineage.count <= CheckpointFormat.maxLineage else {
+            return "its lineage lists \(lineage.count) models, more than \(CheckpointFormat.maxLineage)"
+        }
+        for (k, entry) in lineage.enumerated() {
+            if let problem = Self.textProblem(entry.name, limit: CheckpointFormat.maxLineageNameBytes) {
+                return "the name of lineage entry \(k + 1) \(problem)"
+            }
+            guard entry.step >= 0, entry.addedCharacters >= 0, entry.addedCharacters <= config.vocabSize else {
+                return "lineage entry \(k + 1) holds a step or added-character count out of range"
+            }
+        }
+        return nil
+    }
+
+    /// Why `text` cannot be stored as a provenance string: empty, longer than `limit` bytes of
+    /// UTF-8, or holding a control character. Nil when it can.
+    static func textProblem(_ text: String, limit: Int) -> String? {
+        let bytes = text.utf8.count
+        guard bytes >= 1 && bytes <= limit else { return "is \(bytes) bytes long; it must be 1 to \(limit)" }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            return "holds a control character"
+        }
+        return nil
+    }
+
+    /// Why `ranges` are not a canonical list of frozen parameter ranges within `count`, or nil.
+    static func frozenRangesProblem(_ ranges: [Range<Int>], count: Int) -> String? {
+        var end = -1
+        for range in ranges {
+            guard !range.isEmpty, range.lowerBound > end, range.upperBound <= count else {
+                return "its frozen parameter ranges are not sorted, separate and inside the \(count) parameters"
+            }
+            end = range.upperBound
         }
         return nil
     }

@@ -11,7 +11,7 @@ extension Trainer {
         }
         try self.init(config: checkpoint.config, parameters: checkpoint.parameters,
                       tokenizer: try CharTokenizer(vocabulary: checkpoint.vocabulary), resuming: state,
-                      tokens: tokens, corpusName: corpusName, steps: steps, context: context)
+                      tokens: tokens, corpusName: corpusName, steps: steps, lineage: checkpoint.lineage, context: context)
     }
 
     /// Everything needed to sample from this model or to resume this run exactly.
@@ -29,7 +29,8 @@ extension Trainer {
     /// Calls `body` with the checkpoint contents, viewing the model's and optimizer's buffers.
     private func withCheckpointContents<R>(_ body: (CheckpointContents) throws -> R) rethrows -> R {
         let contents = CheckpointContents(config: model.config, vocabulary: tokenizer.scalars,
-                                          parameters: UnsafeBufferPointer(model.parameters.buffer), training: state)
+                                          parameters: UnsafeBufferPointer(model.parameters.buffer), training: state,
+                                          lineage: lineage, writtenBy: TinyGPTVersion.string)
         return try withExtendedLifetime((model, optimizer)) { try body(contents) }
     }
 }

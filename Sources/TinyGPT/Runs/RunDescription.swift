@@ -23,6 +23,22 @@ public struct RunDescription: Codable, Sendable, Equatable {
     public var schedule: [Double]
     public var scheduleStride: Int
 
+    /// One model a fine-tuning run started from (`LineageEntry` in run.json's words).
+    public struct Origin: Codable, Sendable, Equatable {
+        public var name: String
+        public var step: Int
+        /// The source run's last validation loss, on its own text; nil when unknown.
+        public var validationLoss: Double?
+        public var addedCharacters: Int
+    }
+    /// For a fine-tuning run, the models it started from, oldest first; absent for a run from
+    /// scratch, so an ordinary run.json is what it always was.
+    public var lineage: [Origin]?
+    /// For a fine-tuning run, the validation loss on its own text before its first step.
+    public var startLoss: Double?
+    /// For a fine-tuning run with frozen parameters, what was frozen, in words.
+    public var frozen: String?
+
     public init(trainer: Trainer, dataPath: String, baselines: [NGramBaseline.Result]) {
         let s = trainer.settings
         self.dataPath = dataPath
@@ -33,6 +49,12 @@ public struct RunDescription: Codable, Sendable, Equatable {
         self.baselines = baselines.map { Baseline(name: $0.name, loss: $0.loss) }
         scheduleStride = max(1, s.steps / 400)
         schedule = stride(from: 0, to: s.steps, by: scheduleStride).map { Double(s.learningRate(at: $0)) }
+        if !trainer.lineage.isEmpty {
+            lineage = trainer.lineage.map {
+                Origin(name: $0.name, step: $0.step, validationLoss: $0.validationLoss.isNaN ? nil : Double($0.validationLoss),
+                       addedCharacters: $0.addedCharacters)
+            }
+        }
     }
 
     // MARK: - JSON: one flat object, each setting under its field name
@@ -47,6 +69,7 @@ public struct RunDescription: Codable, Sendable, Equatable {
         static let dataPath = Key("dataPath"), characters = Key("characters"), vocabSize = Key("vocabSize")
         static let parameterCount = Key("parameterCount"), baselines = Key("baselines")
         static let schedule = Key("schedule"), scheduleStride = Key("scheduleStride")
+        static let lineage = Key("lineage"), startLoss = Key("startLoss"), frozen = Key("frozen")
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -68,6 +91,9 @@ public struct RunDescription: Codable, Sendable, Equatable {
         try c.encode(baselines, forKey: .baselines)
         try c.encode(schedule, forKey: .schedule)
         try c.encode(scheduleStride, forKey: .scheduleStride)
+        try c.encodeIfPresent(lineage, forKey: .lineage)
+        try c.encodeIfPresent(startLoss, forKey: .startLoss)
+        try c.encodeIfPresent(frozen, forKey: .frozen)
     }
 
     /// A setting missing from the file (one added after the file was written) reads as its default.
@@ -100,6 +126,9 @@ public struct RunDescription: Codable, Sendable, Equatable {
         baselines = try c.decode([Baseline].self, forKey: .baselines)
         schedule = try c.decode([Double].self, forKey: .schedule)
         scheduleStride = try c.decode(Int.self, forKey: .scheduleStride)
+        lineage = try c.decodeIfPresent([Origin].self, forKey: .lineage)
+        startLoss = try c.decodeIfPresent(Double.self, forKey: .startLoss)
+        frozen = try c.decodeIfPresent(String.self, forKey: .frozen)
     }
 
     /// Writes run.json atomically.

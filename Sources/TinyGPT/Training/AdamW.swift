@@ -10,16 +10,30 @@ public final class AdamW {
     private let chunks: [(offset: Int, count: Int, decays: Bool)]
     static let chunk = 16384
 
-    public init(layout: ParameterLayout) {
+    /// An optimizer for `layout` that never touches the parameters in `frozen` (sorted,
+    /// separate ranges): no moment, no decay, no update. With nothing frozen the chunks are
+    /// the tensors cut in pieces, as always.
+    public init(layout: ParameterLayout, frozen: [Range<Int>] = []) {
         m = FloatBuffer(count: layout.totalCount)
         v = FloatBuffer(count: layout.totalCount)
         var chunks: [(offset: Int, count: Int, decays: Bool)] = []
         for tensor in layout.tensors {
-            var start = 0
-            while start < tensor.count {
-                let n = min(Self.chunk, tensor.count - start)
-                chunks.append((tensor.offset + start, n, tensor.decays))
-                start += n
+            // The tensor's span minus the frozen ranges, each piece cut into chunks.
+            var pieces: [Range<Int>] = []
+            var start = tensor.offset
+            let end = tensor.offset + tensor.count
+            for range in frozen where range.upperBound > start && range.lowerBound < end {
+                if range.lowerBound > start { pieces.append(start..<range.lowerBound) }
+                start = min(end, range.upperBound)
+            }
+            if start < end { pieces.append(start..<end) }
+            for piece in pieces {
+                var offset = piece.lowerBound
+                while offset < piece.upperBound {
+                    let n = min(Self.chunk, piece.upperBound - offset)
+                    chunks.append((offset, n, tensor.decays))
+                    offset += n
+                }
             }
         }
         self.chunks = chunks

@@ -18,6 +18,8 @@ public final class Trainer {
     public let optimizer: AdamW
     public let tokenizer: CharTokenizer
     public let data: TokenDataset
+    /// The models this run was fine-tuned from, oldest first (empty for a run from scratch).
+    public let lineage: [LineageEntry]
     /// Where the run stands; its moments are views of `optimizer`'s buffers.
     private(set) var state: TrainingState<UnsafeBufferPointer<Float>>
     private let inputs: UnsafeMutablePointer<Int32>
@@ -34,19 +36,33 @@ public final class Trainer {
     public var B: Int { settings.batchSize }
     public var T: Int { model.config.contextLength }
 
-    /// A new run of `plan` (already validated): the model initialised from its seed.
+    /// A new run of `plan` (already validated): the model initialised from its seed, or, for
+    /// fine-tuning, taken from `start` (whose config must be the plan's), with the parameters
+    /// `frozen` left alone by the optimizer.
     public convenience init(plan: TrainingPlan, tokenizer: CharTokenizer, tokens: TokenIds, corpusName: String,
+                            start: FineTuneStart? = nil, frozen: [Range<Int>] = [],
                             context: KernelContext = KernelContext()) throws {
         let config = plan.config, settings = plan.settings
         let data = try TokenDataset(tokens: tokens, validationFraction: settings.validationFraction,
                                     contextLength: config.contextLength, name: corpusName)
-        let model = GPT(config: config, seed: settings.seed, context: context)
+        let model: GPT
+        if let start {
+            precondition(start.checkpoint.config == config, "the plan's config is not the fine-tuning start's")
+            precondition(start.checkpoint.vocabulary == tokenizer.scalars, "the tokenizer is not the fine-tuning start's")
+            model = GPT(config: config, parameters: start.checkpoint.parameters, context: context)
+        } else {
+            model = GPT(config: config, seed: settings.seed, context: context)
+        }
+        if let problem = CheckpointContents.frozenRangesProblem(frozen, count: model.parameterCount) {
+            throw TinyGPTError.usage("cannot freeze these parameters: \(problem)")
+        }
         // Batches draw from a generator of their own, derived from the seed.
         self.init(model: model, tokenizer: tokenizer, data: data,
                   state: TrainingState(settings: settings, step: 0, adamM: [], adamV: [],
                                        rng: RandomGenerator(seed: settings.seed ^ 0xB47C_4E55), tokensSeen: 0,
                                        bestValidationLoss: .infinity, corpusLength: data.tokens.count,
-                                       corpusDigest: data.tokens.digest(), history: []))
+                                       corpusDigest: data.tokens.digest(), history: [], frozen: frozen),
+                  lineage: start?.checkpoint.lineage ?? [])
     }
 
     /// A new run: `config` and `settings` are validated (as `TrainingPlan` does), then the
@@ -63,7 +79,7 @@ public final class Trainer {
     /// (`Trainer(resuming:)` in IO/Trainer+Checkpoint.swift).
     convenience init(config: GPTConfig, parameters: [Float], tokenizer: CharTokenizer,
                             resuming state: TrainingState<[Float]>, tokens: TokenIds, corpusName: String,
-                            steps: Int? = nil, context: KernelContext = KernelContext()) throws {
+                            steps: Int? = nil, lineage: [LineageEntry] = [], context: KernelContext = KernelContext()) throws {
         var state = state
         if let steps { state.settings.steps = steps }
         let settings = state.settings
@@ -77,15 +93,17 @@ public final class Trainer {
         // The run goes on with this corpus, whose length and digest later saves record.
         state.corpusLength = data.tokens.count
         state.corpusDigest = data.tokens.digest()
-        self.init(model: model, tokenizer: tokenizer, data: data, state: state)
+        self.init(model: model, tokenizer: tokenizer, data: data, state: state, lineage: lineage)
     }
 
     /// `state`'s moments are copied into the optimizer; empty moments mean zeros (a new run).
-    private init(model: GPT, tokenizer: CharTokenizer, data: TokenDataset, state: TrainingState<[Float]>) {
+    private init(model: GPT, tokenizer: CharTokenizer, data: TokenDataset, state: TrainingState<[Float]>,
+                 lineage: [LineageEntry]) {
         self.model = model
         self.tokenizer = tokenizer
         self.data = data
-        let optimizer = AdamW(layout: model.layout)
+        self.lineage = lineage
+        let optimizer = AdamW(layout: model.layout, frozen: state.frozen)
         precondition([state.adamM.count, state.adamV.count].allSatisfy { $0 == 0 || $0 == model.parameterCount },
                      "AdamW moments do not match the parameter count")
         for (moments, buffer) in [(state.adamM, optimizer.m), (state.adamV, optimizer.v)] where !moments.isEmpty {
@@ -122,6 +140,10 @@ public final class Trainer {
             return StepResult(loss: loss, gradNorm: .nan, learningRate: lr, applied: false)
         }
         model.backward()
+        // Frozen parameters take no part: their gradients are dropped before the norm and clip.
+        for range in state.frozen {
+            (model.gradients.pointer + range.lowerBound).update(repeating: 0, count: range.count)
+        }
         let norm = AdamW.globalNorm(model.gradients.pointer, count: model.parameterCount, context: model.context)
         guard norm.isFinite else {
             return StepResult(loss: loss, gradNorm: norm, learningRate: lr, applied: false)

@@ -39,10 +39,13 @@ public struct TrainingState<Moments> {
     public var corpusLength: Int
     public var corpusDigest: UInt32
     public var history: [HistoryEntry]
+    /// Parameter index ranges the optimizer leaves alone (`tinygpt train --freeze`): sorted,
+    /// non-empty, each starting after the previous one ends with a gap. Empty for ordinary runs.
+    public var frozen: [Range<Int>]
 
     public init(settings: TrainingConfig, step: Int, adamM: Moments, adamV: Moments, rng: RandomGenerator,
                 tokensSeen: Int, bestValidationLoss: Float, corpusLength: Int, corpusDigest: UInt32,
-                history: [HistoryEntry]) {
+                history: [HistoryEntry], frozen: [Range<Int>] = []) {
         self.settings = settings
         self.step = step
         self.adamM = adamM
@@ -53,13 +56,14 @@ public struct TrainingState<Moments> {
         self.corpusLength = corpusLength
         self.corpusDigest = corpusDigest
         self.history = history
+        self.frozen = frozen
     }
 
     /// The same state with the moments held as `adamM` and `adamV`.
     public func withMoments<Other>(_ adamM: Other, _ adamV: Other) -> TrainingState<Other> {
         TrainingState<Other>(settings: settings, step: step, adamM: adamM, adamV: adamV, rng: rng, tokensSeen: tokensSeen,
                              bestValidationLoss: bestValidationLoss, corpusLength: corpusLength,
-                             corpusDigest: corpusDigest, history: history)
+                             corpusDigest: corpusDigest, history: history, frozen: frozen)
     }
 }
 

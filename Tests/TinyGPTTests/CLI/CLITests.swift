@@ -271,7 +271,7 @@ final class CLITests: XCTestCase {
                   ("--dropout", .number(zeroAllowed: true, bounded: true)), ("--seed", .seed),
                   ("--eval-every", .int(min: 1)), ("--eval-windows", .int(min: 1)), ("--save-every", .int(min: 0)),
                   ("--keep", .int(min: 0)), ("--log-every", .int(min: 1)), ("--on-nan", .choice), ("--resume", .text),
-                  ("--probe", .text), ("--threads", .int(min: 1))],
+                  ("--init-from", .text), ("--freeze", .text), ("--probe", .text), ("--threads", .int(min: 1))],
         "sample": [("--checkpoint", .text), ("--prompt", .text), ("--tokens", .int(min: 1)),
                    ("--temperature", .number(zeroAllowed: true, bounded: true)), ("--greedy", .toggle),
                    ("--top-k", .int(min: 1)), ("--top-p", .number(zeroAllowed: false, bounded: true)),
@@ -395,6 +395,19 @@ final class CLITests: XCTestCase {
             BadInput(arguments: ["train", "--resume", c, "--steps", "10", "--data", "corpus.txt"], exitCode: 2, mentions: "already at step 20 of 10"),
             BadInput(arguments: ["train", "--resume", c, "--data", "corpus.txt"], exitCode: 2, mentions: "pass --steps above 20"),
             BadInput(arguments: ["train", "--resume", c, "--layers", "3"], exitCode: 2, mentions: "--layers 3 conflicts with the checkpoint"),
+            // train: fine-tuning.
+            BadInput(arguments: ["train", "--init-from", c, "--layers", "3", "--data", "corpus.txt"], exitCode: 2,
+                     mentions: "--layers 3 conflicts with the checkpoint (2 layers); drop --layers to fine-tune from it"),
+            BadInput(arguments: ["train", "--init-from", c, "--preset", "baby", "--data", "corpus.txt"], exitCode: 2,
+                     mentions: "--preset baby conflicts with the checkpoint (2 layers); drop --preset to fine-tune from it"),
+            BadInput(arguments: ["train", "--init-from", c, "--resume", c, "--data", "corpus.txt"], exitCode: 2, mentions: "give one of them"),
+            BadInput(arguments: ["train", "--freeze", "embeddings", "--data", "corpus.txt"], exitCode: 2, mentions: "give --init-from CKPT with it"),
+            BadInput(arguments: ["train", "--init-from", c, "--freeze", "heads", "--data", "corpus.txt"], exitCode: 2,
+                     mentions: "--freeze takes `embeddings`, a number of blocks, or both"),
+            BadInput(arguments: ["train", "--init-from", c, "--freeze", "3", "--data", "corpus.txt"], exitCode: 2,
+                     mentions: "more blocks than the model's 2"),
+            BadInput(arguments: ["train", "--init-from", "missing.ckpt", "--data", "corpus.txt"], exitCode: 1, mentions: "file not found: missing.ckpt"),
+            BadInput(arguments: ["train", "--init-from", "notes.txt", "--data", "corpus.txt"], exitCode: 1, mentions: "not a tinygpt checkpoint"),
             BadInput(arguments: ["train", "--resume", "missing.ckpt", "--data", "corpus.txt"], exitCode: 1, mentions: "checkpoint not found"),
             BadInput(arguments: ["train", "--resume", "notes.txt", "--data", "corpus.txt"], exitCode: 1, mentions: "not a tinygpt checkpoint"),
             BadInput(arguments: ["train", "--resume", "trunc.ckpt", "--data", "corpus.txt"], exitCode: 1, mentions: "truncated"),
@@ -670,6 +683,30 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(outcome.exitCode, 0, outcome.stderr)
         let pattern = #"loss [0-9.]+ nats/char · [0-9.]+ bits/char · perplexity [0-9.]+"#
         XCTAssertNotNil(outcome.stdout.range(of: pattern, options: .regularExpression), outcome.stdout)
+    }
+
+    /// `train --init-from` on a text with characters the model lacks: one line says how many were
+    /// added, the run has its own folder, and `info` shows the writer and the lineage.
+    func testFineTuningFromTheTrainedCheckpoint() throws {
+        let text = String(repeating: "Quod 7 ZEBRAS; jump [over] the QUIET fox!\n", count: 30)
+        try Data(text.utf8).write(to: Self.work.appendingPathComponent("new.txt"))
+        let tune = try run(["train", "--init-from", Self.ckpt, "--data", "new.txt", "--steps", "4", "--eval-windows", "2",
+                            "--batch", "2", "--freeze", "embeddings", "--out", "tuned"])
+        XCTAssertEqual(tune.exitCode, 0, tune.stderr)
+        XCTAssertTrue(tune.stdout.contains("fine-tuning from run/latest.ckpt (step 20"), tune.stdout)
+        XCTAssertNotNil(tune.stdout.range(of: #"vocabulary: [0-9]+ new characters added to the model's [0-9]+:"#, options: .regularExpression),
+                        tune.stdout)
+        XCTAssertTrue(tune.stdout.contains("frozen: embeddings"), tune.stdout)
+        XCTAssertTrue(tune.stdout.contains("before fine-tuning: val loss"), tune.stdout)
+        let info = try run(["info", "tuned/latest.ckpt"])
+        XCTAssertEqual(info.exitCode, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("written by: tinygpt \(TinyGPTVersion.string)"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("lineage: run/latest.ckpt (step 20"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("→ this model"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("frozen: "), info.stdout)
+        let report = try String(contentsOf: Self.work.appendingPathComponent("tuned/report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("Fine-tuned from run/latest.ckpt (step 20)"), "the report names the source")
+        XCTAssertTrue(report.contains("fine-tuning start"), "the loss chart marks where fine-tuning began")
     }
 
     func testInfoPrintsTheConfig() throws {

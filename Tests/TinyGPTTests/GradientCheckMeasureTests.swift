@@ -47,6 +47,22 @@ final class GradientCheckMeasureTests: XCTestCase {
                 print(line)
             }
         }
+        // The smallest scale of one tensor's gradient the check detects, per tensor.
+        let result = GradientCheck(samplesPerTensor: 3).run(model: model, inputs: inputs, targets: targets, B: B, T: T)
+        print("CHECK passed \(result.passed), halved steps: \(result.entries.filter { $0.step < 1e-2 }.count) of \(result.entries.count)")
+        var needed: [Double] = []
+        for tensor in model.layout.tensors {
+            let entries = result.entries.filter { $0.tensor == tensor.name }
+            let factors = stride(from: 1.001, through: 1.2, by: 0.001)
+            let f = factors.first { f in entries.contains { e in
+                let a = e.analytic * f
+                return abs(a - e.numeric) > result.tolerance * max(abs(a), abs(e.numeric)) + e.floor
+            } } ?? 9
+            needed.append(f)
+            let flip = entries.first.map { e in abs(-e.analytic - e.numeric) > result.tolerance * max(abs(e.analytic), abs(e.numeric)) + e.floor } ?? false
+            print("DETECT \(tensor.name) scale ×\(String(format: "%.3f", f)) flip detected: \(flip)")
+        }
+        print("DETECT worst ×\(needed.max()!) median ×\(needed.sorted()[needed.count / 2])")
         for (m, method) in methods.enumerated() { print("WORST \(method.0): \(String(format: "%.2e", worst[m])) at \(worstName[m])") }
     }
 }

@@ -652,7 +652,9 @@ function applyHash() {
         $(id).hidden = id !== value && !(id === "attention" && value === "qkv");
       });
       if (value === "qkv") {
-        Array.prototype.forEach.call($("attention").children, function (e) { e.hidden = !(e.id === "qkv" || e.tagName === "H2" || e.className === "controls"); });
+        Array.prototype.forEach.call($("attention").children, function (e) {
+          if (!(e.id === "qkv" || e.tagName === "H2" || e.className === "controls")) { e.style.display = "none"; }
+        });
       }
     }
     learningHash(key, value);

@@ -65,9 +65,10 @@ function setupLearning() {
     "<div class=\"formula\">L = <span class=\"frac\"><span>1</span><span class=\"den\">N</span></span> ∑<sub>t</sub> −ln p<sub>t</sub>(" +
     "<span data-t=\"nextChar\"></span><sub>t</sub>)</div>" +
     "<div class=\"row\"><div class=\"card grow\"><p class=\"note\" data-t=\"surpriseHint\"></p><p id=\"surprise\" class=\"prompt mono\"></p>" +
-    "<div id=\"loss-chart\"></div></div>" +
+    "<p id=\"loss-position\" class=\"filled\"></p></div>" +
     "<div class=\"card narrow\"><p><b data-t=\"lossMean\"></b>: <span id=\"loss-mean\" class=\"big\"></span></p>" +
-    "<div id=\"loss-baselines\"></div><p class=\"note\" data-t=\"lossBaselinesNote\"></p><p id=\"loss-position\"></p></div></div>";
+    "<div id=\"loss-baselines\"></div><p class=\"note\" data-t=\"lossBaselinesNote\"></p></div></div>" +
+    "<div class=\"card\"><div id=\"loss-chart\"></div></div>";
   $("next").parentNode.insertBefore(loss, $("next").nextSibling);
 
   var qkv = document.createElement("div");
@@ -83,14 +84,14 @@ function setupLearning() {
   step.innerHTML = "<h2 data-t=\"learnTitle\"></h2><p class=\"note\" data-t=\"learnIntro\"></p>" +
     "<div class=\"card\"><h3 data-t=\"gradTitle\"></h3><p class=\"note\" data-t=\"gradIntro\"></p>" +
     "<div class=\"formula\">∂L / ∂z<sub>i</sub> = <span class=\"frac\"><span>1</span><span class=\"den\">N</span></span> (p<sub>i</sub> − y<sub>i</sub>)</div>" +
-    "<p id=\"grad-position\"></p><div id=\"grad-bars\"></div></div>" +
+    "<p id=\"grad-position\" class=\"filled\"></p><div id=\"grad-bars\"></div></div>" +
     "<div class=\"card\"><h3 data-t=\"flowBackTitle\"></h3><p class=\"note\" data-t=\"flowBackIntro\"></p><div id=\"back-flow\"></div>" +
-    "<p id=\"back-most\"></p></div>" +
+    "<p id=\"back-most\" class=\"filled\"></p></div>" +
     "<div class=\"card\"><h3 data-t=\"ladderTitle\"></h3><p class=\"note\" data-t=\"ladderIntro\"></p>" +
     "<div class=\"formula\">θ ← θ − η·∇L, \u2003 L(θ − η∇L) ≈ L − η‖∇L‖²</div>" +
     "<div class=\"controls\"><label><span>η</span><input type=\"range\" id=\"eta\" min=\"0\" max=\"1\" step=\"1\" value=\"0\"/><output id=\"eta-value\"></output></label></div>" +
-    "<div class=\"row\"><div id=\"ladder-chart\"></div><div class=\"grow\"><p id=\"ladder-step\"></p><table id=\"ladder-table\" class=\"grid\"></table></div></div>" +
-    "<p id=\"ladder-verdict\"></p></div>" +
+    "<div class=\"row\"><div id=\"ladder-chart\"></div><div class=\"grow\"><p id=\"ladder-step\" class=\"filled\"></p><table id=\"ladder-table\" class=\"grid\"></table></div></div>" +
+    "<p id=\"ladder-verdict\" class=\"filled\"></p></div>" +
     "<div class=\"card\"><h3 data-t=\"checkTitle\"></h3><p class=\"note\" data-t=\"checkIntro\"></p><table id=\"check-table\" class=\"grid\"></table><p id=\"check-verdict\" class=\"note\"></p></div>";
   $("stream").parentNode.insertBefore(step, $("stream").nextSibling);
 
@@ -138,7 +139,7 @@ function renderLoss() {
       r[2] + ";width:" + (100 * r[1] / most).toFixed(1) + "%\"></span></span><span class=\"value\">" + fixed(r[1], 4) + "</span></div>";
   }).join("");
   // Each position's −ln p as a bar, the mean as a line.
-  var width = Math.max(320, Math.min(900, N * 14)), height = 150, bw = width / N, svg = "";
+  var width = Math.max(320, Math.min(1080, N * 16)), height = 150, bw = width / N, svg = "";
   var scale = Math.max(top, Math.max.apply(null, LEARN.nll));
   for (t = 0; t < N; t++) {
     var h = 110 * LEARN.nll[t] / scale;
@@ -174,7 +175,7 @@ function strip(values, label, cls, scale, shown) {
   var numbers = [];
   for (i = 0; i < Math.min(shown, values.length); i++) { numbers.push(fixed(values[i], 3)); }
   return "<div class=\"vec " + cls + "\"><span class=\"vec-label\">" + label + "</span><span class=\"cells\">" + cells + "</span>" +
-    "<span class=\"vec-numbers mono\">(" + numbers.join(", ") + (values.length > shown ? ", …" : "") + ")</span></div>";
+    (shown > 0 ? "<span class=\"vec-numbers mono\">(" + numbers.join(", ") + (values.length > shown ? ", …" : "") + ")</span>" : "") + "</div>";
 }
 function renderQKV() {
   var body = $("qkv-body");
@@ -189,8 +190,8 @@ function renderQKV() {
     });
   }
   var ct = visible(D.vocab[promptTokens[t]]);
-  var html = "<p>" + esc(learnWord("qkvInput", { t: t, c: ct, C: C })) + "</p>" + strip(x, "x", "wide-vec", 2.5, 8) +
-    "<p>" + esc(learnWord("qkvQuery", { hs: hs, l: l, h: h })) + "</p>" + strip(q, "q", "", scale, 8);
+  var html = "<p class=\"filled\">" + esc(learnWord("qkvInput", { t: t, c: ct, C: C })) + "</p>" + strip(x, "x", "wide-vec", 2.5, 8) +
+    "<p class=\"filled\">" + esc(learnWord("qkvQuery", { hs: hs, l: l, h: h })) + "</p>" + strip(q, "q", "", scale, 8);
   // The strongest key, as the example written out.
   var best = 0;
   for (j = 0; j <= t; j++) { if (weight(l, h, t, j) > weight(l, h, t, best)) { best = j; } }
@@ -204,12 +205,12 @@ function renderQKV() {
       "<span class=\"kv-num\">q·k = " + fixed(dot, 3) + "</span><span class=\"kv-num\">a = " + fixed(weight(l, h, t, j), 3) + "</span></div>";
   }
   if (first > 0) { rows = "<p class=\"note\">" + esc(learnWord("earlierKeys", { n: first })) + "</p>" + rows; }
-  html += "<p>" + esc(learnWord("qkvKeys")) + "</p><div class=\"kv\">" + rows + "</div>";
+  html += "<p class=\"filled\">" + esc(learnWord("qkvKeys")) + "</p><div class=\"kv\">" + rows + "</div>";
   // One q·k written out term by term.
   var kb = vectorOf(l, h, best, 1), terms = [], total = 0;
   for (i = 0; i < hs; i++) { total += q[i] * kb[i]; }
   for (i = 0; i < Math.min(4, hs); i++) { terms.push("(" + fixed(q[i], 3) + ")(" + fixed(kb[i], 3) + ")"); }
-  html += "<p>" + esc(learnWord("qkWritten", { j: best, c: visible(D.vocab[promptTokens[best]]) })) + "</p>" +
+  html += "<p class=\"filled\">" + esc(learnWord("qkWritten", { j: best, c: visible(D.vocab[promptTokens[best]]) })) + "</p>" +
     "<div class=\"filled formula\" id=\"qk-terms\">q·k<sub>" + best + "</sub> = " + terms.join(" + ") + (hs > 4 ? " + … " : "") +
     " = " + fixed(total, 3) + " \u2003 ÷ √" + hs + " = " + fixed(total / Math.sqrt(hs), 3) + "</div>" +
     "<p class=\"note\">" + esc(learnWord("qkSame", { s: fixed(score(l, h, t, best), 3) })) + "</p>";
@@ -219,7 +220,7 @@ function renderQKV() {
     var a = weight(l, h, t, j), v = vectorOf(l, h, j, 2);
     for (i = 0; i < hs; i++) { out[i] += a * v[i]; }
   }
-  html += "<p>" + esc(learnWord("qkvOutput", { t: t })) + "</p>" + strip(out, "out", "", scale, 8);
+  html += "<p class=\"filled\">" + esc(learnWord("qkvOutput", { t: t })) + "</p>" + strip(out, "out", "", scale, 8);
   body.innerHTML = html;
   body.setAttribute("data-out", JSON.stringify(Array.prototype.slice.call(out)));
 }
@@ -234,7 +235,7 @@ function renderGradient() {
   $("grad-position").innerHTML = esc(learnWord("gradAt", {
     t: t, c: visible(D.vocab[target]), p: fixed(LEARN.p[t], 4), g: fixed(LEARN.p[t] - 1, 4), n: N
   }));
-  var rowH = 22, width = 560, mid = 300, unit = 220, svg = "";
+  var rowH = 22, width = 720, mid = 300, unit = 220, svg = "";
   svg += "<line x1=\"" + mid + "\" x2=\"" + mid + "\" y1=\"0\" y2=\"" + (ids.length * rowH + 4) + "\" stroke=\"#333\"/>";
   ids.forEach(function (id, r) {
     var p = probs[r], g = p - (id === target ? 1 : 0), y = r * rowH + 3;
@@ -321,8 +322,10 @@ function renderLadder() {
   $("eta-value").textContent = etaLabel(r.eta);
   var lo = Math.min(LEARN.loss, Math.min.apply(null, ladder.map(function (x) { return x.after; })));
   var hi = Math.max(LEARN.loss, Math.max.apply(null, ladder.map(function (x) { return x.after; })));
+  // Keep the interesting part readable: losses far above the start are drawn at the top edge.
+  hi = Math.min(hi, LEARN.loss + 2 * Math.max(0.1, LEARN.loss - lo));
   lo -= 0.05 * (hi - lo + 1e-9); hi += 0.05 * (hi - lo + 1e-9);
-  var width = 440, height = 260, left = 56, right = 10, topPad = 14, bottom = 40;
+  var width = 460, height = 280, left = 56, right = 10, topPad = 24, bottom = 40;
   var e0 = Math.log10(ladder[0].eta), e1 = Math.log10(ladder[ladder.length - 1].eta);
   function X(eta) { return left + (width - left - right) * (Math.log10(eta) - e0) / (e1 - e0); }
   function Y(v) { return topPad + (height - topPad - bottom) * (hi - Math.max(lo, Math.min(hi, v))) / (hi - lo); }
@@ -339,6 +342,9 @@ function renderLadder() {
   ladder.forEach(function (x, i) {
     svg += "<circle cx=\"" + X(x.eta).toFixed(1) + "\" cy=\"" + Y(x.after).toFixed(1) + "\" r=\"" + (i === learn.rung ? 6 : 3.5) + "\" fill=\"" +
       (x.after > LEARN.loss ? "#d62728" : "#1f77b4") + "\"" + (i === learn.rung ? " stroke=\"#000\" stroke-width=\"2\"" : "") + "/>";
+    if (x.after > hi) {
+      svg += "<text x=\"" + X(x.eta).toFixed(1) + "\" y=\"" + (topPad - 3) + "\" font-size=\"10\" text-anchor=\"middle\" fill=\"#d62728\">↑" + fixed(x.after, 1) + "</text>";
+    }
     svg += "<text x=\"" + X(x.eta).toFixed(1) + "\" y=\"" + (height - bottom + 14) + "\" font-size=\"10\" text-anchor=\"middle\">" + etaLabel(x.eta) + "</text>";
   });
   svg += "<text x=\"" + ((left + width) / 2) + "\" y=\"" + (height - 6) + "\" font-size=\"12\" text-anchor=\"middle\">η (" + esc(learnWord("logScale")) + ")</text>";

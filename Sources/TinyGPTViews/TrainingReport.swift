@@ -4,7 +4,8 @@
 // the gradient norm of every step with clip events, gradient norms per block over time,
 // update-to-weight ratios, the residual stream, and the time-lapse of the probe.
 // English and Chinese in one file; a button (or #zh in the address) switches. The only
-// script is that switch; everything else is inline SVG, so the page works offline.
+// script is that switch (Pages/report.js, style in report.css); everything else is inline
+// SVG, so the page works offline.
 
 import Foundation
 import TinyGPT
@@ -55,56 +56,13 @@ public struct TrainingReport {
         body += stepNormSection()
         body += layerSection()
         body += timeLapseSection()
-        return """
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="en" data-lang="en">
-        <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title>Training report · 训练报告 · \(Markup.escape(title))</title>
-        <style>
-        \(HTMLPage.sharedStyle)
-        \(Self.style)
-        </style>
-        </head>
-        <body>
-        \(body)<script>
-        //<![CDATA[
-        \(Self.script)
-        //]]>
-        </script>
-        </body>
-        </html>
-
-        """
+        var page = HTMLPage(title: "Training report · 训练报告 · \(title)", heading: false)
+        page.rootAttributes = [("data-lang", "en")]
+        page.extraStyle = PageFiles.reportStyle
+        page.script = PageFiles.reportScript
+        page.raw(body)
+        return page.render()
     }
-
-    static let style = """
-    html[data-lang="en"] .zh { display: none; }
-    html[data-lang="zh"] .en { display: none; }
-    .langs { float: right; }
-    .langs button { font: inherit; font-size: 13px; padding: 2px 10px; border: 1px solid #bbb; background: #f6f7f9; border-radius: 4px; cursor: pointer; }
-    html[data-lang="en"] button[data-set-lang="en"], html[data-lang="zh"] button[data-set-lang="zh"] { background: #1f77b4; color: #fff; border-color: #1f77b4; }
-    .small { font-size: 13px; color: #666; font-weight: normal; }
-    .lapse td { vertical-align: top; }
-    .lapse .text { font-family: \(Markup.monoFonts); white-space: pre-wrap; max-width: 34em; }
-    .probe { background: #eef3fb; }
-    svg { max-width: 100%; height: auto; }
-    """
-
-    /// The language switch: the button pressed, or #zh / #en in the address.
-    static let script = """
-    (function () {
-      var root = document.documentElement;
-      function set(lang) { root.setAttribute('data-lang', lang === 'zh' ? 'zh' : 'en'); root.setAttribute('lang', lang === 'zh' ? 'zh-CN' : 'en'); }
-      var buttons = document.querySelectorAll('button[data-set-lang]');
-      for (var i = 0; i < buttons.length; i++) {
-        buttons[i].addEventListener('click', function (e) { var l = e.currentTarget.getAttribute('data-set-lang'); set(l); history.replaceState(null, '', '#' + l); });
-      }
-      if (location.hash === '#zh') { set('zh'); }
-      root.setAttribute('data-ready', 'yes');
-    })();
-    """
 
     // MARK: - Sections
 
@@ -114,25 +72,38 @@ public struct TrainingReport {
     func settingsSection() -> String {
         var s = Self.heading("The run", "这次训练")
         guard let r = run else {
-            return s + Self.note("run.json is missing, so the settings are unknown.", "缺少 run.json，无法显示训练设置。")
+            return s + Self.note("\(RunFiles.descriptionName) is missing, so the settings are unknown.",
+                                "缺少 \(RunFiles.descriptionName)，无法显示训练设置。")
         }
         func row(_ en: String, _ zh: String, _ value: String) -> String {
             "<tr><th>\(Self.both(en, zh))</th><td class=\"mono\">\(Markup.escape(value))</td></tr>"
         }
         s += "<table>"
-        s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.vocabSize)")
-        s += row("model", "模型", "\(r.layerCount) layers, \(r.headCount) heads, width \(r.modelWidth), context \(r.contextLength), \(r.gelu) GELU · \(r.parameterCount) parameters")
-        if r.residual == false {
-            s += row("skip connections", "残差连接", "none: each block replaces the stream (x = branch) · 无：每个块直接替换残差流")
+        s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.config.vocabSize)")
+        // One row per group of TrainingSetting.all: every setting shows, a new one with no edit here.
+        for group in TrainingSetting.Group.allCases {
+            var words = TrainingSetting.all.filter { $0.group == group }.map { $0.words($0.value(r.config, r.settings)) }
+            if group == .model { words[words.count - 1] += " · \(r.parameterCount) parameters" }
+            let label = Self.label(group)
+            s += row(label.en, label.zh, words.joined(separator: ", "))
         }
-        s += row("batch and steps", "批量与步数", "batch \(r.batchSize) × \(r.steps) steps, evaluation every \(r.evalInterval)")
-        s += row("learning rate", "学习率", "\(Self.number(r.learningRate)) → \(Self.number(r.minLearningRate)), warmup \(r.warmupSteps) steps, cosine decay")
-        s += row("regularisation", "正则化", "weight decay \(Self.number(r.weightDecay)), dropout \(Self.number(r.dropout)), gradient clip \(Self.number(r.gradClip))")
-        s += row("seed", "随机种子", "\(r.seed)")
         if let last = log.last {
-            s += row("progress", "进度", "step \(last.step) of \(r.steps)")
+            s += row("progress", "进度", "step \(last.step) of \(r.settings.steps)")
         }
         return s + "</table>\n"
+    }
+
+    /// The settings table's row label of `group`, in English and Chinese.
+    static func label(_ group: TrainingSetting.Group) -> (en: String, zh: String) {
+        switch group {
+        case .model: return ("model", "模型")
+        case .batch: return ("batch and steps", "批量与步数")
+        case .learningRate: return ("learning rate", "学习率")
+        case .regularisation: return ("regularisation", "正则化")
+        case .optimizer: return ("optimizer", "优化器")
+        case .evaluation: return ("evaluation", "评估")
+        case .seed: return ("seed", "随机种子")
+        }
     }
 
     func lossSection() -> String {

@@ -10,7 +10,7 @@ struct AttentionCommand: Command {
         name: "attention", summary: "Show the attention maps of a prompt (terminal view, or HTML heatmaps).",
         flags: [
             SharedFlags.checkpoint,
-            .string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)"),
+            SharedFlags.promptWindow,
             .int("--layer", "L", in: 0...GPTConfig.maxLayerCount, help: "only this layer (0-based)"),
             .int("--head", "H", in: 0...4096, help: "only this head (0-based); default: the mean over heads"),
             .string("--report", "FILE.html", help: "write the inspector page (every layer and head, step by step) to this HTML file"),
@@ -22,8 +22,9 @@ struct AttentionCommand: Command {
         guard let text = flags.string("--prompt") else {
             throw TinyGPTError.usage("attention needs --prompt TEXT (the characters to look at)")
         }
-        if let path = flags.string("--report") { try checkOutputPath(path, flag: "--report") }
-        let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
+        let checkpointPath = try CheckpointFinder.resolve(flags.string("--checkpoint"))
+        if let path = flags.string("--report") { try checkOutputPath(path, as: .page, inputs: [checkpointPath], flag: "--report") }
+        let loaded = try CheckpointFinder.load(checkpointPath)
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let c = session.model.config
         let ids = try SharedFlags.promptWindow(text, session)
@@ -59,7 +60,7 @@ struct AttentionCommand: Command {
                                             space: session.tokenizer.id(of: 0x20))
             let page = try InspectorPage(trace: trace, vocabulary: session.vocabulary,
                                          language: .guess(from: text), modelName: (loaded.path as NSString).lastPathComponent)
-            try AtomicFile.write(Array(page.html().utf8), to: path)
+            try OutputFile.write(Array(page.html().utf8), to: path, as: .page, inputs: [loaded.path], flag: "--report")
             print("report: \(path)")
         }
     }

@@ -9,6 +9,16 @@ protocol Command {
     func run(_ flags: ParsedFlags) throws
 }
 
+/// Every subcommand, in the order `tinygpt --help` lists them (here, not in main.swift, so that
+/// the completion scripts and the tests can read the list too).
+enum Commands {
+    static let all: [Command] = [
+        TrainCommand(), SampleCommand(), CompareCommand(), EvalCommand(), InfoCommand(),
+        AttentionCommand(), InspectCommand(), PlotCommand(), ExportCommand(), ImportCommand(), BenchCommand(), GradcheckCommand(),
+        ReportCommand(), VersionCommand(), CompletionsCommand(),
+    ]
+}
+
 enum Defaults {
     /// The corpus `train` and `eval` use without --data.
     static let corpus = "Corpora/lighthouse.txt"
@@ -19,7 +29,30 @@ enum Defaults {
 enum SharedFlags {
     static let threads = FlagSpec.int("--threads", "N", in: 1...256, help: "worker threads (default: all cores)")
     static let checkpoint = FlagSpec.string("--checkpoint", "FILE", help: "checkpoint to load (default: the newest under Checkpoints/)")
-    static let seed = FlagSpec.uint64("--seed", "N", help: "random seed; the same seed gives the same output", default: "1337")
+    /// Train's --seed (TrainingSetting.all), shared by every command that draws random numbers,
+    /// so one default (TrainingConfig's) holds everywhere.
+    static let seed = FieldFlags.flagSpec(TrainingSetting.named("seed")!)!
+
+    // MARK: Sampling: sample, compare
+
+    static let prompt = FlagSpec.string("--prompt", "TEXT", help: "text to continue (default: a newline)")
+    /// For pages that look at every position of a prompt (inspect, attention).
+    static let promptWindow = FlagSpec.string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)")
+    static let temperature = FlagSpec.float("--temperature", "T", in: SamplingSettings.temperatureRange,
+                                            help: "softmax temperature; 0 means greedy", default: "0.8")
+    static let greedy = FlagSpec.boolean("--greedy", help: "always take the most likely character (same as --temperature 0)")
+    static let topK = FlagSpec.int("--top-k", "K", in: SamplingSettings.topKRange, help: "sample only among the K most likely characters")
+    static let topP = FlagSpec.float("--top-p", "P", in: SamplingSettings.topPRange,
+                                     help: "sample only among the most likely characters whose probabilities reach P")
+
+    /// The sampling settings of --temperature (or --greedy), --top-k and --top-p.
+    static func sampling(_ flags: ParsedFlags) throws -> SamplingSettings {
+        if flags.bool("--greedy"), let temperature = flags.float("--temperature"), temperature != 0 {
+            throw TinyGPTError.usage("--greedy and --temperature \(FlagText.number(Double(temperature))) contradict each other (greedy is temperature 0); drop one of them")
+        }
+        return SamplingSettings(temperature: flags.bool("--greedy") ? 0 : flags.floatOrDefault("--temperature"),
+                         topK: flags.int("--top-k"), topP: flags.float("--top-p"))
+    }
 
     static func context(_ flags: ParsedFlags) -> KernelContext {
         KernelContext(threads: flags.int("--threads") ?? ThreadPool.shared.threadCount)
@@ -69,6 +102,11 @@ enum Console {
         FileHandle.standardError.write(Data(("tinygpt: " + oneLine(FieldFlags.flagWords(message)) + "\n").utf8))
     }
 
+    /// "tinygpt: MESSAGE" on stderr, for news that is not a warning (where stdout has gone).
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data(("tinygpt: " + oneLine(message) + "\n").utf8))
+    }
+
     static func warn(_ message: String) {
         FileHandle.standardError.write(Data(("tinygpt: warning: " + oneLine(FieldFlags.flagWords(message)) + "\n").utf8))
     }
@@ -81,11 +119,10 @@ enum Console {
 
     static func flush() { fflush(stdout) }
 
-    static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+    static var isTerminal: Bool { Platform.standardOutputIsTerminal }
 
     static var width: Int {
-        var size = winsize()
-        if isTerminal, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { return Int(size.ws_col) }
+        if let columns = Platform.terminalColumns(), columns > 20 { return columns }
         return 100
     }
 }
@@ -99,21 +136,11 @@ func formatDuration(_ seconds: Double) -> String {
     return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
 }
 
-/// Fails early, before any work, when a file could not be written at `path` later because its
-/// folder is missing or `path` is a folder; AtomicFile reports any other problem when writing.
-func checkOutputPath(_ path: String, flag: String) throws {
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-        throw TinyGPTError.runtime("cannot write \(path): it is a folder; give a file name to \(flag)")
-    }
-    let folder = (path as NSString).deletingLastPathComponent
-    guard !folder.isEmpty else { return }
-    if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-        throw TinyGPTError.runtime("cannot write \(path): no such folder \(folder); create it first (mkdir -p \(folder))")
-    }
-    if !isFolder.boolValue {
-        throw TinyGPTError.runtime("cannot write \(path): \(folder) is not a folder")
-    }
+/// Fails early, before any work, when the output rule (OutputFile, in the library) would refuse
+/// to write `path` as `kind` later: a missing folder, a folder in its place, a checkpoint, one
+/// of the command's `inputs`, or a file tinygpt did not write as that kind.
+func checkOutputPath(_ path: String, as kind: OutputKind, inputs: [String] = [], flag: String) throws {
+    try OutputFile.check(path, as: kind, inputs: inputs, flag: flag)
 }
 
 /// Reads the corpus named by --data and encodes it, fitting a new tokenizer or using a given one.

@@ -27,11 +27,18 @@ struct GradcheckCommand: Command {
         let checkpoint = loaded.checkpoint
         let tokenizer = try CharTokenizer(vocabulary: checkpoint.vocabulary)
         let corpus = try loadCorpus(dataPath, tokenizer: tokenizer)
-        let data = try TokenDataset(tokens: corpus.tokens,
-                                    validationFraction: checkpoint.training?.settings.validationFraction ?? 0.1,
+        let data: TokenDataset
+        do {
+            data = try TokenDataset(tokens: corpus.tokens,
+                                    validationFraction: (checkpoint.training?.settings ?? TrainingConfig()).validationFraction,
                                     contextLength: checkpoint.config.contextLength, name: dataPath)
+        } catch let error as TinyGPTError {
+            // The context is the checkpoint's, not a flag here: only a longer text helps.
+            throw TinyGPTError(error.kind, error.message.replacingOccurrences(of: " or a smaller `contextLength`", with: "")
+                + " (the context length is the checkpoint's own)")
+        }
         let model = GPT(config: checkpoint.config, parameters: checkpoint.parameters, context: SharedFlags.context(flags))
-        let check = GradientCheck(samplesPerTensor: flags.int("--samples") ?? 3, seed: flags.uint64("--seed") ?? 1337)
+        let check = GradientCheck(samplesPerTensor: flags.intOrDefault("--samples"), seed: flags.uint64OrDefault("--seed"))
         let start = DispatchTime.now().uptimeNanoseconds
         let result = check.run(model: model, data: data, batchSize: Self.batchSize)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -10,7 +10,7 @@ struct InspectCommand: Command {
     let spec = CommandSpec(
         name: "inspect", summary: "Write an interactive HTML page that opens up the model on a prompt.",
         flags: [
-            .string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)"),
+            SharedFlags.promptWindow,
             SharedFlags.checkpoint,
             .string("--out", "FILE.html", help: "the page to write", default: "inspect.html"),
             .choice("--lang", "LANG", InspectorPage.Language.allCases.map(\.rawValue),
@@ -24,10 +24,11 @@ struct InspectCommand: Command {
         guard let text = flags.string("--prompt") else {
             throw TinyGPTError.usage("inspect needs --prompt TEXT (the characters to look at)")
         }
-        let out = flags.string("--out") ?? "inspect.html"
-        try checkOutputPath(out, flag: "--out")
+        let out = flags.stringOrDefault("--out")
+        let checkpointPath = try CheckpointFinder.resolve(flags.string("--checkpoint"))
+        try checkOutputPath(out, as: .page, inputs: [checkpointPath], flag: "--out")
         let started = Date()
-        let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
+        let loaded = try CheckpointFinder.load(checkpointPath)
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let c = session.model.config
         let ids = try SharedFlags.promptWindow(text, session)
@@ -54,7 +55,7 @@ struct InspectCommand: Command {
                                            residual: c.residual)
         }
         let bytes = Array(page.html().utf8)
-        try AtomicFile.write(bytes, to: out)
+        try OutputFile.write(bytes, to: out, as: .page, inputs: [loaded.path], flag: "--out")
         let seconds = Date().timeIntervalSince(started)
         print("checkpoint: \(loaded.path)")
         if let learning {

@@ -7,7 +7,7 @@ import TinyGPTViews
 
 struct ReportCommand: Command {
     let spec = CommandSpec(
-        name: "report", summary: "Redraw a run folder's training report (report.html) from its logs.",
+        name: "report", summary: "Redraw a run folder's training report (\(RunFiles.reportName)) from its logs.",
         positionals: [PositionalSpec("RUN_DIR", help: "the folder tinygpt train wrote (e.g. Checkpoints/lighthouse)")],
         flags: [],
         examples: ["tinygpt report Checkpoints/lighthouse"])
@@ -20,10 +20,12 @@ struct ReportCommand: Command {
         }
         let folder = RunFiles(directory)
         guard FileManager.default.fileExists(atPath: folder.trainingLog) else {
-            throw TinyGPTError.runtime("\(directory) has no train_log.csv; is it a run folder written by tinygpt train?")
+            throw TinyGPTError.runtime("\(directory) has no \(RunFiles.trainingLogName); is it a run folder written by tinygpt train?")
         }
+        let inputs = [folder.trainingLog, folder.health, folder.timeLapse, folder.description]
+        try OutputFile.check(folder.report, as: .page, inputs: inputs)
         let report = try TrainingReport.load(folder: folder)
-        try AtomicFile.write(Array(report.html().utf8), to: folder.report)
+        try OutputFile.write(Array(report.html().utf8), to: folder.report, as: .page, inputs: inputs)
         print("wrote \(folder.report) (\(report.log.count) log rows, \(report.health.count) evaluations)")
     }
 }
@@ -43,7 +45,7 @@ enum TrainingReportSupport {
     static func redraw(_ directory: String) {
         let folder = RunFiles(directory)
         do {
-            try AtomicFile.write(Array(TrainingReport.load(folder: folder).html().utf8), to: folder.report)
+            try OutputFile.write(Array(TrainingReport.load(folder: folder).html().utf8), to: folder.report, as: .page)
         } catch {
             Console.warn("could not write \(folder.report): \((error as? TinyGPTError)?.message ?? "\(error)")")
         }

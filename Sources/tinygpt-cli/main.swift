@@ -7,11 +7,10 @@ import Foundation
 import TinyGPT
 import TinyGPTViews
 
-let commands: [Command] = [
-    TrainCommand(), SampleCommand(), CompareCommand(), EvalCommand(), InfoCommand(),
-    AttentionCommand(), InspectCommand(), PlotCommand(), ExportCommand(), ImportCommand(), BenchCommand(), GradcheckCommand(),
-    ReportCommand(),
-]
+// First, before any library code runs: can this CPU run what the library was built for?
+InstructionSet.exitUnlessThisCPURunsTheBuild(arguments: Array(CommandLine.arguments.dropFirst()))
+
+let commands = Commands.all
 
 let overview = "Train a character-level GPT on a text file, then sample from it."
 
@@ -22,6 +21,9 @@ func runMain() -> Int32 {
         print(CommandSpec.overviewText(summary: overview, commands: specs))
         Console.error("no command given; choose one, e.g. tinygpt train (tinygpt --help lists them all)")
         return 2
+    }
+    if first == "--version" || first == "-V" {
+        arguments[0] = "version"
     }
     if first == "help" && arguments.count > 1 {
         // `tinygpt help train` is `tinygpt train --help`.

@@ -102,7 +102,7 @@ final class BatchedGenerationTests: XCTestCase {
                 var logs: [Double] = []
                 Sampler.generate(cache: cache, prompt: prompt, count: 20, settings: SamplingSettings(temperature: temperature),
                                  rng: &rng) { id in
-                    logs.append(log(max(Sampler.probabilities(cache.logits.pointer, count: V, temperature: 1)[Int(id)], 1e-300)))
+                    logs.append(log(max(Softmax.probabilities(cache.logits.pointer, count: V, temperature: 1)[Int(id)], 1e-300)))
                     ids.append(id)
                 }
                 XCTAssertEqual(sweep.samples[t][s], TemperatureSample(text: session.tokenizer.decode(ids), logProbabilities: logs),
@@ -122,5 +122,22 @@ final class BatchedGenerationTests: XCTestCase {
         Sampler.generate(cache: cache, prompt: prompt, count: count, settings: Array(repeating: SamplingSettings(), count: streams),
                          rngs: &rngs) { _, _ in }
         XCTAssertEqual(cache.encodedPositions, prompt.count + (count - 1) * streams)
+    }
+
+    /// Streams that wrap together are re-encoded together: every step, wrap or not, is one pass
+    /// through the layers (before, a wrap cost one pass per stream), and the logits stay each
+    /// stream's solo ones (testStreamLogitsAreBitIdenticalToOneStream runs past the same wraps).
+    func testWrappedWindowsAreReencodedInOnePass() {
+        let config = SamplerTests.config(gelu: .tanh)  // context 16: a wrap every 8 steps
+        let model = SamplerTests.randomModel(config, seed: 3)
+        let streams = 5, count = 40
+        let cache = KVCache(model: model, streams: streams)
+        var rngs = (0..<streams).map { RandomGenerator(seed: UInt64($0)) }
+        Sampler.generate(cache: cache, prompt: [1, 2], count: count, settings: Array(repeating: SamplingSettings(), count: streams),
+                         rngs: &rngs) { _, _ in }
+        XCTAssertEqual(cache.passes, 1 + (count - 1), "the prompt, then one pass per step")
+        // Each wrap re-encodes the newest 8 characters of every stream instead of one new one.
+        let wraps = 3  // at feeds 15, 24 and 33, when a window passes 16 characters (8 kept)
+        XCTAssertEqual(cache.encodedPositions, 2 + (count - 1 - wraps) * streams + wraps * 8 * streams)
     }
 }

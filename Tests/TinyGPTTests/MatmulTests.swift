@@ -244,4 +244,61 @@ final class MatmulTests: XCTestCase {
         }
         assertClose(dweight.array, expected, rtol: Self.gradientTolerance, "Linear dweight without dinp and dbias")
     }
+
+    // MARK: - Panel product (Ops/PanelMatrix.swift)
+
+    /// The cached panel product gives every row the bits it gets alone, whatever the number of
+    /// rows (micro-tiles, pairs, single rows) and the panel range; and is the product to rounding.
+    func testPanelProductRowsAreBitIdenticalToOneRowAlone() {
+        var rng = RandomGenerator(seed: 4)
+        for (C, OC) in [(37, 65), (128, 384), (300, 100)] {
+            let matrix = PanelMatrix(offset: 5, inputs: C, outputs: OC)
+            let storage = FloatBuffer(count: 5 + matrix.floatCount)
+            let weight = randomFloats(OC * C, &rng), bias = randomFloats(OC, &rng)
+            let rows = 13, input = randomFloats(rows * C, &rng)
+            weight.withUnsafeBufferPointer { matrix.fill(storage.pointer, from: $0.baseAddress!) }
+            func product(_ n: Int, from row: Int, panels: Range<Int>, bias b: [Float]?) -> [Float] {
+                var out = [Float](repeating: .nan, count: n * OC)
+                input.withUnsafeBufferPointer { inp in
+                    out.withUnsafeMutableBufferPointer { o in
+                        if let b {
+                            b.withUnsafeBufferPointer {
+                                matrix.multiply(storage.pointer, inp.baseAddress! + row * C, into: o.baseAddress!, rows: n,
+                                                bias: $0.baseAddress!, panels: panels)
+                            }
+                        } else {
+                            matrix.multiply(storage.pointer, inp.baseAddress! + row * C, into: o.baseAddress!, rows: n,
+                                            bias: nil, panels: panels)
+                        }
+                    }
+                }
+                return out
+            }
+            let all = 0..<matrix.panelCount
+            for b in [bias, nil] {
+                let alone = (0..<rows).flatMap { product(1, from: $0, panels: all, bias: b) }
+                for n in 1...rows {
+                    XCTAssertEqual(product(n, from: 0, panels: all, bias: b), Array(alone.prefix(n * OC)), "C \(C), OC \(OC), \(n) rows")
+                }
+                // Thread shares: each writes only its own columns, and the same bits there.
+                for threads in [2, 3] {
+                    var joined = [Float](repeating: .nan, count: rows * OC)
+                    for t in 0..<threads {
+                        let part = product(rows, from: 0, panels: matrix.share(t, of: threads), bias: b)
+                        for r in 0..<rows {
+                            for o in matrix.columns(matrix.share(t, of: threads)) { joined[r * OC + o] = part[r * OC + o] }
+                        }
+                    }
+                    XCTAssertEqual(joined, alone, "C \(C), OC \(OC), \(threads) shares")
+                }
+                for r in 0..<rows {
+                    for o in 0..<OC {
+                        var sum = Double(b?[o] ?? 0)
+                        for k in 0..<C { sum += Double(input[r * C + k]) * Double(weight[o * C + k]) }
+                        XCTAssertEqual(Double(alone[r * OC + o]), sum, accuracy: Self.gemmTolerance * Double(C).squareRoot() * 4)
+                    }
+                }
+            }
+        }
+    }
 }

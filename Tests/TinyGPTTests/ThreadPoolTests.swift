@@ -1,9 +1,9 @@
 // Tests for Support/ThreadPool.swift: every task of a region runs exactly once, whatever the
 // task and thread counts, also when one share is slow and the others take its tasks; a
-// together region runs its body once on each thread.
+// together region runs its body once on each thread. The same with SharedWord's mutex path
+// (what macOS 13 and 14 run, for want of Synchronization.Atomic), forced here.
 
 import Foundation
-import Synchronization
 import XCTest
 @testable import TinyGPT
 
@@ -13,8 +13,8 @@ final class ThreadPoolTests: XCTestCase {
     func testEveryTaskRunsExactlyOnce() {
         for pool in Self.pools {
             for count in [1, 2, 3, 4, 7, 64, 1000] {
-                let runs = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
-                for i in 0..<count { (runs + i).initialize(to: Atomic(0)) }
+                let runs = UnsafeMutablePointer<SharedWord>.allocate(capacity: count)
+                for i in 0..<count { (runs + i).initialize(to: SharedWord(0)) }
                 defer { runs.deallocate() }
                 for _ in 0..<20 {
                     pool.run(count) { i in runs[i].add(1, ordering: .relaxed) }
@@ -31,8 +31,8 @@ final class ThreadPoolTests: XCTestCase {
         // take from the first, so some of its tasks run on a thread other than the caller.
         let pool = Self.pools[1]
         let count = 16
-        let ranOnCaller = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
-        for i in 0..<count { (ranOnCaller + i).initialize(to: Atomic(-1)) }
+        let ranOnCaller = UnsafeMutablePointer<SharedWord>.allocate(capacity: count)
+        for i in 0..<count { (ranOnCaller + i).initialize(to: SharedWord(-1)) }
         defer { ranOnCaller.deallocate() }
         let caller = pthread_self()
         pool.run(count) { i in
@@ -46,10 +46,10 @@ final class ThreadPoolTests: XCTestCase {
 
     func testTogetherRegionRunsOncePerThread() {
         for pool in Self.pools {
-            let seen = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: pool.threadCount)
-            for t in 0..<pool.threadCount { (seen + t).initialize(to: Atomic(0)) }
+            let seen = UnsafeMutablePointer<SharedWord>.allocate(capacity: pool.threadCount)
+            for t in 0..<pool.threadCount { (seen + t).initialize(to: SharedWord(0)) }
             defer { seen.deallocate() }
-            let arrived = Atomic<Int>(0)
+            let arrived = SharedWord(0)
             pool.runTogether { thread, barrier in
                 seen[thread].add(1, ordering: .relaxed)
                 arrived.add(1, ordering: .relaxed)
@@ -60,5 +60,42 @@ final class ThreadPoolTests: XCTestCase {
             XCTAssertEqual((0..<pool.threadCount).map { seen[$0].load(ordering: .relaxed) },
                            Array(repeating: 1, count: pool.threadCount), "\(pool.threadCount) threads")
         }
+    }
+
+    /// SharedWord without Atomic (macOS 13 and 14): a pool built on the mutex path runs every
+    /// task once and holds its barrier, and a matrix product on it gives the same bits.
+    func testTheMutexPathOfSharedWordRunsThePoolTheSameWay() {
+        SharedWord.forceMutex = true
+        let pool = ThreadPool(threadCount: 3)
+        let word = SharedWord(5)
+        SharedWord.forceMutex = false
+        XCTAssertEqual(word.add(2, ordering: .relaxed).newValue, 7)
+        XCTAssertTrue(word.compareExchange(expected: 7, desired: 1, ordering: .acquiringAndReleasing).exchanged)
+        XCTAssertEqual(word.compareExchange(expected: 7, desired: 2, ordering: .acquiringAndReleasing).original, 1)
+
+        let count = 500
+        let runs = UnsafeMutablePointer<SharedWord>.allocate(capacity: count)
+        for i in 0..<count { (runs + i).initialize(to: SharedWord(0)) }
+        defer { runs.deallocate() }
+        for _ in 0..<10 { pool.run(count) { i in runs[i].add(1, ordering: .relaxed) } }
+        XCTAssertEqual((0..<count).map { runs[$0].load(ordering: .relaxed) }, Array(repeating: 10, count: count))
+        let arrived = SharedWord(0)
+        pool.runTogether { _, barrier in
+            arrived.add(1, ordering: .relaxed)
+            barrier.wait()
+            XCTAssertEqual(arrived.load(ordering: .relaxed), 3)
+        }
+
+        var rng = RandomGenerator(seed: 5)
+        let (m, k, n) = (37, 64, 48)
+        let a = randomFloats(m * k, &rng), w = randomFloats(n * k, &rng)
+        func product(_ context: KernelContext) -> [Float] {
+            var c = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { a in w.withUnsafeBufferPointer { w in c.withUnsafeMutableBufferPointer { c in
+                Linear.forward(c.baseAddress!, a.baseAddress!, w.baseAddress!, nil, N: m, C: k, OC: n, context: context)
+            } } }
+            return c
+        }
+        XCTAssertEqual(product(KernelContext(pool: pool)), product(KernelContext(pool: ThreadPool(threadCount: 3))))
     }
 }

@@ -28,11 +28,19 @@ public struct BenchShape: Sendable {
     public static let all: [BenchShape] = [.baby, .small]
 
     /// Model FLOPs per trained token (forward + backward).
-    public var flopsPerToken: Double {
+    public var flopsPerToken: Double { Self.trainingFlopsPerToken(config) }
+
+    /// nanoGPT's estimate, 6·(12·L·C² + C·V) + 12·L·T·C: forward and backward, 3× the forward.
+    public static func trainingFlopsPerToken(_ config: GPTConfig) -> Double {
         let L = Double(config.layerCount), C = Double(config.modelWidth)
         let V = Double(config.vocabSize), T = Double(config.contextLength)
         return 6 * (12 * L * C * C + C * V) + 12 * L * T * C
     }
+
+    /// Forward FLOPs of one position: a third of the training estimate, 2·(12·L·C² + C·V) + 4·L·T·C
+    /// (about 1.72 M for the baby shape). Sampling counts it for every position run through the
+    /// layers, though only a stream's last position goes through the head (< 1% for baby).
+    public static func forwardFlopsPerPosition(_ config: GPTConfig) -> Double { trainingFlopsPerToken(config) / 3 }
 }
 
 /// Timings of one shape.
@@ -47,8 +55,22 @@ public struct TrainingBenchResult: Sendable {
 public struct SamplingBenchResult: Sendable {
     public var characters: Int
     public var runTimes: [Double]    // seconds per run of `characters`
+    /// Positions run through the layers per run: the prompt once, then one per stream and step,
+    /// plus the re-encoded windows.
+    public var encodedPositions: Int = 0
     public var medianSeconds: Double { runTimes.sorted()[runTimes.count / 2] }
     public var charactersPerSecond: Double { Double(characters) / medianSeconds }
+    public var positionsPerSecond: Double { Double(encodedPositions) / medianSeconds }
+    /// Forward model FLOP/s: positions per second × forward FLOPs per position (baby shape).
+    public var gflops: Double { positionsPerSecond * BenchShape.forwardFlopsPerPosition(BenchShape.baby.config) / 1e9 }
+}
+
+/// One stream and several streams timed in the same run, runs alternating.
+public struct SamplingComparison: Sendable {
+    public var streams: Int
+    public var one: SamplingBenchResult, many: SamplingBenchResult
+    /// Characters per second of all the streams together ÷ one stream's.
+    public var ratio: Double { many.charactersPerSecond / one.charactersPerSecond }
 }
 
 /// Timings of the three products of one Linear layer.
@@ -90,19 +112,7 @@ public enum Benchmark {
 
     /// Times generating `characters` characters with the baby shape (random weights), `repeats` times.
     public static func sampling(characters: Int = 500, repeats: Int = 7, context: KernelContext) -> SamplingBenchResult {
-        let model = GPT(config: BenchShape.baby.config, seed: 7, context: context)
-        let cache = KVCache(model: model)
-        var times: [Double] = []
-        var sink: Int32 = 0
-        for r in 0..<(repeats + 1) {
-            var rng = RandomGenerator(seed: UInt64(r))
-            let start = DispatchTime.now().uptimeNanoseconds
-            Sampler.generate(cache: cache, prompt: [1, 2, 3], count: characters,
-                             settings: SamplingSettings(temperature: 1), rng: &rng) { sink &+= $0 }
-            if r > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
-        }
-        precondition(sink != Int32.min)
-        return SamplingBenchResult(characters: characters, runTimes: times)
+        samplingRuns(streams: [1], characters: characters, repeats: repeats, context: context)[0]
     }
 
     /// Times `streams` streams generating `characters` characters each together (one pass over
@@ -110,21 +120,49 @@ public enum Benchmark {
     /// counts the characters of all the streams.
     public static func batchedSampling(streams: Int = 8, characters: Int = 500, repeats: Int = 7,
                                        context: KernelContext) -> SamplingBenchResult {
+        samplingRuns(streams: [streams], characters: characters, repeats: repeats, context: context)[0]
+    }
+
+    /// One stream and `streams` streams in the same run, their runs alternating (so both see
+    /// the same machine load): the ratio of their characters per second.
+    public static func samplingComparison(streams: Int = 8, characters: Int = 500, repeats: Int = 7,
+                                          context: KernelContext) -> SamplingComparison {
+        let r = samplingRuns(streams: [1, streams], characters: characters, repeats: repeats, context: context)
+        return SamplingComparison(streams: streams, one: r[0], many: r[1])
+    }
+
+    /// For each stream count, a cache on the baby shape (random weights); then `repeats` rounds,
+    /// each timing one run of every count in turn after one untimed round. Stream s of run r
+    /// draws from seed r·streams + s.
+    static func samplingRuns(streams counts: [Int], characters: Int, repeats: Int,
+                             context: KernelContext) -> [SamplingBenchResult] {
         let model = GPT(config: BenchShape.baby.config, seed: 7, context: context)
-        let cache = KVCache(model: model, streams: streams)
-        let settings = Array(repeating: SamplingSettings(temperature: 1), count: streams)
-        var times: [Double] = []
+        let caches = counts.map { KVCache(model: model, streams: $0) }
+        var results = counts.map { SamplingBenchResult(characters: characters * $0, runTimes: []) }
         var sink: Int32 = 0
         for r in 0..<(repeats + 1) {
-            var rngs = (0..<streams).map { RandomGenerator(seed: UInt64(r * streams + $0)) }
-            let start = DispatchTime.now().uptimeNanoseconds
-            Sampler.generate(cache: cache, prompt: [1, 2, 3], count: characters, settings: settings, rngs: &rngs) {
-                sink &+= $1
+            for (i, cache) in caches.enumerated() {
+                let streams = cache.streams
+                let settings = Array(repeating: SamplingSettings(temperature: 1), count: streams)
+                var rngs = (0..<streams).map { RandomGenerator(seed: UInt64(r * streams + $0)) }
+                let encodedBefore = cache.encodedPositions
+                let start = DispatchTime.now().uptimeNanoseconds
+                if streams == 1 {
+                    Sampler.generate(cache: cache, prompt: [1, 2, 3], count: characters, settings: settings[0],
+                                     rng: &rngs[0]) { sink &+= $0 }
+                } else {
+                    Sampler.generate(cache: cache, prompt: [1, 2, 3], count: characters, settings: settings, rngs: &rngs) {
+                        sink &+= $1
+                    }
+                }
+                if r > 0 {
+                    results[i].runTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    results[i].encodedPositions = cache.encodedPositions - encodedBefore
+                }
             }
-            if r > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
         }
         precondition(sink != Int32.min)
-        return SamplingBenchResult(characters: characters * streams, runTimes: times)
+        return results
     }
 
     /// Times the GEMM on one Linear layer's products, `repeats` times each after a warm-up:
@@ -171,13 +209,6 @@ public enum Benchmark {
         "\(Gemm.mr)×\(Gemm.nr) tiles of \(Gemm.nr / 2)-lane vectors"
     }
 
-    /// The process's peak resident memory in bytes (Linux /proc; nil elsewhere).
-    public static func peakResidentBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Int($0) }.first
-            return kb.map { $0 * 1024 }
-        }
-        return nil
-    }
+    /// The process's peak resident memory in bytes (nil where the system does not say).
+    public static func peakResidentBytes() -> Int? { Platform.peakResidentBytes() }
 }

@@ -4,11 +4,7 @@
 // file or the new one, never a torn mix. Reads accept regular files only, so a FIFO or a
 // device cannot hang or flood the reader.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// Reads and atomically replaces whole files.
 public enum AtomicFile {
@@ -25,92 +21,101 @@ public enum AtomicFile {
     public static func write(to path: String,
                              _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let (folder, name) = try split(path)
-        var folderStatus = stat()
-        if stat(folder, &folderStatus) != 0 {
-            let code = errno
-            if code == ENOENT {
+        switch Platform.status(of: folder) {
+        case .failure(let error):
+            if error == .notFound {
                 throw TinyGPTError.runtime("cannot write \(path): no such folder \(folder); create it first (mkdir -p \(folder))")
             }
-            throw TinyGPTError.runtime("cannot write \(path): \(describe(code)) (folder \(folder))")
-        }
-        guard isFolder(folderStatus) else {
+            throw TinyGPTError.runtime("cannot write \(path): \(error.text) (folder \(folder))")
+        case .success(let status) where status.kind != .folder:
             throw TinyGPTError.runtime("cannot write \(path): \(folder) is not a folder")
+        case .success:
+            break
         }
-        var targetStatus = stat()
-        let targetExists = stat(path, &targetStatus) == 0
-        if targetExists && isFolder(targetStatus) {
+        let target = try? Platform.status(of: path).get()
+        if target?.kind == .folder {
             throw TinyGPTError.runtime("cannot write \(path): it is a folder; give a file name")
         }
 
         let (fd, temporary) = try createTemporary(folder: folder, name: name, for: path)
-        func fail(_ code: Int32, _ action: String) -> TinyGPTError {
-            unlink(temporary)
-            return TinyGPTError.runtime("cannot write \(path): \(action) failed: \(describe(code))")
+        func fail(_ error: Platform.Errno, _ action: String) -> TinyGPTError {
+            Platform.unlink(temporary)
+            return TinyGPTError.runtime("cannot write \(path): \(action) failed: \(error.text)")
         }
-        if targetExists && fchmod(fd, targetStatus.st_mode & 0o7777) != 0 {
-            let code = errno
-            close(fd)
-            throw fail(code, "setting permissions")
+        if let target, let error = Platform.setPermissions(fd, target.permissions) {
+            Platform.close(fd)
+            throw fail(error, "setting permissions")
         }
         do {
             try produce { piece in
-                let code = writeAll(fd, piece)
-                if code != 0 { throw WriteFailure(code: code) }
+                if let error = Platform.writeAll(fd, piece) { throw WriteFailure(error: error) }
             }
         } catch let failure as WriteFailure {
-            close(fd)
-            throw fail(failure.code, "writing")
+            Platform.close(fd)
+            throw fail(failure.error, "writing")
         } catch {
-            close(fd)
-            unlink(temporary)
+            Platform.close(fd)
+            Platform.unlink(temporary)
             throw error
         }
-        if flushToDisk(fd) != 0 {
-            let code = errno
-            close(fd)
-            throw fail(code, "flushing to disk")
+        if let error = Platform.flushToDisk(fd) {
+            Platform.close(fd)
+            throw fail(error, "flushing to disk")
         }
-        if close(fd) != 0 { throw fail(errno, "closing") }
-        if rename(temporary, path) != 0 { throw fail(errno, "renaming the temporary file") }
-        flushFolder(folder)
+        if let error = Platform.close(fd) { throw fail(error, "closing") }
+        if let error = Platform.rename(temporary, to: path) { throw fail(error, "renaming the temporary file") }
+        Platform.flushFolder(folder)
     }
 
     /// The bytes of the regular file at `path` (at most `limit` of them). `kind` names the file
     /// in errors ("checkpoint" gives "checkpoint not found: PATH").
     public static func read(_ path: String, kind: String = "file", limit: Int = .max) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        if fd < 0 {
-            let code = errno
-            if code == ENOENT { throw TinyGPTError.runtime("\(kind) not found: \(path); check the path") }
-            throw TinyGPTError.runtime("cannot read \(kind) \(path): \(describe(code))")
+        let (fd, size) = try openRegular(path, kind: kind)
+        defer { Platform.close(fd) }
+        return try read(fd, path: path, kind: kind, from: 0, count: min(size, max(0, limit)))
+    }
+
+    /// Opens the regular file at `path` for reading (a FIFO or a device is refused, never
+    /// waited on) and returns its descriptor and length. Errors name the file as `kind`.
+    public static func openRegular(_ path: String, kind: String = "file") throws -> (fd: Int32, size: Int) {
+        let fd: Int32
+        switch Platform.open(path, .read) {
+        case .success(let opened): fd = opened
+        case .failure(let error):
+            if error == .notFound { throw TinyGPTError.runtime("\(kind) not found: \(path); check the path") }
+            if error.isPermission { throw TinyGPTError.runtime("cannot read \(kind) \(path): permission denied; check its permissions (ls -l \(path))") }
+            throw TinyGPTError.runtime("cannot read \(kind) \(path): \(error.text)")
         }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else {
-            throw TinyGPTError.runtime("cannot read \(kind) \(path): \(describe(errno))")
+        let status: Platform.FileStatus
+        switch Platform.status(of: fd) {
+        case .success(let s): status = s
+        case .failure(let error):
+            Platform.close(fd)
+            throw TinyGPTError.runtime("cannot read \(kind) \(path): \(error.text)")
         }
-        if isFolder(status) { throw TinyGPTError.runtime("\(path) is a folder; give a \(kind) file") }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw TinyGPTError.runtime("\(path) is not a regular file; give a \(kind) file")
+        switch status.kind {
+        case .regular: return (fd, status.size)
+        case .folder:
+            Platform.close(fd)
+            throw TinyGPTError.runtime("\(path) is a folder; give a \(kind) file")
+        default:
+            Platform.close(fd)
+            throw TinyGPTError.runtime("\(path) is not a regular file (it is \(status.kind.phrase)); give a \(kind) file")
         }
-        let size = min(Int(status.st_size), max(0, limit))
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+    }
+
+    /// `count` bytes of the open file `fd` from `offset`; fewer when the file is shorter.
+    public static func read(_ fd: Int32, path: String, kind: String = "file", from offset: Int, count: Int) throws -> [UInt8] {
+        var failure: Platform.Errno?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             initialized = 0
             guard let base = buffer.baseAddress else { return }
-            while initialized < size {
-                let n = systemRead(fd, base + initialized, size - initialized)
-                if n > 0 {
-                    initialized += n
-                } else if n == 0 {
-                    break  // the file shrank since fstat; the caller sees the short result
-                } else if errno != EINTR {
-                    failure = errno
-                    break
-                }
+            switch Platform.read(fd, at: offset, into: base, count: count) {
+            case .success(let n): initialized = n  // short when the file shrank since fstat
+            case .failure(let error): failure = error
             }
         }
-        if failure != 0 { throw TinyGPTError.runtime("cannot read \(kind) \(path): \(describe(failure))") }
+        if let failure { throw TinyGPTError.runtime("cannot read \(kind) \(path): \(failure.text)") }
         return bytes
     }
 
@@ -118,7 +123,7 @@ public enum AtomicFile {
 
     /// A failed write(2), carrying its errno.
     private struct WriteFailure: Error {
-        let code: Int32
+        let error: Platform.Errno
     }
 
     /// The folder holding `path` and the file's name in it.
@@ -133,60 +138,34 @@ public enum AtomicFile {
 
     /// Creates `.NAME.tmp-PID-RANDOM` in `folder`, exclusively, so two writers never share one.
     private static func createTemporary(folder: String, name: String, for path: String) throws -> (Int32, String) {
-        var lastError: Int32 = EEXIST
+        var lastError = Platform.Errno.exists
         for _ in 0..<16 {
             let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-            let temporary = "\(folder)/.\(name).tmp-\(getpid())-\(suffix)"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 { return (fd, temporary) }
-            lastError = errno
-            if lastError != EEXIST { break }
-        }
-        throw TinyGPTError.runtime("cannot write \(path): creating a temporary file in \(folder) failed: \(describe(lastError))")
-    }
-
-    /// Writes every byte, retrying short writes and interruptions. Returns 0 or an errno.
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        guard let base = bytes.baseAddress else { return 0 }
-        var done = 0
-        while done < bytes.count {
-            let n = systemWrite(fd, base + done, bytes.count - done)
-            if n > 0 {
-                done += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                return n < 0 ? errno : EIO
+            let temporary = "\(folder)/.\(name).tmp-\(Platform.processID)-\(suffix)"
+            switch Platform.open(temporary, [.writeOnly, .create, .exclusive, .noFollow]) {
+            case .success(let fd): return (fd, temporary)
+            case .failure(let error): lastError = error
             }
+            if lastError != .exists { break }
         }
-        return 0
-    }
-
-    /// Flushes a file's data to the device. On Darwin fsync only reaches the drive's cache;
-    /// F_FULLFSYNC asks the drive itself, with fsync as the fallback where it is unsupported.
-    private static func flushToDisk(_ fd: Int32) -> Int32 {
-        #if canImport(Darwin)
-        if fcntl(fd, F_FULLFSYNC) == 0 { return 0 }
-        #endif
-        return fsync(fd)
-    }
-
-    /// Makes the rename itself durable. Best effort: some file systems refuse fsync on a folder,
-    /// and by now the new file is complete and in place either way.
-    private static func flushFolder(_ folder: String) {
-        let fd = open(folder, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
-    }
-
-    private static func isFolder(_ status: stat) -> Bool { status.st_mode & S_IFMT == S_IFDIR }
-
-    private static func describe(_ code: Int32) -> String {
-        String(cString: strerror(code)).lowercased()
+        throw TinyGPTError.runtime("cannot write \(path): creating a temporary file in \(folder) failed: \(lastError.text)")
     }
 }
 
-// The system calls under names that the members above do not shadow.
-private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, pointer, count) }
-private func systemRead(_ fd: Int32, _ pointer: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, pointer, count) }
+/// Every output goes to disk through these: the rule's check (Support/OutputFile.swift), then
+/// AtomicFile's crash-safe replace.
+extension OutputFile {
+    /// Checks `path` under the output rule for `kind` and `inputs`, then writes `bytes` atomically.
+    public static func write(_ bytes: [UInt8], to path: String, as kind: OutputKind, inputs: [String] = [],
+                             flag: String? = nil) throws {
+        try check(path, as: kind, inputs: inputs, flag: flag)
+        try AtomicFile.write(bytes, to: path)
+    }
+
+    /// As `write(_:to:as:inputs:flag:)`, streaming the bytes `produce` passes to `emit`.
+    public static func write(to path: String, as kind: OutputKind, inputs: [String] = [], flag: String? = nil,
+                             _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        try check(path, as: kind, inputs: inputs, flag: flag)
+        try AtomicFile.write(to: path, produce)
+    }
+}

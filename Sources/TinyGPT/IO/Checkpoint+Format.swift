@@ -53,6 +53,10 @@ public enum CheckpointFormat {
         UInt32(config.gelu.rawValue) | (config.residual ? 0 : noResidualBit)
     }
 
+    /// Files up to this size are read whole before their sections are checked; a larger one
+    /// has its frames checked against its length first (`Checkpoint(contentsOf:)`).
+    static let preflightLimit = 64 << 20
+
     /// Bytes before the config payload, and through its checksum: all `peekConfig` reads.
     static let configPrefixSize = headerSize + frameSize + configSize
 }
@@ -74,20 +78,31 @@ extension Checkpoint {
 
     /// Writes the checkpoint to `path` atomically: the old file stays whole until the new one
     /// is complete on disk. Throws, leaving any old file untouched, if the checkpoint could not
-    /// be read back (e.g. NaN weights from a diverged run).
-    public func write(to path: String) throws {
-        try write(to: [path])
+    /// be read back (e.g. NaN weights from a diverged run), or if the output rule refuses
+    /// `path` (Support/OutputFile.swift): as `runCheckpoint` it may replace a checkpoint, as
+    /// `checkpoint` (what `import` writes) no file at all.
+    public func write(to path: String, as kind: OutputKind = .runCheckpoint, inputs: [String] = []) throws {
+        try write(to: [path], as: kind, inputs: inputs)
     }
 
     /// Writes the same bytes atomically to each of `paths`, validating once.
-    public func write(to paths: [String]) throws {
-        try withContents { try $0.write(to: paths) }
+    public func write(to paths: [String], as kind: OutputKind = .runCheckpoint, inputs: [String] = []) throws {
+        try withContents { try $0.write(to: paths, as: kind, inputs: inputs) }
     }
 
-    /// Reads and validates the checkpoint at `path`.
+    /// Reads and validates the checkpoint at `path`. The header, and every section's declared
+    /// length, are checked against the file's length and the model config before the rest is
+    /// read (`CheckpointDecoder.preflight`), so a foreign, lying or huge file is refused after
+    /// a few small reads, and memory stays bounded by the model the file declares.
     public init(contentsOf path: String) throws {
-        let bytes = try AtomicFile.read(path, kind: "checkpoint")
-        self = try bytes.withUnsafeBytes { try CheckpointDecoder(label: "checkpoint \(path)").decode($0) }
+        let (fd, size) = try AtomicFile.openRegular(path, kind: "checkpoint")
+        defer { Platform.close(fd) }
+        let decoder = CheckpointDecoder(label: "checkpoint \(path)")
+        try decoder.preflight(size: size) { offset, count in
+            try AtomicFile.read(fd, path: path, kind: "checkpoint", from: offset, count: count)
+        }
+        let bytes = try AtomicFile.read(fd, path: path, kind: "checkpoint", from: 0, count: size)
+        self = try bytes.withUnsafeBytes { try decoder.decode($0) }
     }
 
     /// The model config of the checkpoint at `path`, reading only the first 76 bytes (header
@@ -110,11 +125,11 @@ extension Checkpoint {
 extension CheckpointContents {
     /// Validates the contents, then writes the same bytes atomically to each of `paths`,
     /// streaming them: nothing the size of the weights is allocated.
-    func write(to paths: [String]) throws {
+    func write(to paths: [String], as kind: OutputKind = .runCheckpoint, inputs: [String] = []) throws {
         if let problem = problem() {
             throw TinyGPTError.runtime("refusing to write \(paths.first ?? "a checkpoint"): \(problem); the previous file, if any, is untouched")
         }
-        for path in paths { try AtomicFile.write(to: path) { emit in try encode(emit) } }
+        for path in paths { try OutputFile.write(to: path, as: kind, inputs: inputs) { emit in try encode(emit) } }
     }
 
     /// The file's bytes in one array (see `encode`).
@@ -283,6 +298,70 @@ private struct CheckpointDecoder {
             throw TinyGPTError.runtime("\(label) cannot be used: \(problem)")
         }
         return checkpoint
+    }
+
+    /// Checks a file of `size` bytes from a few small reads (`read(offset, count)`) before the
+    /// whole of it is read: the header (the same errors as `decode`, from the first 16 bytes),
+    /// then, for a file too large to read on trust (above `preflightLimit`), every section
+    /// frame's declared length against the bytes that remain, the weights and moments against
+    /// the config, and the other sections against a bound, so nothing is read or allocated
+    /// from a size the file merely claims. A smaller file is read whole and `decode` names
+    /// its problem exactly.
+    func preflight(size: Int, read: (_ offset: Int, _ count: Int) throws -> [UInt8]) throws {
+        let head = try read(0, min(size, CheckpointFormat.headerSize))
+        let sectionCount = try head.withUnsafeBytes { raw -> Int in
+            var r = BinaryReader(raw)
+            return try readHeader(&r)
+        }
+        guard size > CheckpointFormat.preflightLimit else { return }
+        let tags = CheckpointFormat.modelSections + (sectionCount == 3 ? [] : CheckpointFormat.trainingSections)
+        var offset = CheckpointFormat.headerSize
+        var config: GPTConfig?
+        var otherBytes = 0
+        for (index, tag) in tags.enumerated() {
+            let remaining = size - offset
+            guard remaining >= 12 else {
+                throw truncated(remaining == 0 ? "it ends after section \(index) of \(tags.count)"
+                                               : "it ends inside the frame of section \(index + 1) of \(tags.count)")
+            }
+            let frame = try read(offset, 12)
+            let found = Self.describeTag(frame.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[0..<4]) })
+            if found != tag.rawValue {
+                if Tag(rawValue: found) != nil { throw corrupt("section \(index + 1) is '\(found)' where '\(tag.rawValue)' belongs") }
+                throw TinyGPTError.runtime(
+                    "\(label) holds an unknown section \(found.count == 4 ? "'\(found)'" : found) where '\(tag.rawValue)' belongs; it was written by a newer tinygpt or is corrupt; update tinygpt")
+            }
+            let length = frame.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt64.self).littleEndian }
+            let available = max(0, remaining - 12 - 4)
+            guard length <= UInt64(available) else {
+                throw truncated("section '\(tag.rawValue)' (\(index + 1) of \(tags.count)) claims \(length) bytes plus a 4-byte checksum, but only \(remaining - 12) bytes remain")
+            }
+            let count = Int(length)
+            switch tag {
+            case .config:
+                let payload = try read(offset + 12, count)
+                config = try payload.withUnsafeBytes { try decodeConfig($0) }
+            case .parameters, .optimizer:
+                if let config {
+                    let parameters = ParameterLayout(config).totalCount
+                    let expected = tag == .parameters ? 4 * parameters : 8 + 8 * parameters
+                    guard count == expected else {
+                        throw corrupt("section '\(tag.rawValue)' holds \(count) bytes, but the model config needs \(expected) (\(parameters) parameters)")
+                    }
+                }
+            default:
+                otherBytes += count
+                let bound = CheckpointFormat.preflightLimit + 4 * (config?.vocabSize ?? 0)
+                guard otherBytes <= bound else {
+                    throw corrupt("section '\(tag.rawValue)' claims \(count) bytes, more than a checkpoint of this model holds")
+                }
+            }
+            offset += 12 + count + 4
+        }
+        guard offset == size else {
+            let extra = size - offset
+            throw corrupt("\(extra) extra byte\(extra == 1 ? "" : "s") follow its last section")
+        }
     }
 
     /// Header and config section only, from a prefix of the file.

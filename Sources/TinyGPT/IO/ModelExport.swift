@@ -30,12 +30,18 @@ public enum ModelExport {
     // MARK: - Export
 
     /// Writes the checkpoint's weights to `path` (safetensors) and its config and vocabulary to
-    /// `sidecarPath` (default `sidecarPath(for: path)`), each replaced atomically.
-    public static func exportSafetensors(_ checkpoint: Checkpoint, to path: String, sidecarPath: String? = nil) throws {
+    /// `sidecarPath` (default `sidecarPath(for: path)`), each replaced atomically. Both paths
+    /// are checked under the output rule first (never over a checkpoint, one of `inputs`, or a
+    /// file that is not an older export), so a refusal writes neither.
+    public static func exportSafetensors(_ checkpoint: Checkpoint, to path: String, sidecarPath: String? = nil,
+                                         inputs: [String] = [], flag: String? = nil) throws {
+        let sidecarPath = sidecarPath ?? Self.sidecarPath(for: path)
+        try OutputFile.check(path, as: .export, inputs: inputs, flag: flag)
+        try OutputFile.check(sidecarPath, as: .sidecar, inputs: inputs, flag: flag)
         let bytes = try safetensorsBytes(checkpoint)
         let sidecar = try sidecarJSON(checkpoint)
-        try AtomicFile.write(bytes, to: path)
-        try AtomicFile.write(Array(sidecar.utf8), to: sidecarPath ?? Self.sidecarPath(for: path))
+        try OutputFile.write(bytes, to: path, as: .export, inputs: inputs, flag: flag)
+        try OutputFile.write(Array(sidecar.utf8), to: sidecarPath, as: .sidecar, inputs: inputs, flag: flag)
     }
 
     /// The safetensors bytes of the checkpoint's weights (see the file header for the layout).
@@ -101,9 +107,25 @@ public enum ModelExport {
 
     /// Reads a safetensors file and its sidecar (default `sidecarPath(for: path)`) into a
     /// weights-only checkpoint. Throws a runtime error naming every problem found.
+    /// The header is read and checked against the file's length first (the tensors must cover
+    /// the data exactly) before any tensor is read: a foreign or lying file costs a few small
+    /// reads, and the weights, matched to their shapes before any buffer is allocated, are no
+    /// larger than the file.
     public static func importSafetensors(path: String, vocabPath: String? = nil) throws -> Checkpoint {
-        let bytes = try AtomicFile.read(path, kind: "safetensors file")
-        let sidecar = try AtomicFile.read(vocabPath ?? sidecarPath(for: path), kind: "sidecar JSON (config and vocabulary)")
+        let kind = "safetensors file"
+        let (fd, size) = try AtomicFile.openRegular(path, kind: kind)
+        defer { Platform.close(fd) }
+        do {
+            let first = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: min(size, 8))
+            let headerEnd = try SafetensorsFile.headerEnd(firstBytes: first, fileSize: size)
+            let header = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: headerEnd)
+            _ = try SafetensorsFile.layout(prefix: header, fileSize: size)
+        } catch let error as TinyGPTError {
+            throw TinyGPTError(error.kind, "\(path): \(error.message)")
+        }
+        let sidecar = try AtomicFile.read(vocabPath ?? sidecarPath(for: path), kind: "sidecar JSON (config and vocabulary)",
+                                          limit: Safetensors.maxHeaderLength)
+        let bytes = try AtomicFile.read(fd, path: path, kind: kind, from: 0, count: size)
         return try checkpoint(safetensors: bytes, sidecar: sidecar)
     }
 

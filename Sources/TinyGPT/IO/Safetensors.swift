@@ -49,23 +49,41 @@ public struct SafetensorsFile {
     /// wrong: a header length beyond the file, malformed JSON, an unknown dtype, a shape that does
     /// not match its byte range, ranges that overlap, leave holes or run past the end.
     public init(bytes: [UInt8]) throws {
-        guard bytes.count >= 8 else {
-            throw TinyGPTError.runtime("the safetensors file is \(bytes.count) bytes, too short for its 8-byte header length; the file is truncated")
+        let layout = try Self.layout(prefix: bytes, fileSize: bytes.count)
+        self.entries = layout.entries
+        self.metadata = layout.metadata
+        self.bytes = bytes
+        self.dataStart = layout.dataStart
+    }
+
+    /// The header's length, from the file's first 8 bytes, checked against a file of
+    /// `fileSize` bytes and the limit; the bytes of the file to read before `layout`.
+    public static func headerEnd(firstBytes bytes: [UInt8], fileSize: Int) throws -> Int {
+        guard fileSize >= 8, bytes.count >= 8 else {
+            throw TinyGPTError.runtime("the safetensors file is \(fileSize) bytes, too short for its 8-byte header length; the file is truncated")
         }
         var headerLength: UInt64 = 0
         for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard headerLength <= UInt64(bytes.count - 8) else {
-            throw TinyGPTError.runtime("the safetensors header claims \(headerLength) bytes but the file holds only \(bytes.count - 8) after the length; the file is truncated or not safetensors")
+        guard headerLength <= UInt64(fileSize - 8) else {
+            throw TinyGPTError.runtime("the safetensors header claims \(headerLength) bytes but the file holds only \(fileSize - 8) after the length; the file is truncated or not safetensors")
         }
         guard headerLength <= UInt64(Safetensors.maxHeaderLength) else {
             throw TinyGPTError.runtime("the safetensors header is \(headerLength) bytes, more than the \(Safetensors.maxHeaderLength) allowed; the file is corrupt or not safetensors")
         }
-        let headerEnd = 8 + Int(headerLength)
-        guard headerLength >= 2, bytes[8] == UInt8(ascii: "{") else {
+        return 8 + Int(headerLength)
+    }
+
+    /// Parses and checks the header held in `prefix` (at least the file's first `headerEnd`
+    /// bytes) against a file of `fileSize` bytes: every tensor's range inside the data buffer,
+    /// no holes, no overlap, and the tensors covering the buffer exactly. Reads no tensor.
+    public static func layout(prefix bytes: [UInt8], fileSize: Int) throws
+        -> (entries: [SafetensorsEntry], metadata: [String: String], dataStart: Int) {
+        let headerEnd = try headerEnd(firstBytes: bytes, fileSize: fileSize)
+        guard headerEnd - 8 >= 2, bytes.count >= headerEnd, bytes[8] == UInt8(ascii: "{") else {
             throw TinyGPTError.runtime("the safetensors header does not start with '{'; the file is not safetensors")
         }
         let raw = try Self.parseHeader(Data(bytes[8..<headerEnd]))
-        let dataLength = bytes.count - headerEnd
+        let dataLength = fileSize - headerEnd
 
         var entries: [SafetensorsEntry] = []
         var metadata: [String: String] = [:]
@@ -89,10 +107,7 @@ public struct SafetensorsFile {
         guard expected == dataLength else {
             throw TinyGPTError.runtime("safetensors tensors cover \(expected) bytes but the data buffer holds \(dataLength); the file is truncated or corrupt")
         }
-        self.entries = entries
-        self.metadata = metadata
-        self.bytes = bytes
-        self.dataStart = headerEnd
+        return (entries, metadata, headerEnd)
     }
 
     /// The entry named `name`, if any.
@@ -260,33 +275,5 @@ public enum Safetensors {
     static func listing(_ items: [String], limit: Int = 5) -> String {
         let shown = items.prefix(limit).joined(separator: ", ")
         return items.count > limit ? shown + " and \(items.count - limit) more" : shown
-    }
-}
-
-/// JSON text helpers for headers and sidecars written in a fixed key order.
-enum JSONText {
-    /// `s` as a JSON string literal: quotes, backslashes and control characters escaped,
-    /// every other scalar written as itself (UTF-8).
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

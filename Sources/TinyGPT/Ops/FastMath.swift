@@ -90,10 +90,13 @@ extension FastMath {
 extension FastMath {
     /// out[0..<n] = Σⱼ w[j·wStride] · x[j·xStride ..< j·xStride + n] for j in 0..<count.
     /// Overwrites `out`. Accumulates 32 outputs at a time in registers: the cached attention's
-    /// scores and weighted values over the positions so far (Sampling/KVCache.swift).
+    /// scores and weighted values over the positions so far (Sampling/KVCache.swift). The last
+    /// n mod 8 outputs are sums of separately rounded products (no fused multiply-add); where
+    /// `readable` (≥ n) says out and each x row have room, eight of them go in one vector with
+    /// the same arithmetic lane by lane (the extra lanes are written to out and mean nothing).
     @inline(__always)
     static func weightedSum(_ out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, wStride: Int,
-                            _ x: UnsafePointer<Float>, xStride: Int, count: Int, n: Int) {
+                            _ x: UnsafePointer<Float>, xStride: Int, count: Int, n: Int, readable: Int = 0) {
         var c = 0
         while c + 32 <= n {
             var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec()
@@ -122,6 +125,16 @@ extension FastMath {
             }
             UnsafeMutableRawPointer(out + c).storeBytes(of: a0, as: Vec.self)
             c += 8
+        }
+        if c < n && c + 8 <= readable {
+            var a0 = Vec()
+            var xp = UnsafeRawPointer(x + c)
+            for j in 0..<count {
+                a0 += Vec(repeating: w[j * wStride]) * xp.loadUnaligned(as: Vec.self)
+                xp += xStride * 4
+            }
+            UnsafeMutableRawPointer(out + c).storeBytes(of: a0, as: Vec.self)
+            c = n
         }
         while c < n {
             var sum: Float = 0

@@ -4,7 +4,7 @@
 // Legend: N rows (= B·T), C input features, OC output features. Weights are stored
 // (OC, C) like PyTorch's nn.Linear, so forward is out = inp · Wᵀ + b.
 //
-// Kernel shape (shared PERF-NOTES): B is packed into zero-padded K-major panels nr columns
+// Kernel shape (Docs/MEASUREMENTS.md): B is packed into zero-padded K-major panels nr columns
 // wide (a B seen transposed, as the forward's weights are, through 8×8 register transposes).
 // A row-major A is read in place, mr rows at a time; a transposed A is packed into mr-row
 // K-major micro-panels. So A·B, A·Bᵀ and Aᵀ·B share one micro-kernel that keeps its tile of

@@ -35,8 +35,10 @@ public enum Softmax {
     /// The definition above in place on Float, for the hot paths: x[0..<n] = softmax(scale · x),
     /// n > 0, scale > 0 (scale = 1/T), with the vectorised exp. Returns the largest scaled input
     /// and the sum of the exponentials before normalising (log Σ e^{scale·x} = max + log sum).
+    /// `capacity` (≥ n, or 0): how many floats of x may be written; with room for it, the last
+    /// n mod 8 exponentials are taken as one vector (the same bits, x[n..<capacity] overwritten).
     @inline(__always)
-    static func forward(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1) -> (max: Float, sum: Float) {
+    static func forward(_ x: UnsafeMutablePointer<Float>, _ n: Int, scale: Float = 1, capacity: Int = 0) -> (max: Float, sum: Float) {
         let top = FastMath.max(x, n) * scale
         let raw = UnsafeMutableRawPointer(x)
         let vScale = Vec(repeating: scale), vShift = Vec(repeating: -top)
@@ -49,6 +51,13 @@ public enum Softmax {
             i += 8
         }
         var sum = acc.sum()
+        if i < n && i + 8 <= capacity {
+            // The last n mod 8 in one vector: each lane's exp is the scalar one's, and they are
+            // still added one by one, in order.
+            let e = FastMath.exp(vShift.addingProduct(raw.loadUnaligned(fromByteOffset: i * 4, as: Vec.self), vScale))
+            raw.storeBytes(of: e, toByteOffset: i * 4, as: Vec.self)
+            while i < n { sum += x[i]; i += 1 }
+        }
         while i < n { x[i] = FastMath.exp(vShift.addingProduct(Vec(repeating: x[i]), vScale))[0]; sum += x[i]; i += 1 }
         let inv = 1 / sum
         i = 0

@@ -14,17 +14,17 @@ public final class RunFolder {
     public let requested: String
     private let lock: RunLock
 
-    /// The run's newest checkpoint and its log, as TrainingRun and the command line name them.
-    public static let latestName = "latest.ckpt"
-    public static let logName = "train_log.csv"
-
-    /// True when the run was moved to a numbered folder because `requested` held another run.
+    /// True when the run was moved to a numbered folder because `requested` held another run
+    /// or was not this user's to write.
     public var isNumbered: Bool { path != requested }
+    /// Why the run is not in `requested`: "holds another run" or "is not yours to write".
+    public let whyNumbered: String
 
-    private init(path: String, requested: String, lock: RunLock) {
+    private init(path: String, requested: String, lock: RunLock, whyNumbered: String = "holds another run") {
         self.path = path
         self.requested = requested
         self.lock = lock
+        self.whyNumbered = whyNumbered
     }
 
     /// Gives up the folder's lock (the kernel also does it when the process ends).
@@ -37,7 +37,15 @@ public final class RunFolder {
     /// locked. Throws when `requested` is a file or is locked by a run still going.
     public static func forNewRun(_ requested: String) throws -> RunFolder {
         let requested = cleaned(requested)
-        let lock = try lockCreating(requested)
+        let lock: RunLock
+        do {
+            lock = try lockCreating(requested)
+        } catch let refusal as RunLock.NotPermitted {
+            // Another user's folder: this run goes beside it, as beside a folder holding a run.
+            return try numberedSibling(of: requested, refusal: refusal)
+        } catch let refusal as CreationRefused {
+            throw TinyGPTError.runtime("cannot create the output folder \(requested): \(refusal.reason); pass --out a folder you can write to")
+        }
         if !holdsRun(requested) { return RunFolder(path: requested, requested: requested, lock: lock) }
         lock.release()
         return try numberedSibling(of: requested)
@@ -54,8 +62,15 @@ public final class RunFolder {
         guard sameFolder(own, requested) || isNumbered(own, from: requested) else {
             return try forNewRun(requested)
         }
-        let lock = try lockCreating(own)
-        let latest = (own as NSString).appendingPathComponent(latestName)
+        let lock: RunLock
+        do {
+            lock = try lockCreating(own)
+        } catch let refusal as RunLock.NotPermitted {
+            return try numberedSibling(of: own, refusal: refusal)
+        } catch let refusal as CreationRefused {
+            throw TinyGPTError.runtime("cannot create the output folder \(own): \(refusal.reason); pass --out a folder you can write to")
+        }
+        let latest = RunFiles(own).latest
         if !FileManager.default.fileExists(atPath: latest) || sameFile(latest, checkpoint) {
             return RunFolder(path: own, requested: own, lock: lock)
         }
@@ -66,11 +81,13 @@ public final class RunFolder {
     /// Whether `folder` holds files of a training run: a checkpoint or a training log.
     public static func holdsRun(_ folder: String) -> Bool {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.contains { !$0.hasPrefix(".") && ($0.hasSuffix(".ckpt") || $0 == logName) }
+        return names.contains { RunFiles.isCheckpoint($0) || $0 == RunFiles.trainingLogName }
     }
 
-    /// `base-N` for N = 2, 3, ...: the first that holds no run and is not locked, created and locked.
-    private static func numberedSibling(of base: String) throws -> RunFolder {
+    /// `base-N` for N = 2, 3, ...: the first that holds no run and is not locked, created and
+    /// locked. `refusal` is why `base` itself could not be locked, when that was the reason;
+    /// a sibling that cannot be created either ends the search with it.
+    private static func numberedSibling(of base: String, refusal: RunLock.NotPermitted? = nil) throws -> RunFolder {
         let base = numberingBase(base)
         var isFolder: ObjCBool = false
         for number in 2...9_999 {
@@ -78,26 +95,47 @@ public final class RunFolder {
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isFolder) {
                 if !isFolder.boolValue || holdsRun(candidate) { continue }
             }
-            guard let lock = try? lockCreating(candidate) else { continue }
+            let lock: RunLock
+            do {
+                lock = try lockCreating(candidate)
+            } catch is RunLock.NotPermitted {
+                continue  // another user's numbered folder
+            } catch let error as CreationRefused {
+                let parent = (base as NSString).deletingLastPathComponent
+                let why = refusal.map { "\(base) is not yours to write (\($0.error.message))" } ?? "\(base) holds another run"
+                throw TinyGPTError.runtime("\(why), and no numbered folder can be made beside it (\(error.reason) in \(parent.isEmpty ? "." : parent)); pass --out a folder of your own")
+            } catch {
+                continue
+            }
             if holdsRun(candidate) {
                 lock.release()
                 continue
             }
-            return RunFolder(path: candidate, requested: base, lock: lock)
+            return RunFolder(path: candidate, requested: base, lock: lock,
+                             whyNumbered: refusal == nil ? "holds another run" : "is not yours to write")
         }
         throw TinyGPTError.runtime("\(base)-2 to \(base)-9999 all hold runs; move some away or choose another folder")
+    }
+
+    /// A folder that could not be created, and why.
+    private struct CreationRefused: Error {
+        let reason: String
     }
 
     /// Creates `folder` if needed and locks it.
     private static func lockCreating(_ folder: String) throws -> RunLock {
         var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
-            throw TinyGPTError.runtime("cannot save the run in \(folder): it is a file, not a folder; give a folder for the checkpoints")
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw TinyGPTError.runtime("cannot create the output folder \(folder); check the path and permissions")
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            if !isFolder.boolValue {
+                throw TinyGPTError.runtime("cannot save the run in \(folder): it is a file, not a folder; give a folder for the checkpoints")
+            }
+        } else if let error = Platform.makeFolder(folder), error != .exists {
+            if error.isPermission || error == .readOnlyFileSystem { throw CreationRefused(reason: error.text) }
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw TinyGPTError.runtime("cannot create the output folder \(folder); check the path and permissions")
+            }
         }
         return try RunLock(folder: folder)
     }
@@ -133,7 +171,7 @@ public final class RunFolder {
     }
 
     private static func sameFile(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev
+        guard case .success(let sa) = Platform.status(of: a), case .success(let sb) = Platform.status(of: b) else { return false }
+        return sa.isSameFile(as: sb)
     }
 }

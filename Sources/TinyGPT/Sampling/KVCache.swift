@@ -10,11 +10,11 @@
 // A block here is the model's own (`Block.forward`, Model/Block.swift); this file supplies only
 // the kernels for its steps (`CachedSteps`).
 //
-// One new position is memory-bound: it streams every weight once. The cache keeps its own
-// copy of each weight matrix in panels of 64 output columns, each panel contiguous, so a
-// product reads memory in order with eight accumulators in registers. Several positions at
-// once (a prompt, a re-encoded window) go through each panel row by row while it sits in
-// cache, so the weights are streamed once for all of them; two rows at a time share each load.
+// The cache keeps its own copy of each weight matrix in panels of 64 output columns
+// (`PanelMatrix`, Ops/PanelMatrix.swift): one new position streams each panel once through a
+// matrix-vector product; several positions at once (a prompt, a step of several streams, a
+// re-encoded window) go through the GEMM micro-kernel panel by panel, so the weights are read
+// once for all of them.
 //
 // A call runs as one parallel region: every thread takes a fixed share of each product's
 // panels and of the heads, and the threads meet at a barrier between dependent phases (five
@@ -24,10 +24,12 @@
 // on how many positions were fed with it, so results are the same for any thread count.
 //
 // Several streams (`streams:`) decode together: each has its own keys, values and history, and
-// one step feeds every stream its next character as one row each, so the weights are streamed
-// once for all of them. A row's numbers are computed exactly as alone (same sums, same order),
-// so each stream's logits are bit-identical to a single-stream cache fed the same characters.
-// A prompt is fed once to stream 0 and copied to the others (`copyStreamZeroToAll`).
+// one step feeds every stream its next character as one row each, one small matrix product per
+// weight for all of them. Streams that started together wrap their windows at the same step,
+// and their windows are re-encoded together too (rows stream by stream). A row's numbers are
+// computed exactly as alone (same sums, same order), so each stream's logits are bit-identical
+// to a single-stream cache fed the same characters. A prompt is fed once to stream 0 and copied
+// to the others (`copyStreamZeroToAll`).
 
 /// A GPT's weights, seen one position at a time, with a cache of past keys and values.
 public final class KVCache {
@@ -46,7 +48,10 @@ public final class KVCache {
     /// How many positions have been run through the layers since the cache was made (the
     /// prompt once, then one per stream and step); what shows that a prompt is encoded once.
     public private(set) var encodedPositions = 0
-    /// Rows one call can carry: max(T, streams).
+    /// How many passes through the layers (parallel regions) that took.
+    private(set) var passes = 0
+    /// Rows one call can carry: T (a prompt), and at least every stream's step; a batched
+    /// re-encode takes as many streams' windows as fit (up to 512 rows, or T).
     private let rowCapacity: Int
     /// Per thread: x (rows, C), its LayerNorm (rows, C), attention scores (T).
     private let threadScratch: FloatBuffer
@@ -61,7 +66,7 @@ public final class KVCache {
         self.streams = streams
         lengths = Array(repeating: 0, count: streams)
         histories = Array(repeating: [], count: streams)
-        let c = model.config, C = c.modelWidth, T = c.contextLength, R = max(T, streams)
+        let c = model.config, C = c.modelWidth, T = c.contextLength, R = max(T, streams, min(streams * max(1, T / 2), 512))
         rowCapacity = R
         keys = (0..<c.layerCount * streams).map { _ in FloatBuffer(count: T * C) }
         values = (0..<c.layerCount * streams).map { _ in FloatBuffer(count: T * C) }
@@ -113,7 +118,7 @@ public final class KVCache {
         if appendWrapping(tokens, stream: stream) {
             let first = lengths[stream]
             histories[stream][first...].withUnsafeBufferPointer { ids in
-                advance(ids.baseAddress!, rows: ids.count, stream: stream, streamStep: 0, position: first, positionStep: 1)
+                advance(ids.baseAddress!, rows: RowPlace(stream: stream, streams: 1, position: first, positions: ids.count))
             }
             lengths[stream] = histories[stream].count
         }
@@ -151,8 +156,10 @@ public final class KVCache {
     }
 
     /// Feeds each stream its next character (`tokens[s]` to stream s) in one pass over the
-    /// weights; afterwards `logits(stream:)` predicts each stream's next character. A stream whose
-    /// window wraps is re-encoded on its own.
+    /// weights; afterwards `logits(stream:)` predicts each stream's next character. Streams whose
+    /// windows wrap at the same step with windows of the same length (streams that started
+    /// together always do) are re-encoded together, as many at once as the buffers hold; any
+    /// other stream on its own.
     public func feed(streams tokens: [Int32]) {
         precondition(tokens.count == streams, "one character per stream")
         var together = true
@@ -162,13 +169,36 @@ public final class KVCache {
         }
         if together {
             tokens.withUnsafeBufferPointer { ids in
-                advance(ids.baseAddress!, rows: streams, stream: 0, streamStep: 1, position: lengths[0], positionStep: 0)
+                advance(ids.baseAddress!, rows: RowPlace(stream: 0, streams: streams, position: lengths[0], positions: 1))
             }
             for s in 0..<streams { lengths[s] += 1 }
         } else {
+            reencodeWrapped()
             for s in 0..<streams where lengths[s] < histories[s].count { feed(EmptyCollection(), stream: s) }
         }
         logits.pointer.update(from: streamLogits.pointer, count: model.config.vocabSize)
+    }
+
+    /// Re-encodes, several streams per call, each run of consecutive streams whose windows have
+    /// just wrapped (nothing cached, windows of one length).
+    private func reencodeWrapped() {
+        var s = 0
+        while s < streams {
+            let count = histories[s].count
+            guard lengths[s] == 0, count > 0 else { s += 1; continue }
+            var end = s + 1
+            while end < streams, lengths[end] == 0, histories[end].count == count, (end + 1 - s) * count <= rowCapacity {
+                end += 1
+            }
+            if end - s > 1 {
+                let ids = histories[s..<end].flatMap { $0 }
+                ids.withUnsafeBufferPointer { ids in
+                    advance(ids.baseAddress!, rows: RowPlace(stream: s, streams: end - s, position: 0, positions: count))
+                }
+                for t in s..<end { lengths[t] = count }
+            }
+            s = end
+        }
     }
 
     /// Stream s's logits (V) for the character after the last one it was fed.
@@ -177,23 +207,20 @@ public final class KVCache {
         return UnsafePointer(streamLogits.pointer + s * model.config.vocabSize)
     }
 
-    /// `rows` positions through every layer, their keys and values into the cache, and logits:
-    /// x = wte[token] + wpe[pos], blocks, ln_f, head. Row r holds `ids[r]` of stream
-    /// `stream + r·streamStep` at position `position + r·positionStep`. Rows of one stream
-    /// (streamStep 0) are consecutive positions and only the last one's logits are made (into
-    /// that stream's row); rows of different streams (streamStep 1) share one position and each
-    /// gets its logits.
-    private func advance(_ ids: UnsafePointer<Int32>, rows n: Int, stream: Int, streamStep: Int, position: Int,
-                         positionStep: Int) {
+    /// Positions through every layer, their keys and values into the cache, and logits:
+    /// x = wte[token] + wpe[pos], blocks, ln_f, head. Row r holds `ids[r]`, in the stream and at
+    /// the position `rows` gives it. Only each stream's last row makes logits (into that
+    /// stream's row): the head runs on one row per stream, all streams in one product.
+    private func advance(_ ids: UnsafePointer<Int32>, rows: RowPlace) {
         let c = model.config, C = c.modelWidth, T = c.contextLength, R = rowCapacity, V = c.vocabSize
         let layout = model.layout, p = UnsafePointer(model.parameters.pointer)
         let P = model.context.pool.threadCount
         let w = UnsafePointer(panels.pointer)
         let scratch = threadScratch.pointer, out = streamLogits.pointer
-        precondition(n >= 1 && n <= R && position + (n - 1) * positionStep < T)
-        precondition(stream + (n - 1) * streamStep < streams)
-        let rows = RowPlace(stream: stream, streamStep: streamStep, position: position, positionStep: positionStep)
+        let n = rows.count, groups = rows.streams, stream = rows.stream
+        precondition(n >= 1 && n <= R && rows.position + rows.positions <= T && stream + groups <= streams)
         encodedPositions += n
+        passes += 1
         model.context.pool.runTogether { thread, barrier in
             let x = scratch + thread * (2 * R * C + T)
             for r in 0..<n {
@@ -206,22 +233,22 @@ public final class KVCache {
                 Block.forward(&steps, layout.blocks[l], residual: c.residual)
             }
             let h = x + R * C, normW = p + layout.finalNorm.weight, normB = p + layout.finalNorm.bias
-            if streamStep == 0 {
-                _ = LayerNorm.forwardRow(h, x + (n - 1) * C, normW, normB, C: C)
-                head.multiply(w, h, into: out + stream * V, rows: 1, bias: nil, panels: head.share(thread, of: P))
-            } else {
-                for r in 0..<n { _ = LayerNorm.forwardRow(h + r * C, x + r * C, normW, normB, C: C) }
-                head.multiply(w, h, into: out + stream * V, rows: n, bias: nil, panels: head.share(thread, of: P))
+            for g in 0..<groups {
+                _ = LayerNorm.forwardRow(h + g * C, x + ((g + 1) * rows.positions - 1) * C, normW, normB, C: C)
             }
+            head.multiply(w, h, into: out + stream * V, rows: groups, bias: nil, panels: head.share(thread, of: P))
         }
     }
 
-    /// Where the rows of one call belong: row r is stream `stream + r·streamStep` at position
-    /// `position + r·positionStep`.
+    /// Where the rows of one call belong: `streams` consecutive streams from `stream`, each with
+    /// `positions` consecutive positions from `position`, stream by stream. So row r is stream
+    /// `stream + r / positions` at position `position + r % positions`: a prompt is one stream
+    /// and many positions, a step many streams and one position, a batched re-encode both.
     fileprivate struct RowPlace {
-        let stream: Int, streamStep: Int, position: Int, positionStep: Int
-        @inline(__always) func stream(_ r: Int) -> Int { stream + r * streamStep }
-        @inline(__always) func position(_ r: Int) -> Int { position + r * positionStep }
+        let stream: Int, streams: Int, position: Int, positions: Int
+        var count: Int { streams * positions }
+        @inline(__always) func stream(_ r: Int) -> Int { stream + r / positions }
+        @inline(__always) func position(_ r: Int) -> Int { position + r % positions }
     }
 
     /// The cached pass's block steps, as one thread of the parallel region runs them on the n
@@ -255,7 +282,7 @@ public final class KVCache {
             for r in 0..<n { _ = LayerNorm.forwardRow(h + r * C, x + r * C, p + w.weight, p + w.bias, C: C) }
         }
 
-        func linear(_ step: Block.Layer, _ w: LinearOffsets, then epilogue: Block.Epilogue) {
+        func linear(_ step: Block.LinearLayer, _ w: LinearOffsets, then epilogue: Block.AfterLinear) {
             let m = cache.blockWeights[layer]
             let matrix: PanelMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
             switch step {
@@ -296,124 +323,13 @@ public final class KVCache {
                     for i in 0..<hs { K[(head * hs + i) * T + pos] = k[i] }
                     (V + pos * C + head * hs).update(from: v, count: hs)
                     // s[t] = q · k_t over positions 0...pos, then softmax, then y = Σ s[t] v_t.
-                    FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1)
-                    _ = Softmax.forward(s, pos + 1, scale: scale)
+                    FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1, readable: T)
+                    _ = Softmax.forward(s, pos + 1, scale: scale, capacity: T)
                     FastMath.weightedSum(y + r * C + head * hs, s, wStride: 1, V + head * hs, xStride: C,
                                          count: pos + 1, n: hs)
                 }
             }
             barrier.wait()
         }
-    }
-}
-
-/// Where one weight matrix (OC, C) sits in the cache's panel storage: panel j holds output
-/// columns 64j ..< 64j+64 as a (C, 64) row-major block, zero past OC.
-private struct PanelMatrix {
-    static let width = 64
-    let offset: Int
-    let inputs: Int    // C
-    let outputs: Int   // OC
-
-    var panelCount: Int { (outputs + Self.width - 1) / Self.width }
-    var floatCount: Int { panelCount * inputs * Self.width }
-
-    /// Thread `thread`'s fixed share of the panels: [count·t/P, count·(t+1)/P).
-    func share(_ thread: Int, of threads: Int) -> Range<Int> {
-        panelCount * thread / threads..<panelCount * (thread + 1) / threads
-    }
-
-    /// The output columns of a range of panels.
-    func columns(_ panels: Range<Int>) -> Range<Int> {
-        min(outputs, panels.lowerBound * Self.width)..<min(outputs, panels.upperBound * Self.width)
-    }
-
-    /// Copies the weight (OC, C), row-major, into this matrix's panels.
-    func fill(_ storage: UnsafeMutablePointer<Float>, from weight: UnsafePointer<Float>) {
-        let base = storage + offset
-        base.update(repeating: 0, count: floatCount)
-        for o in 0..<outputs {
-            let panel = base + (o / Self.width) * inputs * Self.width, column = o % Self.width
-            for k in 0..<inputs { panel[k * Self.width + column] = weight[o * inputs + k] }
-        }
-    }
-
-    /// out (rows, OC) = inp (rows, C) · Wᵀ + bias, over the given panels' columns only: each
-    /// output is the sum over k in order of inp[k]·W[o, k] (fused multiply-adds), then the bias.
-    /// A panel is read once per row while it stays in cache.
-    @inline(__always)
-    func multiply(_ storage: UnsafePointer<Float>, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                  rows: Int, bias: UnsafePointer<Float>?, panels: Range<Int>) {
-        for j in panels {
-            var r = 0
-            while r + 1 < rows {
-                multiplyTwo(storage, input + r * inputs, into: output + r * outputs, bias: bias, panel: j)
-                r += 2
-            }
-            if r < rows { multiply(storage, input + r * inputs, into: output + r * outputs, bias: bias, panel: j) }
-        }
-    }
-
-    /// Two consecutive rows, one panel: each weight vector loaded once feeds both rows. Each
-    /// output's sum is the one-row kernel's (same terms, same order), so the bits are the same.
-    @inline(__always)
-    private func multiplyTwo(_ storage: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
-                             into out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, panel j: Int) {
-        let w = UnsafeRawPointer(storage + offset + j * inputs * Self.width), inp1 = inp + inputs
-        var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec(), a4 = Vec(), a5 = Vec(), a6 = Vec(), a7 = Vec()
-        var b0 = Vec(), b1 = Vec(), b2 = Vec(), b3 = Vec(), b4 = Vec(), b5 = Vec(), b6 = Vec(), b7 = Vec()
-        for k in 0..<inputs {
-            let x = Vec(repeating: inp[k]), z = Vec(repeating: inp1[k]), row = w + k * Self.width * 4
-            let w0 = row.loadUnaligned(fromByteOffset: 0, as: Vec.self), w1 = row.loadUnaligned(fromByteOffset: 32, as: Vec.self)
-            let w2 = row.loadUnaligned(fromByteOffset: 64, as: Vec.self), w3 = row.loadUnaligned(fromByteOffset: 96, as: Vec.self)
-            let w4 = row.loadUnaligned(fromByteOffset: 128, as: Vec.self), w5 = row.loadUnaligned(fromByteOffset: 160, as: Vec.self)
-            let w6 = row.loadUnaligned(fromByteOffset: 192, as: Vec.self), w7 = row.loadUnaligned(fromByteOffset: 224, as: Vec.self)
-            a0 = a0.addingProduct(x, w0); b0 = b0.addingProduct(z, w0)
-            a1 = a1.addingProduct(x, w1); b1 = b1.addingProduct(z, w1)
-            a2 = a2.addingProduct(x, w2); b2 = b2.addingProduct(z, w2)
-            a3 = a3.addingProduct(x, w3); b3 = b3.addingProduct(z, w3)
-            a4 = a4.addingProduct(x, w4); b4 = b4.addingProduct(z, w4)
-            a5 = a5.addingProduct(x, w5); b5 = b5.addingProduct(z, w5)
-            a6 = a6.addingProduct(x, w6); b6 = b6.addingProduct(z, w6)
-            a7 = a7.addingProduct(x, w7); b7 = b7.addingProduct(z, w7)
-        }
-        store((a0, a1, a2, a3, a4, a5, a6, a7), into: out, bias: bias, panel: j)
-        store((b0, b1, b2, b3, b4, b5, b6, b7), into: out + outputs, bias: bias, panel: j)
-    }
-
-    /// A panel's 64 sums into out[64j ..< 64j+64] (clipped to OC), plus the bias if any.
-    @inline(__always)
-    private func store(_ sums: (Vec, Vec, Vec, Vec, Vec, Vec, Vec, Vec), into out: UnsafeMutablePointer<Float>,
-                       bias: UnsafePointer<Float>?, panel j: Int) {
-        var sums = sums
-        let o0 = j * Self.width, count = min(Self.width, outputs - o0)
-        withUnsafeBytes(of: &sums) { raw in
-            let v = raw.bindMemory(to: Float.self).baseAddress!
-            if let bias {
-                for i in 0..<count { out[o0 + i] = v[i] + bias[o0 + i] }
-            } else {
-                (out + o0).update(from: v, count: count)
-            }
-        }
-    }
-
-    /// One row, one panel: out[64j ..< 64j+64] (clipped to OC).
-    @inline(__always)
-    private func multiply(_ storage: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                          bias: UnsafePointer<Float>?, panel j: Int) {
-        let w = UnsafeRawPointer(storage + offset + j * inputs * Self.width)
-        var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec(), a4 = Vec(), a5 = Vec(), a6 = Vec(), a7 = Vec()
-        for k in 0..<inputs {
-            let x = Vec(repeating: inp[k]), row = w + k * Self.width * 4
-            a0 = a0.addingProduct(x, row.loadUnaligned(fromByteOffset: 0, as: Vec.self))
-            a1 = a1.addingProduct(x, row.loadUnaligned(fromByteOffset: 32, as: Vec.self))
-            a2 = a2.addingProduct(x, row.loadUnaligned(fromByteOffset: 64, as: Vec.self))
-            a3 = a3.addingProduct(x, row.loadUnaligned(fromByteOffset: 96, as: Vec.self))
-            a4 = a4.addingProduct(x, row.loadUnaligned(fromByteOffset: 128, as: Vec.self))
-            a5 = a5.addingProduct(x, row.loadUnaligned(fromByteOffset: 160, as: Vec.self))
-            a6 = a6.addingProduct(x, row.loadUnaligned(fromByteOffset: 192, as: Vec.self))
-            a7 = a7.addingProduct(x, row.loadUnaligned(fromByteOffset: 224, as: Vec.self))
-        }
-        store((a0, a1, a2, a3, a4, a5, a6, a7), into: out, bias: bias, panel: j)
     }
 }

@@ -1,7 +1,7 @@
 // A small persistent pool of worker threads for the kernels.
 //
 // `DispatchQueue.concurrentPerform` wakes its workers on every call, which costs 40-70 µs
-// on the machines we measure on (see shared PERF-NOTES): more than many of our ops take.
+// on the machines we measure on (Docs/MEASUREMENTS.md): more than many of our ops take.
 // These workers spin for a short while after each job before sleeping, so a training step's
 // hundred-odd parallel regions each start in well under a microsecond.
 //
@@ -15,7 +15,6 @@
 // sums are reduced in task order), so results are bit-identical for any thread count.
 
 import Foundation
-import Synchronization
 
 /// Runs `body(task)` for every task index, spread over a fixed set of threads.
 /// A pool lives as long as the process: make one per thread count and keep it.
@@ -23,13 +22,12 @@ public final class ThreadPool: @unchecked Sendable {
     /// Number of threads that execute tasks, the caller's included.
     public let threadCount: Int
 
-    private let generation = Atomic<Int>(0)
-    private let checkedIn = Atomic<Int>(0)
+    private let generation = SharedWord(0)
+    private let checkedIn = SharedWord(0)
     /// Per thread, the tasks of its share not yet taken: front << 32 | back. The owner takes
     /// from the front and others from the back, each by compare-and-swap on the one word.
-    /// Words sit `spacing` apart, so no two share a cache line.
-    private let shares: UnsafeMutablePointer<Atomic<Int>>
-    private static let spacing = 16
+    /// Each word has a cache line of its own (SharedWord).
+    private let shares: UnsafeMutablePointer<SharedWord>
     private let sleepLock = NSCondition()
     // Written by the caller only while every worker is parked between jobs.
     private var job: ((_ task: Int, _ thread: Int) -> Void)?
@@ -37,14 +35,14 @@ public final class ThreadPool: @unchecked Sendable {
     private let barrier: Barrier
 
     /// The pool used when none is passed: one thread per core.
-    public static let shared = ThreadPool(threadCount: ProcessInfo.processInfo.activeProcessorCount)
+    public static let shared = ThreadPool(threadCount: Platform.processorCount)
 
     public init(threadCount: Int) {
         precondition(threadCount >= 1, "a pool needs at least one thread")
         self.threadCount = threadCount
         barrier = Barrier(threadCount: threadCount)
-        shares = .allocate(capacity: threadCount * Self.spacing)
-        for t in 0..<threadCount * Self.spacing { (shares + t).initialize(to: Atomic(0)) }
+        shares = .allocate(capacity: threadCount)
+        for t in 0..<threadCount { (shares + t).initialize(to: SharedWord(0)) }
         for index in 1..<threadCount {
             let thread = Thread { self.workerLoop(index) }  // pools live as long as the process
             thread.stackSize = 1 << 20
@@ -71,7 +69,7 @@ public final class ThreadPool: @unchecked Sendable {
             job = escapable
             for t in 0..<threadCount {
                 let first = count * t / threadCount, end = count * (t + 1) / threadCount
-                shares[t * Self.spacing].store(first << 32 | end, ordering: .relaxed)
+                shares[t].store(first << 32 | end, ordering: .relaxed)
             }
             checkedIn.store(0, ordering: .relaxed)
             sleepLock.lock()
@@ -84,7 +82,7 @@ public final class ThreadPool: @unchecked Sendable {
             var spins = 0
             while checkedIn.load(ordering: .acquiring) < threadCount - 1 {
                 spins += 1
-                if spins > 2_000 { sched_yield() }
+                if spins > 2_000 { Platform.yieldThread() }
             }
             job = nil
         }
@@ -114,14 +112,14 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Takes the next task of `owner`'s share, from its front or its back; nil once it is empty.
     private func take(from owner: Int, front: Bool) -> Int? {
-        let share = shares + owner * Self.spacing
-        var word = share.pointee.load(ordering: .relaxed)
+        let share = shares[owner]
+        var word = share.load(ordering: .relaxed)
         while true {
             let first = word >> 32, end = word & 0xFFFF_FFFF
             if first >= end { return nil }
             let (next, task) = front ? ((first + 1) << 32 | end, first) : (first << 32 | (end - 1), end - 1)
-            let (exchanged, original) = share.pointee.compareExchange(expected: word, desired: next,
-                                                                      ordering: .acquiringAndReleasing)
+            let (exchanged, original) = share.compareExchange(expected: word, desired: next,
+                                                              ordering: .acquiringAndReleasing)
             if exchanged { return task }
             word = original
         }
@@ -135,7 +133,7 @@ public final class ThreadPool: @unchecked Sendable {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins > 5_000 { sched_yield() }
+                if spins > 5_000 { Platform.yieldThread() }
                 if spins > 50_000 {
                     sleepLock.lock()
                     while generation.load(ordering: .acquiring) == seen { sleepLock.wait() }
@@ -154,8 +152,8 @@ public final class ThreadPool: @unchecked Sendable {
 /// thread has arrived.
 public final class Barrier: @unchecked Sendable {
     private let threadCount: Int
-    private let arrived = Atomic<Int>(0)
-    private let phase = Atomic<Int>(0)
+    private let arrived = SharedWord(0)
+    private let phase = SharedWord(0)
 
     init(threadCount: Int) { self.threadCount = threadCount }
 
@@ -170,7 +168,7 @@ public final class Barrier: @unchecked Sendable {
         var spins = 0
         while phase.load(ordering: .acquiring) == current {
             spins += 1
-            if spins > 2_000 { sched_yield() }
+            if spins > 2_000 { Platform.yieldThread() }
         }
     }
 }

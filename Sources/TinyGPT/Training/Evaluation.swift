@@ -16,7 +16,9 @@ public struct TextScore: Sendable {
 public enum Evaluation {
     /// Scores `tokens` with `model` in windows of `model.config.contextLength`, `batchSize`
     /// windows per forward pass. Throws when the text has fewer than two characters.
-    public static func score(model: GPT, tokens: [Int32], batchSize: Int = 8) throws -> TextScore {
+    /// `progress` is called after each pass with the characters scored so far and in all.
+    public static func score(model: GPT, tokens: [Int32], batchSize: Int = 8,
+                             progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> TextScore {
         guard tokens.count >= 2 else {
             throw TinyGPTError.runtime("the text is too short to score: it needs at least two characters")
         }
@@ -53,17 +55,19 @@ public enum Evaluation {
                 for t in first..<T { total += Double(losses[b * T + t]) }
                 counted += T - first
             }
+            progress?(counted, tokens.count - 1)
         }
         return TextScore(loss: total / Double(counted), positions: counted)
     }
 
     /// The last 10% of `tokens` (at least two characters) scored by `model` and by the n-gram
     /// baselines fitted on the first 90%: like for like. Nil when the text is too short to split.
-    public static func compareWithBaselines(model: GPT, tokens: [Int32]) throws -> BaselineComparison? {
+    public static func compareWithBaselines(model: GPT, tokens: [Int32],
+                                            progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> BaselineComparison? {
         let split = tokens.count - max(2, tokens.count / 10)
         guard split >= 2 else { return nil }
         let train = Array(tokens[..<split]), held = Array(tokens[split...])
-        let score = try Evaluation.score(model: model, tokens: held)
+        let score = try Evaluation.score(model: model, tokens: held, progress: progress)
         let baselines = try NGramBaseline.evaluate(train: train, validation: held, vocabSize: model.config.vocabSize)
         return BaselineComparison(heldOutCount: held.count, model: score, baselines: baselines)
     }

@@ -20,7 +20,7 @@ public enum MemoryEstimate {
     /// Throws a usage error when a run of this shape would need more memory than the computer has.
     public static func check(config: GPTConfig, batchSize: Int, dropout: Bool) throws {
         let needed = trainingBytes(config: config, batchSize: batchSize, dropout: dropout)
-        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        let available = Double(Platform.physicalMemory)
         guard available > 0, needed > available else { return }
         throw TinyGPTError.usage("training this shape needs about \(formatBytes(needed)) of memory but this computer has \(formatBytes(available)); use a smaller `modelWidth`, `layerCount`, `contextLength` or `batchSize`")
     }

@@ -136,23 +136,34 @@ public final class TrainingLogWriter {
     private let handle: FileHandle
 
     /// Opens the log at `path`. With `resumingAt` nil a new log replaces any old one. With a
-    /// step, an existing log keeps its rows for earlier steps (rows logged after the checkpoint
-    /// being resumed would otherwise appear twice) and new rows are appended after them.
-    public init(path: String, resumingAt step: Int? = nil) throws {
+    /// step, the log keeps every row up to and including that step (each was written before
+    /// the checkpoint being resumed was saved; rows logged after it, by a run that went on and
+    /// was stopped, are dropped, or they would appear twice once the resumed run logs them
+    /// again), and new rows are appended after them. The rows come from `path`'s own log, or
+    /// from `carryingFrom` (the log beside the checkpoint) when the run continues in a new folder.
+    /// The file is replaced atomically, so a resume stopped at any moment leaves a whole log.
+    public init(path: String, resumingAt step: Int? = nil, carryingFrom source: String? = nil) throws {
         self.path = path
+        try OutputFile.check(path, as: .trainingLog)
         var kept: [TrainingLogRow] = []
-        if let step, let data = FileManager.default.contents(atPath: path) {
+        let from = source ?? path
+        if let step, let data = FileManager.default.contents(atPath: from) {
             guard var old = String(data: data, encoding: .utf8) else {
-                throw TinyGPTError.runtime("the training log \(path) is not UTF-8 text; delete it or point to the right file")
+                throw TinyGPTError.runtime("the training log \(from) is not UTF-8 text; delete it or point to the right file")
             }
             // A crash in the middle of a write leaves a last line without its newline: drop it.
             if !old.hasSuffix("\n"), let end = old.lastIndex(of: "\n") { old = String(old[...end]) }
-            if !old.isEmpty { kept = try TrainingLog.parse(old, name: path).filter { $0.step < step } }
+            if !old.isEmpty { kept = try TrainingLog.parse(old, name: from).filter { $0.step <= step } }
         }
         var text = TrainingLog.header + "\n"
         for row in kept { text += TrainingLog.line(for: row) + "\n" }
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
-              let handle = FileHandle(forWritingAtPath: path) else {
+        do {
+            // Data.write(options: .atomic) writes a temporary file and renames it over the log.
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw TinyGPTError.runtime("cannot write the training log \(path); check that its folder exists and is writable")
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
             throw TinyGPTError.runtime("cannot write the training log \(path); check that its folder exists and is writable")
         }
         self.handle = handle

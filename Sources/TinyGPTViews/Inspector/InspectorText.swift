@@ -127,9 +127,9 @@ enum InspectorText {
         ("strongest", "the strongest keys are highlighted", "权重最大的几个键用底色标出来了"),
     ]
 
-    /// `var WORDS = {"en": {...}, "zh": {...}};` for the page's script.
-    static var script: String {
-        var j = JSONText()
+    /// `{"en": {key: words, …}, "zh": {…}}`, the page's `inspector-words` block.
+    static var json: String {
+        var j = JSONText(escaping: .scriptElement)
         j.open()
         for (index, language) in ["en", "zh"].enumerated() {
             j.key(language)
@@ -141,6 +141,6 @@ enum InspectorText {
             j.close()
         }
         j.close()
-        return "var WORDS = " + j.text + ";"
+        return j.text
     }
 }

@@ -69,8 +69,8 @@ enum TinyGPTProcess {
     }
 
     /// Starts `tinygpt arguments` in `directory`, its output going to the two files.
-    static func start(_ arguments: [String], in directory: URL, stdout: URL, stderr: URL) throws -> Process {
-        guard let executable else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tinygpt"]) }
+    static func start(_ arguments: [String], in directory: URL, stdout: URL, stderr: URL, executable: URL? = nil) throws -> Process {
+        guard let executable = executable ?? Self.executable else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tinygpt"]) }
         let fm = FileManager.default
         _ = fm.createFile(atPath: stdout.path, contents: nil)
         _ = fm.createFile(atPath: stderr.path, contents: nil)
@@ -104,10 +104,11 @@ enum TinyGPTProcess {
 
     /// Runs `tinygpt arguments` in `directory` to the end (or the timeout). Output is captured
     /// in files under `logs`, which must lie outside `directory`.
-    static func run(_ arguments: [String], in directory: URL, logs: URL, timeout: TimeInterval = 60) throws -> Outcome {
+    static func run(_ arguments: [String], in directory: URL, logs: URL, timeout: TimeInterval = 60,
+                    executable: URL? = nil) throws -> Outcome {
         let id = UUID().uuidString
         let out = logs.appendingPathComponent("\(id).out"), err = logs.appendingPathComponent("\(id).err")
-        let process = try start(arguments, in: directory, stdout: out, stderr: err)
+        let process = try start(arguments, in: directory, stdout: out, stderr: err, executable: executable)
         let finished = wait(process, timeout: timeout)
         defer {
             try? FileManager.default.removeItem(at: out)
@@ -286,12 +287,15 @@ final class CLITests: XCTestCase {
         "inspect": [("--prompt", .text), ("--checkpoint", .text), ("--out", .text), ("--lang", .choice),
                     ("--with-model", .toggle), ("--threads", .int(min: 1))],
         "plot": [("--out", .text)],
-        "export": [("--format", .choice), ("--out", .text), ("--prompt", .text)],
+        "export": [("--format", .choice), ("--out", .text), ("--prompt", .text), ("--to", .choice), ("--checkpoint", .text),
+                   ("--data", .text)],
         "import": [("--vocab", .text), ("--out", .text)],
         "bench": [("--shape", .choice), ("--steps", .int(min: 1)), ("--chars", .int(min: 1)), ("--threads", .int(min: 1))],
         "gradcheck": [("--checkpoint", .text), ("--data", .text), ("--samples", .int(min: 1)), ("--seed", .seed),
                       ("--threads", .int(min: 1))],
         "report": [],
+        "version": [],
+        "completions": [],
     ]
 
     /// A misspelling per command and the flag the error must suggest.
@@ -301,6 +305,7 @@ final class CLITests: XCTestCase {
         "attention": ("--promt", "--prompt"), "inspect": ("--lnag", "--lang"), "plot": ("--ot", "--out"), "export": ("--fromat", "--format"),
         "import": ("--vocabb", "--vocab"), "bench": ("--shpae", "--shape"),
         "gradcheck": ("--smaples", "--samples"), "report": ("--hepl", "--help"),
+        "version": ("--hepl", "--help"), "completions": ("--hepl", "--help"),
     ]
 
     static let huge = "99999999999999999999"
@@ -469,6 +474,17 @@ final class CLITests: XCTestCase {
             BadInput(arguments: ["import", "notes.txt", "--out", "x.ckpt"], exitCode: 1, mentions: "notes.txt"),
             BadInput(arguments: ["import", "weights.safetensors", "--vocab", "notes.txt", "--out", "x.ckpt"], exitCode: 1, mentions: "JSON"),
             BadInput(arguments: ["import", "notes.txt", "--vocab", "weights.safetensors.json", "--out", "x.ckpt"], exitCode: 1, mentions: "safetensors"),
+            // export --to nanogpt, version and completions.
+            BadInput(arguments: ["export", c, "--out", "x.safetensors", "--data", "corpus.txt"], exitCode: 2, mentions: "goes with --to nanogpt"),
+            BadInput(arguments: ["export", "--to", "nanogpt", "nano", "--out", "x"], exitCode: 2, mentions: "does not go with --to nanogpt"),
+            BadInput(arguments: ["export", "--to", "nanogpt", "notes.txt", "--checkpoint", c, "--data", "corpus.txt"], exitCode: 1, mentions: "it is a file"),
+            BadInput(arguments: ["export", "--to", "nanogpt", "nano", "--checkpoint", c, "--data", "zh.txt"], exitCode: 1, mentions: "not in the model's vocabulary"),
+            BadInput(arguments: ["export", "--to", "nanogpt", "nano", "--checkpoint", c, "--data", "short.txt"], exitCode: 1, mentions: "is not the text"),
+            BadInput(arguments: ["export", "--to", "nanogpt", "nano", "--checkpoint", "weights.ckpt", "--data", "corpus.txt"], exitCode: 1, mentions: "weights only"),
+            BadInput(arguments: ["export", "--to", "nanogpt", "nano", "--checkpoint", "missing.ckpt"], exitCode: 1, mentions: "not found"),
+            BadInput(arguments: ["completions"], exitCode: 2, mentions: "needs SHELL"),
+            BadInput(arguments: ["completions", "tcsh"], exitCode: 2, mentions: "bash, zsh and fish"),
+            BadInput(arguments: ["version", "extra"], exitCode: 2, mentions: "unexpected argument"),
         ]
         return all
     }

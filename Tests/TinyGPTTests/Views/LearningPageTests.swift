@@ -98,7 +98,7 @@ final class LearningPageTests: XCTestCase {
     }
 
     func testEveryLearningWordHasBothLanguages() throws {
-        let source = InspectorLearningFiles.script
+        let source = PageFiles.inspectorLearningScript
         let words = try XCTUnwrap(source.range(of: "var LEARN_WORDS"))
         let body = String(source[words.lowerBound...])
         let zhStart = try XCTUnwrap(body.range(of: "\n  zh: {"))

@@ -1,7 +1,10 @@
-// The inspector page's script, written here (no library): it reads the JSON the page carries,
-// draws the four sections, and recomputes softmax(z / T) with top-k and top-p as
-// `Sampler.distribution` does (same order of operations, temperature and p rounded to
-// float32 like the Swift Float settings), so the page's numbers equal Swift's.
+// The inspector page's script (no library): it reads the JSON the page carries (the numbers
+// from GPT.trace, and the words of InspectorText.swift), draws the sections, and recomputes
+// softmax(z / T) with top-k and top-p as `Sampler.distribution` does (same order of
+// operations, temperature and p rounded to float32 like the Swift Float settings), so the
+// page's numbers equal Swift's. InspectorLayout.swift puts inspector-model.js at the marker
+// line below (the one line that is only the marker), and the whole script inside the page's
+// one script element, in a CDATA section: so no closing script tag and no "]]" followed by ">".
 //
 // Test hook, in the URL's fragment, parts joined by "&" (each value percent-encoded):
 //   lang=en|zh                 the page's language
@@ -10,16 +13,14 @@
 //   sweep=I                    press the button of the sweep's I-th temperature (0-based)
 //   head=L,H  query=T          the head and the query position to open
 //   draw=N                     press "draw" N times (once without --with-model)
-//   prompt=TEXT                with --with-model: run the model on TEXT (see InspectorModelScript)
+//   prompt=TEXT                with --with-model: run the model on TEXT (see inspector-model.js)
 //   check=T=0.7,k=5,p=0.9;T=0  for each setting (";" between), set the sliders through their
 //                              own controls, recompute, and write the list of
 //                              {"T","k","p","probabilities","entropy"} as JSON into
-//                              <pre id="check-result"> (values snap to the sliders' steps:
+//                              the element #check-result (values snap to the sliders' steps:
 //                              T by 0.05, p by 0.01; k = vocabulary size and p = 1 mean off)
-// Script errors and console.error calls are written into <pre id="errors">.
+// Script errors and console.error calls are written into the element #errors.
 
-enum InspectorScript {
-    static let source = #"""
 (function () {
 "use strict";
 var errorsBox = document.getElementById("errors");
@@ -32,14 +33,29 @@ console.error = function () {
 };
 
 var D = JSON.parse(document.getElementById("inspector-data").textContent);
+// Every word the page shows, by key, in English and Chinese (InspectorText.swift).
+var WORDS = JSON.parse(document.getElementById("inspector-words").textContent);
 var V = D.vocab.length, L = D.layers, H = D.heads;
 // The sweep's distributions are those of the prompt it was made from, even after a new prompt.
 var sweepLogits = D.logits.slice();
 var promptTokens = D.tokens.slice();
 var state = { lang: D.lang, T: 1, k: V, p: 1, layer: 0, head: 0, query: promptTokens.length - 1,
               drawn: [], lastDraw: null, logits: D.logits, text: promptTokens.slice(), drawnFrom: promptTokens.length };
-var FONT = "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', 'Helvetica Neue', Arial, sans-serif";
-var PALETTE = ["#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+// The fonts and colours of theme.css, read from its custom properties (the one palette the
+// page's CSS and the Swift charts share).
+var THEME = window.getComputedStyle(document.documentElement);
+function themed(name) {
+  var value = THEME.getPropertyValue(name).trim();
+  if (!value) { reportError("theme.css does not set " + name); }
+  return value;
+}
+var FONT = themed("--sans");
+var PALETTE = [0, 1, 2, 3, 4, 5, 6, 7].map(function (i) { return themed("--series-" + i); });
+// The sequential scale's five stops as [r, g, b].
+var SCALE = [0, 1, 2, 3, 4].map(function (i) {
+  var hex = themed("--scale-" + i);
+  return [1, 3, 5].map(function (k) { return parseInt(hex.slice(k, k + 2), 16); });
+});
 
 function $(id) { return document.getElementById(id); }
 function word(key, fill) {
@@ -70,7 +86,7 @@ function fixed(x, d) {
 function percent(x) { return Math.round(x * 100) + "%"; }
 // The same white-to-dark-blue scale as ChartColours.sequential.
 function colour(t) {
-  var stops = [[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181], [8, 48, 107]];
+  var stops = SCALE;
   t = isFinite(t) ? Math.min(1, Math.max(0, t)) : 0;
   var pos = t * (stops.length - 1), i = Math.min(stops.length - 2, Math.floor(pos)), f = pos - i;
   var a = stops[i], b = stops[i + 1];
@@ -214,8 +230,8 @@ function renderStrip(P, u) {
   }
   svg += "<text x=\"0\" y=\"46\" font-size=\"11\" fill=\"#555\">0</text><text x=\"" + width + "\" y=\"46\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">1</text>";
   if (u !== null) {
-    svg += "<line x1=\"" + (u * width).toFixed(2) + "\" y1=\"0\" x2=\"" + (u * width).toFixed(2) + "\" y2=\"34\" stroke=\"#d62728\" stroke-width=\"2.5\"/>" +
-      "<text x=\"" + Math.min(width - 40, Math.max(20, u * width)).toFixed(2) + "\" y=\"46\" font-size=\"12\" text-anchor=\"middle\" fill=\"#d62728\">u = " + fixed(u, 3) + "</text>";
+    svg += "<line x1=\"" + (u * width).toFixed(2) + "\" y1=\"0\" x2=\"" + (u * width).toFixed(2) + "\" y2=\"34\" stroke=\"" + PALETTE[3] + "\" stroke-width=\"2.5\"/>" +
+      "<text x=\"" + Math.min(width - 40, Math.max(20, u * width)).toFixed(2) + "\" y=\"46\" font-size=\"12\" text-anchor=\"middle\" fill=\"" + PALETTE[3] + "\">u = " + fixed(u, 3) + "</text>";
   }
   $("strip").innerHTML = "<svg width=\"" + width + "\" height=\"" + height +
     "\" font-family=\"" + FONT.replace(/"/g, "") + "\">" + svg + "</svg>";
@@ -395,7 +411,7 @@ function drawMatrix(canvas, l, h, side, selectedRow) {
     });
   }
   if (selectedRow !== null) {
-    ctx.strokeStyle = "#e8710a";
+    ctx.strokeStyle = PALETTE[1];
     ctx.lineWidth = 2;
     ctx.strokeRect(g.left - 1, g.top + selectedRow * g.cell - 1, T * g.cell + 2, g.cell + 2);
   }
@@ -445,7 +461,7 @@ function renderFlow(l, h, t) {
   var ct = visible(D.vocab[promptTokens[t]]), cj = visible(D.vocab[promptTokens[best]]);
   var root = Math.sqrt(D.headWidth);
   var boxes = [
-    [10, 10, 120, "x_" + t + " “" + ct + "”", "#f3f4f6"], [170, 10, 90, "× W_Q → q", "#c6dbef"],
+    [10, 10, 120, "x_" + t + " “" + ct + "”", "#f3f4f6"], [170, 10, 90, "× W_Q → q", themed("--scale-1")],
     [10, 70, 120, "x_j (j ≤ " + t + ")", "#f3f4f6"], [170, 70, 90, "× W_K → k", "#fdd0a2"],
     [170, 130, 90, "× W_V → v", "#c7e9c0"],
     [300, 40, 150, "q·k / √" + D.headWidth, "#eef3fb"], [490, 40, 120, "mask, softmax", "#eef3fb"],
@@ -464,9 +480,9 @@ function renderFlow(l, h, t) {
   arrow(550, 74, 550, 128); arrow(260, 147, 488, 147); arrow(610, 147, 648, 147);
   svg += "<text x=\"300\" y=\"104\" font-size=\"12\" fill=\"#555\">" + esc(word("flowSearch")) + "</text>";
   svg += "<text x=\"300\" y=\"186\" font-size=\"12\" fill=\"#555\">" + esc(word("flowTake")) + "</text>";
-  svg += "<text x=\"620\" y=\"30\" font-size=\"12\" fill=\"#d62728\">j = " + best + " “" + esc(cj) + "”: q·k = " +
+  svg += "<text x=\"620\" y=\"30\" font-size=\"12\" fill=\"" + PALETTE[3] + "\">j = " + best + " “" + esc(cj) + "”: q·k = " +
     fixed(score(l, h, t, best), 2) + ", ÷" + fixed(root, 2) + " = " + fixed(score(l, h, t, best) / root, 2) + "</text>";
-  svg += "<text x=\"620\" y=\"48\" font-size=\"12\" fill=\"#d62728\">a = " + fixed(weight(l, h, t, best), 3) + "</text>";
+  svg += "<text x=\"620\" y=\"48\" font-size=\"12\" fill=\"" + PALETTE[3] + "\">a = " + fixed(weight(l, h, t, best), 3) + "</text>";
   $("flow").innerHTML = "<svg width=\"900\" height=\"196\" font-family=\"" +
     FONT.replace(/"/g, "") + "\">" + svg + "</svg>";
 }
@@ -682,5 +698,3 @@ renderAll();
 applyHash();
 window.addEventListener("hashchange", applyHash);
 })();
-"""#
-}

@@ -65,7 +65,8 @@ let package = Package(
         // and every page it writes stand alone.
         .target(name: "TinyGPTViews", dependencies: ["TinyGPT"],
                 resources: ["page.html", "theme.css", "page.css", "inspector.html", "inspector.css", "inspector.js",
-                            "inspector-model.js", "report.css", "report.js"].map { .embedInCode("Pages/" + $0) }),
+                            "inspector-model.js", "inspector-learning.js", "inspector-learning.css",
+                            "report.css", "report.js"].map { .embedInCode("Pages/" + $0) }),
         // The executable: flags, help and commands; parsing and printing only. Built for the
         // baseline instruction set, so the first thing it does, checking that this CPU runs
         // what the library was built for, runs on any x86-64 CPU (InstructionSetCheck.swift).

@@ -20,6 +20,8 @@ enum PageFiles {
     static let inspectorStyle = text(PackageResources.inspector_css)
     static let inspectorScript = text(PackageResources.inspector_js)
     static let inspectorModelScript = text(PackageResources.inspector_model_js)
+    static let inspectorLearningScript = text(PackageResources.inspector_learning_js)
+    static let inspectorLearningStyle = text(PackageResources.inspector_learning_css)
     static let reportStyle = text(PackageResources.report_css)
     static let reportScript = text(PackageResources.report_js)
 

@@ -50,8 +50,8 @@ struct GradcheckCommand: Command {
     static func table(_ r: GradientCheckResult, checkpoint: String, data: String, seconds: Double) -> String {
         var lines: [String] = []
         lines.append("checkpoint: \(checkpoint) · batch: \(r.batchSize) windows of \(r.contextLength) characters from \(data) · loss \(String(format: "%.4f", r.loss))")
-        lines.append("What is compared: the gradient the chain rule gives (the hand-written backward pass) against nudging one weight up and down by h and watching the loss, (L(w+h) − L(w−h)) / 2h.")
-        lines.append("比较的是：链式法则算出的梯度（手写的反向传播），和把一个权重上下各挪一点 h、看损失变了多少得到的差商 (L(w+h) − L(w−h)) / 2h。两者应当几乎一样。")
+        lines.append("What is compared: the gradient the chain rule gives (the hand-written backward pass) against nudging one weight up and down by h and watching the loss, (L(w+h) − L(w−h)) / 2h, taken at h and h/2 and combined so that the error from the loss's curvature cancels (h halved again where the two disagree).")
+        lines.append("比较的是：链式法则算出的梯度（手写的反向传播），和把一个权重上下各挪一点 h、看损失变了多少得到的差商 (L(w+h) − L(w−h)) / 2h。差商用 h 和 h/2 各算一次再组合，消掉损失曲率带来的误差（两次结果不一致时，再把 h 减半）。两者应当几乎一样。")
         let nameWidth = max(6, r.entries.map { TerminalText.displayWidth($0.tensor) }.max() ?? 0)
         lines.append("\(TerminalText.pad("tensor", to: nameWidth))  \(TerminalText.pad("entry", to: 12))  \(TerminalText.pad("backward", to: 13))  \(TerminalText.pad("finite diff", to: 13))  rel. error  verdict")
         for e in r.entries {

@@ -39,6 +39,17 @@ struct InspectCommand: Command {
         let vocabulary = session.vocabulary
         var page = try InspectorPage(trace: trace, vocabulary: vocabulary, language: language,
                                      modelName: (loaded.path as NSString).lastPathComponent)
+        // The learning half: the prompt as one training example (it needs two characters).
+        var learning: LearningStep?
+        if ids.count >= 2 {
+            let step = session.model.learningStep(tokens: ids)
+            learning = step
+            page.learning = step
+            let folder = (loaded.path as NSString).deletingLastPathComponent
+            if let run = try? RunDescription.read(path: (folder as NSString).appendingPathComponent("run.json")) {
+                page.baselines = run.baselines.map { BaselineLoss(name: $0.name, loss: $0.loss) }
+            }
+        }
         if flags.bool("--with-model") {
             page.weights = EmbeddedWeights(parameters: loaded.checkpoint.parameters, layout: session.model.layout, gelu: c.gelu,
                                            residual: c.residual)
@@ -47,6 +58,9 @@ struct InspectCommand: Command {
         try OutputFile.write(bytes, to: out, as: .page, inputs: [loaded.path], flag: "--out")
         let seconds = Date().timeIntervalSince(started)
         print("checkpoint: \(loaded.path)")
+        if let learning {
+            print("loss on the prompt: \(String(format: "%.4f", learning.loss)) (mean −ln p of the next character over \(learning.positions.count) positions: the cross-entropy loss training lowers)")
+        }
         print("page: \(out) (\(String(format: "%.0f", Double(bytes.count) / 1024)) KB, \(ids.count) positions, \(language.rawValue), \(String(format: "%.2f", seconds)) s)")
     }
 }

@@ -49,6 +49,39 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertTrue(clean.passed, "\(clean.failingTensors)")
     }
 
+    func testAFivePercentScaleOrOneFlippedSignFailsNamingTheTensor() throws {
+        let (trainer, data) = Self.trained
+        let tensors = ["transformer.wte.weight", "transformer.wpe.weight", "transformer.h.0.attn.c_attn.weight",
+                       "transformer.h.1.mlp.c_proj.bias", "transformer.ln_f.weight"]
+        for tensor in tensors {
+            var scaled = GradientCheck(samplesPerTensor: 2)
+            scaled.corruptGradient = (tensor, 1.05)
+            var result = scaled.run(model: trainer.model, data: data, batchSize: 4)
+            XCTAssertEqual(result.failingTensors, [tensor], "×1.05")
+            XCTAssertTrue(try XCTUnwrap(result.failure).message.contains(tensor))
+
+            var flipped = GradientCheck(samplesPerTensor: 2)
+            flipped.flipSign = (tensor, nil)
+            result = flipped.run(model: trainer.model, data: data, batchSize: 4)
+            XCTAssertEqual(result.failingTensors, [tensor], "one sign flipped")
+            XCTAssertEqual(try XCTUnwrap(result.failure).exitCode, 1)
+        }
+    }
+
+    func testFreshModelsOfEveryPresetShapePass() throws {
+        // Freshly initialised models, with and without the skip connections: small gradients
+        // everywhere, where a fixed step used to cry wolf.
+        for (layers, width, residual) in [(2, 32, true), (3, 48, true), (2, 32, false)] {
+            let config = GPTConfig(vocabSize: 40, contextLength: 16, layerCount: layers, headCount: 4,
+                                   modelWidth: width, residual: residual)
+            let model = GPT(config: config, seed: 7)
+            var rng = RandomGenerator(seed: 3)
+            let inputs = randomTokens(4 * 16, below: 40, &rng), targets = randomTokens(4 * 16, below: 40, &rng)
+            let result = GradientCheck(samplesPerTensor: 2).run(model: model, inputs: inputs, targets: targets, B: 4, T: 16)
+            XCTAssertTrue(result.passed, "\(layers) layers, width \(width), residual \(residual): \(result.entries.filter { !$0.passed })")
+        }
+    }
+
     func testLargestEntriesAndCoordinates() {
         let values: [Float] = [0.1, -3, 2, 0, -2, 5]
         values.withUnsafeBufferPointer {

@@ -23,6 +23,9 @@ public final class GPT {
     public let gradients: FloatBuffer
     public let context: KernelContext
     private var acts: Activations?
+    /// When set, `backward` shows it each gradient of the residual stream as it is finished
+    /// (for the inspector's backward flow, Sampling/LearningStep.swift); nil in training.
+    var backwardProbe: ((BackwardPoint, UnsafePointer<Float>) -> Void)?
 
     /// A freshly initialised model, as GPT-2: weights N(0, 0.02), residual projections
     /// N(0, 0.02/√(2L)), biases 0, LayerNorm gains 1. Draws in layout order from `seed`.
@@ -110,6 +113,14 @@ public final class GPT {
         return UnsafePointer(a.logits + n * config.vocabSize)
     }
 
+    /// The probabilities (V) the model gave row `n` after a forward pass with targets, before
+    /// `backward` (which turns them into gradients in place).
+    func probabilities(row n: Int) -> UnsafePointer<Float> {
+        guard let a = acts, a.hasTargets, !a.backwardDone else { preconditionFailure("run forward with targets first") }
+        precondition(n >= 0 && n < a.B * a.T)
+        return UnsafePointer(a.logits + n * config.vocabSize)
+    }
+
     /// The loss of each position (B·T) after a forward pass with targets.
     public var positionLosses: UnsafeBufferPointer<Float> {
         guard let a = acts, a.hasTargets else { preconditionFailure("run forward with targets first") }
@@ -155,14 +166,17 @@ public final class GPT {
 
         // loss = mean(losses);  logits = ln_f(x) · wteᵀ
         CrossEntropy.backward(a.logits, a.logits, a.targets, dloss: 1 / Float(N), N: N, V: V, context: context)
+        backwardProbe?(.logits, a.logits)
         Linear.backward(a.dln, grads + layout.tokenEmbedding, nil, a.logits, a.lnf, params + layout.tokenEmbedding,
                         N: N, C: C, OC: V, context: context)
+        backwardProbe?(.normalized, a.dln)
         let dres = a.dresidual
         dres.update(repeating: 0, count: N * C)
         let last = config.layerCount - 1
         LayerNorm.backward(dres, grads + layout.finalNorm.weight, grads + layout.finalNorm.bias, a.dln,
                            a.layers[last].residual3, params + layout.finalNorm.weight, a.lnfMean, a.lnfRstd,
                            N: N, C: C, context: context)
+        backwardProbe?(.stream(2 * config.layerCount), dres)
         for l in stride(from: last, through: 0, by: -1) {
             let w = layout.blocks[l], s = a.layers[l]
             let x = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].residual3)
@@ -193,6 +207,7 @@ public final class GPT {
                             N: N, C: C, OC: 4 * C, context: context)
             LayerNorm.backward(dres, grads + w.ln2.weight, grads + w.ln2.bias, a.dln, s.residual2,
                                params + w.ln2.weight, s.ln2Mean, s.ln2Rstd, N: N, C: C, context: context)
+            backwardProbe?(.stream(2 * l + 1), dres)
             // x2 = x1 + drop(attn.c_proj(attention(attn.c_attn(ln_1(x1)))))
             dbranch = UnsafePointer(dres)
             if dropout > 0 {
@@ -209,6 +224,7 @@ public final class GPT {
                             N: N, C: C, OC: 3 * C, context: context)
             LayerNorm.backward(dres, grads + w.ln1.weight, grads + w.ln1.bias, a.dln, x,
                                params + w.ln1.weight, s.ln1Mean, s.ln1Rstd, N: N, C: C, context: context)
+            backwardProbe?(.stream(2 * l), dres)
         }
         // x = drop(wte[tok] + wpe[t])
         var dencoded = UnsafePointer(dres)
@@ -239,6 +255,17 @@ public final class GPT {
                                                         as: F.Type) -> F {
         Activations.floatCount(config: config, B: B, T: T, dropout: dropout, as: F.self)
     }
+}
+
+/// Where `GPT.backward` is when it shows a gradient to `backwardProbe`.
+enum BackwardPoint: Equatable {
+    /// ∂L/∂logits (N, V) = (p − y)/N.
+    case logits
+    /// ∂L/∂ln_f(x) (N, C): the gradient entering the final LayerNorm from the head.
+    case normalized
+    /// ∂L/∂x (N, C) at residual-stream point s: 2l is block l's input (0 the embeddings),
+    /// 2l + 1 the stream after block l's attention, 2L the stream after the last block.
+    case stream(Int)
 }
 
 /// A number type the size tables can be counted in: Int to carve memory, Double to estimate a

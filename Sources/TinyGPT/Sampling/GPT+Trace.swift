@@ -54,6 +54,29 @@ public struct ForwardTrace: Sendable {
     public var stages: [StreamStage]
     /// A summary of what each head looks at: summaries[layer][head].
     public var summaries: [[HeadSummary]]
+    /// Per layer, the attention's input ln_1(x) (T, C): the x that q = W_Q·x + b reads.
+    public var normalizedInputs: [[Float]]
+    /// Per layer, the model's own q, k and v (T, 3C): row t holds q_t (C), k_t (C), v_t (C),
+    /// head h's part at h·hs..<(h+1)·hs of each.
+    public var qkv: [[Float]]
+
+    /// q_t, k_t or v_t of one head (hs floats): `part` 0 for q, 1 for k, 2 for v.
+    public func vector(layer: Int, head: Int, position t: Int, part: Int) -> ArraySlice<Float> {
+        let C = config.modelWidth, hs = config.headWidth
+        let start = t * 3 * C + part * C + head * hs
+        return qkv[layer][start..<(start + hs)]
+    }
+
+    /// The attention output Σ_j a_tj v_j of one head at query t (hs floats), in Double.
+    public func attentionOutput(layer: Int, head: Int, query t: Int) -> [Double] {
+        let T = tokens.count
+        var out = [Double](repeating: 0, count: config.headWidth)
+        for j in 0...t {
+            let a = Double(heads[layer][head].weights[t * T + j])
+            for (i, v) in vector(layer: layer, head: head, position: j, part: 2).enumerated() { out[i] += a * Double(v) }
+        }
+        return out
+    }
 }
 
 extension GPT {
@@ -70,12 +93,20 @@ extension GPT {
         var heads: [[HeadTrace]] = []
         var stages: [StreamStage] = []
         var summaries: [[HeadSummary]] = []
+        var normalizedInputs: [[Float]] = [], qkvs: [[Float]] = []
         let first = streams(layer: 0)
         stages.append(stage(block: nil, stream: first.embedded, before: nil, middle: nil, T: T, lensCount: lensCount))
         let scale = 1 / Float(hs).squareRoot()
         for l in 0..<config.layerCount {
             let s = streams(layer: l)
             let att = attention(layer: l)
+            qkvs.append(Array(UnsafeBufferPointer(start: s.qkv, count: T * 3 * C)))
+            let input = l == 0 ? s.embedded : streams(layer: l - 1).afterBlock
+            let w = layout.blocks[l].ln1
+            let normed = FloatBuffer(count: T * C), mean = FloatBuffer(count: T), rstd = FloatBuffer(count: T)
+            LayerNorm.forward(normed.pointer, mean.pointer, rstd.pointer, input, parameters.pointer + w.weight,
+                              parameters.pointer + w.bias, N: T, C: C, context: context)
+            normalizedInputs.append(Array(UnsafeBufferPointer(start: normed.pointer, count: T * C)))
             var layerHeads: [HeadTrace] = []
             for h in 0..<NH {
                 var scores = [Float](repeating: 0, count: T * T)
@@ -104,7 +135,7 @@ extension GPT {
                                 lensCount: lensCount))
         }
         return ForwardTrace(config: config, tokens: tokens, logits: logits, heads: heads, stages: stages,
-                            summaries: summaries)
+                            summaries: summaries, normalizedInputs: normalizedInputs, qkv: qkvs)
     }
 
     /// The logit lens ln_f(x)·wteᵀ (T, V) of a stream x (T, C), with the model's own kernels, so

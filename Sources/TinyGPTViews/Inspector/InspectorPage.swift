@@ -61,6 +61,11 @@ public struct InspectorPage {
     /// When set, the page shows these continuations side by side (section 5) and offers their
     /// temperatures as buttons in section 1. Its logits should be those of the trace's prompt.
     public var sweep: TemperatureSweep?
+    /// When set, the page shows the loss on the prompt and one step of learning on it
+    /// (InspectorLearning.swift).
+    public var learning: LearningStep?
+    /// The n-gram baselines `train` measured on the validation text, shown beside the loss.
+    public var baselines: [BaselineLoss] = []
 
     /// Throws when the trace holds NaN or infinity (a diverged checkpoint).
     public init(trace: ForwardTrace, vocabulary: [String], language: Language, modelName: String) throws {
@@ -178,6 +183,7 @@ public struct InspectorPage {
                 j.close()
             }
         }
+        learningJSON(&j)
         j.key("stages")
         j.array(trace.stages) { j, stage in
             j.open()

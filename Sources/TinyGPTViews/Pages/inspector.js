@@ -141,6 +141,8 @@ function entropyBits(P) {
 
 //@MODEL@
 
+//@LEARNING@
+
 // MARK: - Header and prompt
 
 function renderHeader() {
@@ -450,6 +452,7 @@ function renderAttention() {
   $("why-sqrt").textContent = word("whySqrt", { d: D.headWidth, s: fixed(root, 2) });
   renderFlow(l, h, t);
   highlightHeadCard();
+  renderQKV();
 }
 // The Q/K/V flow for the chosen query, with its strongest key as the example.
 function renderFlow(l, h, t) {
@@ -563,6 +566,7 @@ function renderAll() {
   renderAttention();
   renderHeads();
   renderStream();
+  renderLearning();
 }
 function selectPosition(t) {
   state.query = t;
@@ -586,6 +590,7 @@ function setSlider(id, value) {
   input.dispatchEvent(new Event("input", { bubbles: true }));
 }
 function setup() {
+  setupLearning();
   $("top-k").max = String(V);
   $("top-k").value = String(V);
   fillSelect($("layer"), L);
@@ -659,8 +664,16 @@ function applyHash() {
     }
     if (key === "query") { selectPosition(Math.max(0, Math.min(promptTokens.length - 1, Number(value) || 0))); }
     if (key === "show") {
-      ["next", "sweep", "attention", "heads", "stream"].forEach(function (id) { $(id).hidden = id !== value; });
+      ["next", "sweep", "attention", "heads", "stream", "loss", "learn"].forEach(function (id) {
+        $(id).hidden = id !== value && !(id === "attention" && value === "qkv");
+      });
+      if (value === "qkv") {
+        Array.prototype.forEach.call($("attention").children, function (e) {
+          if (!(e.id === "qkv" || e.tagName === "H2" || e.className === "controls")) { e.style.display = "none"; }
+        });
+      }
     }
+    learningHash(key, value);
     if (key === "sweep" && D.sweep) {
       var button = document.querySelector("#sweep-button-row .temp-button[data-index=\"" + Number(value) + "\"]");
       if (button) { button.click(); }

@@ -678,6 +678,24 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(forced.stdout.contains(", zh, "), forced.stdout)
     }
 
+    func testInspectPrintsThePromptsLossAndEvalAgreesOnTheSameText() throws {
+        // A prompt shorter than the context (32): eval scores it as one window.
+        let prompt = "The lamp is lit and the sea"
+        try Data(prompt.utf8).write(to: Self.work.appendingPathComponent("prompt.txt"))
+        defer { try? FileManager.default.removeItem(at: Self.work.appendingPathComponent("prompt.txt")) }
+        let inspect = try run(["inspect", "--checkpoint", Self.ckpt, "--prompt", prompt, "--out", "loss.html"])
+        XCTAssertEqual(inspect.exitCode, 0, inspect.stderr)
+        let line = try XCTUnwrap(inspect.stdout.split(separator: "\n").first { $0.hasPrefix("loss on the prompt: ") }, inspect.stdout)
+        XCTAssertTrue(line.contains("over \(prompt.count - 1) positions"), String(line))
+        let shown = Double(line.dropFirst("loss on the prompt: ".count).prefix { $0 != " " })!
+        let eval = try run(["eval", "--checkpoint", Self.ckpt, "--data", "prompt.txt", "--no-baselines"])
+        XCTAssertEqual(eval.exitCode, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("\(prompt.count - 1) characters scored"), eval.stdout)
+        let scored = try XCTUnwrap(eval.stdout.range(of: #"loss [0-9.]+ nats"#, options: .regularExpression))
+        let evalLoss = Double(eval.stdout[scored].dropFirst(5).dropLast(5))!
+        XCTAssertEqual(shown, evalLoss, accuracy: 1e-4, "inspect's loss is eval's on the same text")
+    }
+
     func testEvalReportsLossBitsAndPerplexity() throws {
         let outcome = try run(["eval", "--checkpoint", Self.ckpt, "--data", "corpus.txt"])
         XCTAssertEqual(outcome.exitCode, 0, outcome.stderr)

@@ -2,9 +2,12 @@
 // the run folder (train_log.csv, health.jsonl, timelapse.jsonl, run.json). Loss curves with
 // the n-gram baselines (the same LossPlot `tinygpt plot` draws), the learning-rate schedule,
 // the gradient norm of every step with clip events, gradient norms per block over time,
-// update-to-weight ratios, the residual stream, and the time-lapse of the probe.
-// English and Chinese in one file; a button (or #zh in the address) switches. The only
-// script is that switch; everything else is inline SVG, so the page works offline.
+// update-to-weight ratios, the residual stream, and the time-lapse of the probe. Beside the
+// charts, the verdicts the library reads from the same records (RunVerdicts, VerdictText).
+// English and Chinese in one file: every word is there twice (charts are drawn once per
+// language) and CSS shows the chosen one. A run on mostly-Chinese text opens in Chinese; a
+// button, or #en / #zh in the address, switches. The only script is that switch; everything
+// else is inline SVG, so the page works offline.
 
 import Foundation
 import TinyGPT
@@ -16,24 +19,38 @@ public struct TrainingReport {
     public var health: [GradientHealthRecord]
     public var timeLapse: [TimeLapseRecord]
     public var title: String
+    /// The language the page opens in; the run's (run.json) when nil, else English.
+    public var language: TextLanguage?
 
     public init(run: RunDescription?, log: [TrainingLogRow], health: [GradientHealthRecord],
-                timeLapse: [TimeLapseRecord], title: String) {
+                timeLapse: [TimeLapseRecord], title: String, language: TextLanguage? = nil) {
         self.run = run
         self.log = log
         self.health = health
         self.timeLapse = timeLapse
         self.title = title
+        self.language = language
     }
 
     /// Reads everything the report shows from `folder`; missing files show as empty sections.
-    public static func load(folder: RunFiles) throws -> TrainingReport {
+    public static func load(folder: RunFiles, language: TextLanguage? = nil) throws -> TrainingReport {
         let log = FileManager.default.fileExists(atPath: folder.trainingLog) ? try TrainingLog.read(path: folder.trainingLog) : []
         return TrainingReport(run: try RunDescription.read(path: folder.description), log: log,
                               health: try JSONLines.read(GradientHealthRecord.self, path: folder.health),
                               timeLapse: try JSONLines.read(TimeLapseRecord.self, path: folder.timeLapse),
-                              title: folder.directory)
+                              title: folder.directory, language: language)
     }
+
+    /// The language the page opens in.
+    public var openingLanguage: TextLanguage {
+        language ?? run?.language.flatMap(TextLanguage.init(rawValue:)) ?? .english
+    }
+
+    /// What the records say (clipping, overfitting, learning rate, vanishing gradient).
+    public var verdicts: RunVerdicts { RunVerdicts(log: log, health: health, run: run) }
+
+    /// The verdicts in words, in the report's order.
+    public var verdictTexts: [Verdict] { VerdictText.all(verdicts, residual: run?.residual != false) }
 
     // MARK: - Page
 
@@ -45,23 +62,50 @@ public struct TrainingReport {
     static func heading(_ en: String, _ zh: String) -> String { "<h2>\(both(en, zh))</h2>" }
     static func note(_ en: String, _ zh: String) -> String { "<p class=\"note\">\(both(en, zh))</p>" }
 
+    /// Markup drawn once per language: `make(true)` for Chinese.
+    static func perLanguage(_ make: (Bool) -> String) -> String {
+        "<div class=\"en\">\(make(false))</div><div class=\"zh\">\(make(true))</div>"
+    }
+
+    /// A verdict as a box: its topic, its level, and the sentence in both languages.
+    static func verdictBox(_ v: Verdict) -> String {
+        let topics = ["clipping": ("Clipping", "梯度裁剪"), "overfitting": ("Overfitting", "过拟合"),
+                      "learning-rate": ("Learning rate", "学习率"), "vanishing-gradient": ("Vanishing gradient", "梯度消失")]
+        let (en, zh) = topics[v.topic] ?? (v.topic, v.topic)
+        let mark = ["ok": "✓", "note": "ℹ", "flag": "⚠"][v.level.rawValue]!
+        return "<div class=\"verdict verdict-\(v.level.rawValue)\" data-topic=\"\(v.topic)\" data-level=\"\(v.level.rawValue)\">"
+            + "<b>\(mark) \(both(en, zh))</b> \(both(v.en, v.zh))</div>"
+    }
+
+    /// The verdict of `topic`, as a box, or nothing.
+    func verdict(_ topic: String) -> String {
+        verdictTexts.first { $0.topic == topic }.map(Self.verdictBox) ?? ""
+    }
+
+    /// A chart with its verdict beside it.
+    static func withVerdict(_ chart: String, _ verdict: String) -> String {
+        verdict.isEmpty ? chart + "\n" : "<div class=\"row chart-row\"><div>\(chart)</div>\(verdict)</div>\n"
+    }
+
     public func html() -> String {
         var body = ""
         body += "<div class=\"langs\"><button type=\"button\" data-set-lang=\"en\">English</button> <button type=\"button\" data-set-lang=\"zh\">中文</button></div>\n"
         body += "<h1>\(Self.both("Training report", "训练报告")) <span class=\"mono small\">\(Markup.escape(title))</span></h1>\n"
         body += settingsSection()
+        body += summarySection()
         body += lossSection()
         body += scheduleSection()
         body += stepNormSection()
         body += layerSection()
         body += timeLapseSection()
+        let lang = openingLanguage.rawValue
         return """
         <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="en" data-lang="en">
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="\(lang == "zh" ? "zh-CN" : "en")" data-lang="\(lang)">
         <head>
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title>Training report · 训练报告 · \(Markup.escape(title))</title>
+        <title>\(lang == "zh" ? "训练报告" : "Training report") · \(Markup.escape(title))</title>
         <style>
         \(HTMLPage.sharedStyle)
         \(Self.style)
@@ -88,82 +132,145 @@ public struct TrainingReport {
     .small { font-size: 13px; color: #666; font-weight: normal; }
     .lapse td { vertical-align: top; }
     .lapse .text { font-family: \(Markup.monoFonts); white-space: pre-wrap; max-width: 34em; }
+    .lapse .blank { color: #999; }
     .probe { background: #eef3fb; }
     svg { max-width: 100%; height: auto; }
+    .verdict { font-size: 13px; max-width: 34em; padding: 8px 12px; border-left: 4px solid #999; border-radius: 3px; margin: 6px 0; }
+    .verdict-flag { border-color: #d62728; background: #fdeeee; }
+    .verdict-note { border-color: #e8710a; background: #fff5e8; }
+    .verdict-ok { border-color: #2ca02c; background: #eff8ef; }
+    .chart-row { align-items: flex-start; }
+    .chart-row > .verdict { flex: 1 1 18em; }
+    .summary .verdict { max-width: 60em; }
     """
 
     /// The language switch: the button pressed, or #zh / #en in the address.
     static let script = """
     (function () {
       var root = document.documentElement;
+      // A script error is written on the page, where a test reads it.
+      window.addEventListener('error', function (e) { root.setAttribute('data-errors', (root.getAttribute('data-errors') || '') + e.message + '; '); });
       function set(lang) { root.setAttribute('data-lang', lang === 'zh' ? 'zh' : 'en'); root.setAttribute('lang', lang === 'zh' ? 'zh-CN' : 'en'); }
       var buttons = document.querySelectorAll('button[data-set-lang]');
       for (var i = 0; i < buttons.length; i++) {
         buttons[i].addEventListener('click', function (e) { var l = e.currentTarget.getAttribute('data-set-lang'); set(l); history.replaceState(null, '', '#' + l); });
       }
-      if (location.hash === '#zh') { set('zh'); }
+      if (location.hash === '#zh' || location.hash === '#en') { set(location.hash.slice(1)); }
       root.setAttribute('data-ready', 'yes');
     })();
     """
 
-    // MARK: - Sections
+    // MARK: - Words
 
-    /// A setting stored as Float, shown as the Float it was ("0.002", not "0.0020000000949949026").
-    static func number(_ value: Double) -> String { "\(Float(value))" }
+    /// A setting as the number it was set to, at most 6 significant digits: the learning rate
+    /// 0.001 / 10 kept as a Float prints "0.0001", not "0.000100000005".
+    static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var text = String(format: "%.6g", value)
+        // "1e-05" → "1e-5"
+        if let e = text.range(of: "e-0") { text.replaceSubrange(e, with: "e-") }
+        if let e = text.range(of: "e+0") { text.replaceSubrange(e, with: "e") }
+        return text
+    }
+
+    static func block(_ l: Int, _ chinese: Bool) -> String { chinese ? "第 \(l) 层" : "block \(l)" }
+
+    static func baseline(_ name: String, _ chinese: Bool) -> String { VerdictText.baselineName(name, chinese: chinese) }
+
+    // MARK: - Sections
 
     func settingsSection() -> String {
         var s = Self.heading("The run", "这次训练")
         guard let r = run else {
             return s + Self.note("run.json is missing, so the settings are unknown.", "缺少 run.json，无法显示训练设置。")
         }
-        func row(_ en: String, _ zh: String, _ value: String) -> String {
-            "<tr><th>\(Self.both(en, zh))</th><td class=\"mono\">\(Markup.escape(value))</td></tr>"
+        func row(_ en: String, _ zh: String, _ valueEn: String, _ valueZh: String) -> String {
+            "<tr><th>\(Self.both(en, zh))</th><td class=\"mono\">\(Self.both(valueEn, valueZh))</td></tr>"
         }
-        s += "<table>"
-        s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.vocabSize)")
-        s += row("model", "模型", "\(r.layerCount) layers, \(r.headCount) heads, width \(r.modelWidth), context \(r.contextLength), \(r.gelu) GELU · \(r.parameterCount) parameters")
+        let n = Self.number
+        s += "<table class=\"settings\">"
+        s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.vocabSize)",
+                 "\(r.dataPath) · 共 \(r.characters) 个字符，词表 \(r.vocabSize) 个字符")
+        s += row("model", "模型",
+                 "\(r.layerCount) layers, \(r.headCount) heads, width \(r.modelWidth), context \(r.contextLength), \(r.gelu) GELU · \(r.parameterCount) parameters",
+                 "\(r.layerCount) 层，每层 \(r.headCount) 个头，宽度 \(r.modelWidth)，上下文 \(r.contextLength) 个字符，GELU（\(r.gelu)）· 参数 \(r.parameterCount) 个")
         if r.residual == false {
-            s += row("skip connections", "残差连接", "none: each block replaces the stream (x = branch) · 无：每个块直接替换残差流")
+            s += row("skip connections", "残差连接", "none: each block replaces the stream (x = branch)",
+                     "无：每个块直接替换残差流（x = 分支）")
+        } else {
+            s += row("skip connections", "残差连接", "yes: each block adds to the stream (x = x + branch)",
+                     "有：每个块都加到残差流上（x = x + 分支）")
         }
-        s += row("batch and steps", "批量与步数", "batch \(r.batchSize) × \(r.steps) steps, evaluation every \(r.evalInterval)")
-        s += row("learning rate", "学习率", "\(Self.number(r.learningRate)) → \(Self.number(r.minLearningRate)), warmup \(r.warmupSteps) steps, cosine decay")
-        s += row("regularisation", "正则化", "weight decay \(Self.number(r.weightDecay)), dropout \(Self.number(r.dropout)), gradient clip \(Self.number(r.gradClip))")
-        s += row("seed", "随机种子", "\(r.seed)")
+        let windows = r.evalWindows.map { ($0, " (train and validation each the mean of \($0) windows)", "（训练集和验证集各取 \($0) 个窗口求平均）") }
+        s += row("batch and steps", "批量与步数",
+                 "batch \(r.batchSize) × \(r.steps) steps, evaluation every \(r.evalInterval)\(windows?.1 ?? "")",
+                 "每批 \(r.batchSize) 条 × \(r.steps) 步，每 \(r.evalInterval) 步评估一次\(windows?.2 ?? "")")
+        s += row("learning rate", "学习率",
+                 "\(n(r.learningRate)) → \(n(r.minLearningRate)), warmup \(r.warmupSteps) steps, cosine decay",
+                 "\(n(r.learningRate)) → \(n(r.minLearningRate))，预热 \(r.warmupSteps) 步，余弦衰减")
+        s += row("regularisation", "正则化",
+                 "weight decay \(n(r.weightDecay)), dropout \(n(r.dropout)), gradient clip \(n(r.gradClip))",
+                 "权重衰减 \(n(r.weightDecay))，随机失活 \(n(r.dropout))，梯度裁剪阈值 \(n(r.gradClip))")
+        s += row("seed", "随机种子", "\(r.seed)", "\(r.seed)")
         if let last = log.last {
-            s += row("progress", "进度", "step \(last.step) of \(r.steps)")
+            s += row("progress", "进度", "step \(last.step) of \(r.steps)", "第 \(last.step) 步，共 \(r.steps) 步")
         }
         return s + "</table>\n"
     }
 
+    /// Every verdict in one place, flags first.
+    func summarySection() -> String {
+        let texts = verdictTexts
+        guard !texts.isEmpty else { return "" }
+        var s = Self.heading("What the records say", "从记录里读出来的结论")
+        let flags = texts.filter { $0.level == .flag }
+        s += flags.isEmpty
+            ? Self.note("Nothing is flagged. Each chart below has its reading beside it, with the threshold used.",
+                        "没有需要提醒的问题。下面每张图旁边都写着读出来的结论和所用的阈值。")
+            : Self.note("\(flags.count) of the four checks flag a trouble; each is also beside its chart below.",
+                        "四项检查中有 \(flags.count) 项发现了问题；下面对应的图旁边也写着。")
+        let order: [Verdict.Level] = [.flag, .note, .ok]
+        s += "<div class=\"summary\">"
+        for level in order { for v in texts where v.level == level { s += Self.verdictBox(v) } }
+        return s + "</div>\n"
+    }
+
     func lossSection() -> String {
         var s = Self.heading("Loss", "损失")
-        s += Self.note("Loss is how surprised the model is by the next character (nats per character; lower is better). The dashed lines are counting models (n-grams) on the same validation text: the GPT should end below them.",
-                       "损失表示模型看到下一个字符时有多“意外”（单位：每字符奈特，越低越好）。虚线是在同一段验证文本上用计数方法（n-gram）得到的基准，GPT 最后应当比它们更低。")
+        s += Self.note("Loss is how surprised the model is by the next character (nats per character; lower is better). At each evaluation the training and the validation loss are each the mean over the same number of windows, so they compare; the pale line is the loss of the one batch each step trained on. The dashed lines are counting models (n-grams) on the same validation text: the GPT should end below them.",
+                       "损失表示模型看到下一个字符时有多“意外”（单位：每字符奈特，越低越好）。每次评估时，训练损失和验证损失都是对同样多个窗口求的平均，所以可以直接比较；浅色的线是每一步所训练的那一个批次的损失。虚线是在同一段验证文本上用计数方法（n 元模型）得到的基准，GPT 最后应当比它们更低。")
         guard !log.isEmpty else { return s + Self.note("No steps logged yet.", "还没有记录任何步。") }
-        let baselines = (run?.baselines ?? []).map { LineChart.ReferenceLine(label: $0.name, y: $0.loss) }
-        var plot = LossPlot(rows: log, baselines: baselines)
-        plot.chartWidth = 520
-        plot.chartHeight = 320
-        return s + plot.svg() + "\n"
+        let chart = Self.perLanguage { zh in
+            let baselines = (run?.baselines ?? []).map { LineChart.ReferenceLine(label: Self.baseline($0.name, zh), y: $0.loss) }
+            var plot = LossPlot(rows: log, baselines: baselines)
+            plot.words = (zh ? LossPlot.Words.chinese : .english).measured(windows: run?.evalWindows)
+            plot.chartWidth = 520
+            plot.chartHeight = 340
+            return plot.svg()
+        }
+        return s + Self.withVerdict(chart, verdict("overfitting"))
     }
 
     func scheduleSection() -> String {
         var s = Self.heading("Learning rate", "学习率")
         s += Self.note("The step size of θ ← θ − lr·∇: a linear warmup, then a cosine decay to the minimum.",
-                       "更新 θ ← θ − lr·∇ 里的步长 lr：先线性升温（warmup），再按余弦曲线降到最小值。")
+                       "更新 θ ← θ − lr·∇ 里的步长 lr：先线性预热，再按余弦曲线降到最小值。")
         guard let r = run, !r.schedule.isEmpty else { return s }
         let points = r.schedule.enumerated().map { (x: Double($0.offset * r.scheduleStride), y: $0.element) }
-        var series = [LineChart.Series(name: "lr", points: points, colour: ChartColours.series(0))]
-        if let last = log.last {
-            let index = min(r.schedule.count - 1, max(0, (last.step - 1) / r.scheduleStride))
-            series.append(LineChart.Series(name: "now", points: [(Double(last.step), r.schedule[index])],
-                                           colour: ChartColours.series(3), drawsLine: false, drawsMarkers: true))
-        }
-        var chart = LineChart(xTitle: "step", yTitle: "learning rate", series: series)
-        chart.width = 520
-        chart.height = 260
-        chart.includesZero = true
-        return s + chart.svg() + "\n"
+        return s + Self.perLanguage { zh in
+            var series = [LineChart.Series(name: zh ? "学习率" : "lr", points: points, colour: ChartColours.series(0))]
+            if let last = log.last {
+                let index = min(r.schedule.count - 1, max(0, (last.step - 1) / r.scheduleStride))
+                series.append(LineChart.Series(name: zh ? "当前" : "now", points: [(Double(last.step), r.schedule[index])],
+                                               colour: ChartColours.series(3), drawsLine: false, drawsMarkers: true))
+            }
+            var chart = LineChart(xTitle: zh ? "步数" : "step", yTitle: zh ? "学习率" : "learning rate", series: series)
+            chart.emptyText = zh ? "还没有数据" : "no data yet"
+            chart.width = 520
+            chart.height = 260
+            chart.includesZero = true
+            return chart.svg()
+        } + "\n"
     }
 
     func stepNormSection() -> String {
@@ -179,20 +286,20 @@ public struct TrainingReport {
                 if r.clipThreshold > 0 && Double(n) > r.clipThreshold { clipped.append(point) }
             }
         }
-        var series = [LineChart.Series(name: "‖∇‖", points: all, colour: ChartColours.series(0))]
-        if !clipped.isEmpty {
-            series.append(LineChart.Series(name: "clipped", points: clipped, colour: ChartColours.series(3),
-                                           drawsLine: false, drawsMarkers: true))
+        let chart = Self.perLanguage { zh in
+            var series = [LineChart.Series(name: "‖∇‖", points: all, colour: ChartColours.series(0))]
+            if !clipped.isEmpty {
+                series.append(LineChart.Series(name: zh ? "被裁剪" : "clipped", points: clipped, colour: ChartColours.series(3),
+                                               drawsLine: false, drawsMarkers: true))
+            }
+            var chart = LineChart(xTitle: zh ? "步数" : "step", yTitle: zh ? "梯度范数" : "gradient norm", series: series)
+            if let clip = health.last?.clipThreshold, clip > 0 { chart.referenceLines = [.init(label: zh ? "裁剪阈值" : "clip", y: clip)] }
+            chart.width = 640
+            chart.height = 280
+            chart.includesZero = true
+            return chart.svg()
         }
-        var chart = LineChart(xTitle: "step", yTitle: "gradient norm", series: series)
-        if let clip = health.last?.clipThreshold, clip > 0 { chart.referenceLines = [.init(label: "clip", y: clip)] }
-        chart.width = 720
-        chart.height = 280
-        chart.includesZero = true
-        s += chart.svg() + "\n"
-        let total = health.reduce(0) { $0 + $1.stepNorms.count }, clips = health.reduce(0) { $0 + $1.clippedSteps }
-        s += Self.note("Clipped \(clips) of \(total) recorded steps.", "记录的 \(total) 步中有 \(clips) 步被裁剪。")
-        return s
+        return s + Self.withVerdict(chart, verdict("clipping"))
     }
 
     func layerSection() -> String {
@@ -200,60 +307,80 @@ public struct TrainingReport {
         guard let first = health.first else { return s + Self.note("No evaluation yet.", "还没有评估。") }
         let L = first.layers.count
         let columns = health.map { String($0.step) }
-        // Top block first, as the model is usually drawn; embeddings at the bottom.
-        let rows = (0..<L).reversed().map { "block \($0)" } + ["embeddings"]
         func grid(_ value: (GradientHealthRecord, Int) -> Double, embeddings: (GradientHealthRecord) -> Double) -> [[Double?]] {
             (0..<L).reversed().map { l in health.map { $0.layers.count == L ? log10(value($0, l)) : nil } }
                 + [health.map { log10(embeddings($0)) }]
         }
-        func heatmap(_ values: [[Double?]], what: String) -> Heatmap {
+        func heatmap(_ values: [[Double?]], what: @escaping (Bool) -> String, zh: Bool) -> Heatmap {
+            // Top block first, as the model is usually drawn; embeddings at the bottom.
+            let rows = (0..<L).reversed().map { Self.block($0, zh) } + [zh ? "嵌入" : "embeddings"]
             var h = Heatmap(rowLabels: rows, columnLabels: columns.count > 40 ? columns.map { _ in "" } : columns,
                             values: values)
             h.labelsAreCharacters = false
-            h.cellSize = max(10, min(40, 640 / Double(max(1, columns.count))))
+            h.cellSize = max(10, min(40, 560 / Double(max(1, columns.count))))
             h.rowTitle = nil
-            h.columnTitle = "step"
+            h.columnTitle = zh ? "步数" : "step"
             let finite = values.flatMap { $0.compactMap { $0 } }.filter(\.isFinite)
             if let lo = finite.min(), let hi = finite.max() { h.valueRange = lo...max(hi, lo + 1e-9) }
-            h.describeCell = { i, j, v in "\(rows[i]), step \(columns[j]): \(what) \(Markup.fixed(pow10(v), 6)) (log₁₀ \(Markup.fixed(v, 2)))" }
+            h.describeCell = { i, j, v in
+                zh ? "\(rows[i])，第 \(columns[j]) 步：\(what(true)) \(Markup.fixed(pow10(v), 6))（log₁₀ 为 \(Markup.fixed(v, 2))）"
+                   : "\(rows[i]), step \(columns[j]): \(what(false)) \(Markup.fixed(pow10(v), 6)) (log₁₀ \(Markup.fixed(v, 2)))"
+            }
             return h
         }
+        let gradients = grid({ $0.layers[$1].gradNorm }, embeddings: { $0.kindGradNorms["embeddings"] ?? .nan })
         s += "<h3>\(Self.both("Gradient norm per block (log₁₀)", "每层梯度范数（取 log₁₀）"))</h3>"
         s += Self.note("Darker is a larger gradient. The chain rule carries the gradient from the loss at the top down through every block; if the lower rows fade, the lower blocks are learning less (vanishing gradients).",
                        "颜色越深，梯度越大。链式法则把梯度从顶部的损失一层层往下传；如果下面几行越来越淡，说明底层学得越来越少（梯度消失）。")
-        let gradients = heatmap(grid({ $0.layers[$1].gradNorm }, embeddings: { $0.kindGradNorms["embeddings"] ?? .nan }),
-                                what: "gradient norm")
-        s += gradients.svg() + "\n"
+        s += Self.withVerdict(Self.perLanguage { zh in heatmap(gradients, what: { $0 ? "梯度范数" : "gradient norm" }, zh: zh).svg() },
+                              verdict("vanishing-gradient"))
+        let updates = grid({ $0.layers[$1].updateRatio }, embeddings: { $0.embeddingUpdateRatio })
         s += "<h3>\(Self.both("Update-to-weight ratio per block (log₁₀)", "每层更新量与权重之比（取 log₁₀）"))</h3>"
         s += Self.note("‖lr · step‖ / ‖θ‖ for the last step before each evaluation. Around 10⁻³ (−3) is the usual healthy size; far above, training is unstable; far below, the block hardly moves.",
                        "每次评估前最后一步的 ‖更新量‖ / ‖权重‖。一般在 10⁻³（即 −3）左右比较健康；远大于它训练会不稳，远小于它这一层几乎不动。")
-        s += heatmap(grid({ $0.layers[$1].updateRatio }, embeddings: { $0.embeddingUpdateRatio }), what: "update/weight").svg() + "\n"
+        s += Self.withVerdict(Self.perLanguage { zh in heatmap(updates, what: { $0 ? "更新量/权重" : "update/weight" }, zh: zh).svg() },
+                              verdict("learning-rate"))
 
-        var kinds: [LineChart.Series] = []
-        let names: [(ParameterKind, String)] = [(.attention, "attention"), (.mlp, "MLP"), (.layerNorm, "LayerNorm"), (.embeddings, "embeddings")]
-        for (index, (kind, name)) in names.enumerated() {
-            kinds.append(LineChart.Series(name: name, points: health.map { (Double($0.step), log10($0.kindGradNorms[kind.rawValue] ?? .nan)) },
-                                          colour: ChartColours.series(index), drawsLine: true, drawsMarkers: health.count <= 40))
+        let names: [(ParameterKind, String, String)] = [(.attention, "attention", "注意力"), (.mlp, "MLP", "前馈层"),
+                                                        (.layerNorm, "LayerNorm", "层归一化"), (.embeddings, "embeddings", "嵌入")]
+        let charts = Self.perLanguage { zh in
+            var kinds: [LineChart.Series] = []
+            for (index, (kind, en, chinese)) in names.enumerated() {
+                kinds.append(LineChart.Series(name: zh ? chinese : en,
+                                              points: health.map { (Double($0.step), log10($0.kindGradNorms[kind.rawValue] ?? .nan)) },
+                                              colour: ChartColours.series(index), drawsLine: true, drawsMarkers: health.count <= 40))
+            }
+            var byKind = LineChart(xTitle: zh ? "步数" : "step", yTitle: zh ? "梯度范数（log₁₀）" : "log₁₀ gradient norm", series: kinds)
+            byKind.width = 520
+            byKind.height = 300
+            var residual: [LineChart.Series] = [
+                LineChart.Series(name: zh ? "嵌入" : "embeddings", points: health.map { (Double($0.step), $0.embeddingRMS) }, colour: "#7f7f7f")]
+            for l in 0..<L {
+                residual.append(LineChart.Series(name: Self.block(l, zh),
+                                                 points: health.compactMap { $0.layers.count == L ? (Double($0.step), $0.layers[l].residualRMS) : nil },
+                                                 colour: ChartColours.sequential(0.3 + 0.7 * Double(l + 1) / Double(L))))
+            }
+            var stream = LineChart(xTitle: zh ? "步数" : "step", yTitle: zh ? "残差流的均方根" : "RMS of the residual stream", series: residual)
+            stream.width = 520
+            stream.height = 300 + 22 * Double(max(0, (L + 1) / 5))
+            stream.includesZero = true
+            return "<div class=\"row\"><div><h3>\(zh ? "按参数种类的梯度范数" : "Gradient norm by kind of parameter")</h3>"
+                + byKind.svg() + "</div><div><h3>\(zh ? "每层之后残差流的大小" : "The residual stream after each block")</h3>"
+                + stream.svg() + "</div></div>"
         }
-        var byKind = LineChart(xTitle: "step", yTitle: "log₁₀ gradient norm", series: kinds)
-        byKind.width = 520
-        byKind.height = 300
-        var residual: [LineChart.Series] = [
-            LineChart.Series(name: "emb", points: health.map { (Double($0.step), $0.embeddingRMS) }, colour: "#7f7f7f")]
-        for l in 0..<L {
-            residual.append(LineChart.Series(name: "\(l)", points: health.compactMap { $0.layers.count == L ? (Double($0.step), $0.layers[l].residualRMS) : nil },
-                                             colour: ChartColours.sequential(0.3 + 0.7 * Double(l + 1) / Double(L))))
-        }
-        var stream = LineChart(xTitle: "step", yTitle: "RMS of the residual stream", series: residual)
-        stream.width = 520
-        stream.height = 300
-        stream.includesZero = true
-        s += "<div class=\"row\"><div><h3>\(Self.both("Gradient norm by kind of parameter", "按参数种类的梯度范数"))</h3>"
-        s += byKind.svg() + "</div><div><h3>\(Self.both("The residual stream after each block", "每层之后残差流的大小"))</h3>"
-        s += stream.svg() + "</div></div>\n"
+        s += charts + "\n"
         s += Self.note("Right: the root-mean-square size of the vector each position carries after every block, on fixed validation windows.",
                        "右图：在固定的验证窗口上，每个位置的向量经过每一层后的均方根大小。")
         return s
+    }
+
+    /// Generated text for a table cell: as it is, or, when it holds nothing visible (only
+    /// spaces and line breaks), with its whitespace shown as symbols.
+    static func sampleCell(_ text: String) -> String {
+        if text.unicodeScalars.contains(where: { !$0.properties.isWhitespace && $0.properties.generalCategory != .format }) {
+            return "<td class=\"text\" data-verbatim=\"yes\">\(Markup.escape(Markup.visibleKeepingLines(text)))</td>"
+        }
+        return "<td class=\"text blank\">\(Markup.escape(Markup.visible(text))) \(both("(whitespace only)", "（全是空白）"))</td>"
     }
 
     func timeLapseSection() -> String {
@@ -261,11 +388,24 @@ public struct TrainingReport {
         s += Self.note("At each evaluation the model continues the same probe: greedily (always the most likely character) and by sampling at temperature 1. Read top to bottom to watch noise turn into words.",
                        "每次评估时，模型都接着同一段提示往下写：一种是贪心（每次都选最可能的字符），一种是在温度 1 下随机抽样。从上往下读，可以看到乱码怎样慢慢变成词语。")
         guard let probe = timeLapse.first?.probe else { return s + Self.note("No evaluation yet.", "还没有评估。") }
-        s += "<p>\(Self.both("Probe:", "提示：")) <span class=\"mono probe\">\(Markup.escape(Markup.visibleKeepingLines(probe)))</span></p>"
-        s += "<table class=\"lapse\"><tr><th>\(Self.both("step", "步"))</th><th>\(Self.both("greedy (T = 0)", "贪心（T = 0）"))</th><th>\(Self.both("sampled (T = 1)", "抽样（T = 1）"))</th><th>\(Self.both("next character", "下一个字符的概率"))</th></tr>"
+        // The model sees only the last context-length characters of a longer probe: show those.
+        let T = run?.contextLength ?? Int.max
+        let scalars = Array(probe.unicodeScalars)
+        var shown = probe
+        if scalars.count > T {
+            var tail = String.UnicodeScalarView()
+            tail.append(contentsOf: scalars.suffix(T))
+            shown = "…" + String(tail)
+        }
+        s += "<p>\(Self.both("Probe:", "提示：")) <span class=\"mono probe\" data-verbatim=\"yes\">\(Markup.escape(Markup.visibleKeepingLines(shown)))</span></p>"
+        if scalars.count > T {
+            s += Self.note("The probe has \(scalars.count) characters; the model sees only the last \(T) (its context length), so only those are shown.",
+                           "提示共有 \(scalars.count) 个字符，模型只看得到最后 \(T) 个（它的上下文长度），所以这里只显示这些。")
+        }
+        s += "<table class=\"lapse\"><tr><th>\(Self.both("step", "步数"))</th><th>\(Self.both("greedy (T = 0)", "贪心（T = 0）"))</th><th>\(Self.both("sampled (T = 1)", "抽样（T = 1）"))</th><th>\(Self.both("next character", "下一个字符的概率"))</th></tr>"
         for r in timeLapse {
             let next = r.next.prefix(5).map { "\(Markup.visible($0.character)) \(Markup.fixed($0.probability * 100, 1))%" }.joined(separator: "  ")
-            s += "<tr><td class=\"num\">\(r.step)</td><td class=\"text\">\(Markup.escape(r.greedy))</td><td class=\"text\">\(Markup.escape(r.sampled))</td><td class=\"mono\">\(Markup.escape(next))</td></tr>"
+            s += "<tr><td class=\"num\">\(r.step)</td>\(Self.sampleCell(r.greedy))\(Self.sampleCell(r.sampled))<td class=\"mono\" data-verbatim=\"yes\">\(Markup.escape(next))</td></tr>"
         }
         return s + "</table>\n"
     }

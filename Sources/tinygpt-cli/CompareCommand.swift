@@ -32,7 +32,8 @@ struct CompareCommand: Command {
                                                  samplesPerTemperature: flags.int("--samples") ?? 1,
                                                  seed: flags.uint64("--seed") ?? 1337)
         let samples = sweep.samples
-        let report = try TemperatureReport(sweep, topCount: flags.int("--top") ?? 8)
+        var report = try TemperatureReport(sweep, topCount: flags.int("--top") ?? 8)
+        report.contextLength = session.model.config.contextLength
         print("checkpoint: \(loaded.path)")
         print(report.text(includeSamples: false))
         print("")

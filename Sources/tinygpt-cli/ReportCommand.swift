@@ -7,24 +7,61 @@ import TinyGPTViews
 
 struct ReportCommand: Command {
     let spec = CommandSpec(
-        name: "report", summary: "Redraw a run folder's training report (report.html) from its logs.",
-        positionals: [PositionalSpec("RUN_DIR", help: "the folder tinygpt train wrote (e.g. Checkpoints/lighthouse)")],
-        flags: [],
-        examples: ["tinygpt report Checkpoints/lighthouse"])
+        name: "report", summary: "Redraw a run folder's training report (report.html), or put several runs side by side.",
+        positionals: [PositionalSpec("RUN_DIR", help: "the folder tinygpt train wrote (e.g. Checkpoints/lighthouse); several to compare them",
+                                     repeats: true)],
+        flags: [
+            .string("--out", "FILE", help: "where to write (one run: RUN_DIR/report.html; several: runs.html); a name ending in .svg writes the loss and per-block gradient charts as one SVG"),
+            .choice("--lang", "LANG", TextLanguage.allCases.map(\.rawValue), help: "the language the page opens in (default: the language of the runs' text)"),
+        ],
+        examples: ["tinygpt report Checkpoints/lighthouse",
+                   "tinygpt report Checkpoints/lighthouse Checkpoints/lighthouse-2 --out compare.html",
+                   "tinygpt report /tmp/res /tmp/nores --out ablation.svg --lang zh"])
 
     func run(_ flags: ParsedFlags) throws {
-        let directory = flags.positional(0)!
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
-            throw TinyGPTError.runtime("\(directory) is not a folder; give the run folder tinygpt train wrote (e.g. Checkpoints/lighthouse)")
+        let language = flags.string("--lang").flatMap(TextLanguage.init(rawValue:))
+        var reports: [TrainingReport] = []
+        for directory in flags.positionals {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
+                throw TinyGPTError.runtime("\(directory) is not a folder; give the run folder tinygpt train wrote (e.g. Checkpoints/lighthouse)")
+            }
+            let folder = RunFiles(directory)
+            guard FileManager.default.fileExists(atPath: folder.trainingLog) else {
+                throw TinyGPTError.runtime("\(directory) has no train_log.csv; is it a run folder written by tinygpt train?")
+            }
+            reports.append(try TrainingReport.load(folder: folder, language: language))
         }
-        let folder = RunFiles(directory)
-        guard FileManager.default.fileExists(atPath: folder.trainingLog) else {
-            throw TinyGPTError.runtime("\(directory) has no train_log.csv; is it a run folder written by tinygpt train?")
+        let out = flags.string("--out")
+        if let out {
+            try checkOutputPath(out, flag: "--out")
+            let inputs = flags.positionals.flatMap { d in ["train_log.csv", "health.jsonl", "timelapse.jsonl", "run.json"].map { RunFiles(d).path($0) } }
+            if inputs.contains(where: { samePath($0, out) }) || out.hasSuffix(".ckpt") {
+                throw TinyGPTError.usage("--out \(out) is one of the runs' own files; give a new file name (e.g. compare.html)")
+            }
         }
-        let report = try TrainingReport.load(folder: folder)
-        try AtomicFile.write(Array(report.html().utf8), to: folder.report)
-        print("wrote \(folder.report) (\(report.log.count) log rows, \(report.health.count) evaluations)")
+        if let out, out.lowercased().hasSuffix(".svg") {
+            let overlay = RunsOverlay(runs: reports, language: language)
+            try AtomicFile.write(Array(overlay.svgDocument().utf8), to: out)
+            print("wrote \(out) (\(reports.count) \(reports.count == 1 ? "run" : "runs"): \(overlay.labels(chinese: overlay.language == .chinese).joined(separator: " · ")))")
+            return
+        }
+        if reports.count == 1 {
+            let report = reports[0], path = out ?? RunFiles(flags.positionals[0]).report
+            try AtomicFile.write(Array(report.html().utf8), to: path)
+            let flagged = report.verdicts.flagged
+            print("wrote \(path) (\(report.log.count) log rows, \(report.health.count) evaluations; flagged: \(flagged.isEmpty ? "nothing" : flagged.joined(separator: ", ")))")
+            return
+        }
+        let overlay = RunsOverlay(runs: reports, language: language)
+        let path = out ?? "runs.html"
+        try AtomicFile.write(Array(overlay.html().utf8), to: path)
+        print("wrote \(path) (\(reports.count) runs: \(overlay.labels(chinese: false).joined(separator: " · ")))")
+    }
+
+    private func samePath(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath().path
+            == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath().path
     }
 }
 
@@ -32,6 +69,10 @@ enum TrainingReportSupport {
     /// The time-lapse probe: --probe, or the start of the validation text.
     static func timeLapse(trainer: Trainer, probe: String?) throws -> TimeLapse {
         guard let probe else { return TimeLapse(defaultFor: trainer.data) }
+        let count = probe.unicodeScalars.count, T = trainer.model.config.contextLength
+        if count > T {
+            Console.warn("--probe has \(count) characters; the model sees only its last \(T) (the context length), and the report shows those")
+        }
         do {
             return try TimeLapse(probe: probe, tokenizer: trainer.tokenizer)
         } catch let error as TinyGPTError {

@@ -193,11 +193,16 @@ public struct RunDescription: Codable, Sendable, Equatable {
     public var dropout: Double
     public var seed: UInt64
     public var evalInterval: Int
+    /// Windows of each split averaged per evaluation (absent in run.json files from before).
+    public var evalWindows: Int?
     /// The n-gram counting baselines on the same validation text.
     public var baselines: [Baseline]
     /// The learning rate at every `scheduleStride`-th step, from step 0 (for the schedule plot).
     public var schedule: [Double]
     public var scheduleStride: Int
+    /// "zh" when the training text is mostly Chinese (`TextLanguage`), so its report opens in
+    /// Chinese; absent (nil) in run.json files from before it was recorded.
+    public var language: String?
 
     public init(trainer: Trainer, dataPath: String, baselines: [NGramBaseline.Result]) {
         let c = trainer.model.config, s = trainer.settings
@@ -221,9 +226,35 @@ public struct RunDescription: Codable, Sendable, Equatable {
         dropout = Double(s.dropout)
         seed = s.seed
         evalInterval = s.evalInterval
+        evalWindows = s.evalWindows
         self.baselines = baselines.map { Baseline(name: $0.name, loss: $0.loss) }
         scheduleStride = max(1, s.steps / 400)
         schedule = stride(from: 0, to: s.steps, by: scheduleStride).map { Double(s.learningRate(at: $0)) }
+        let scalars = trainer.tokenizer.scalars.map { Unicode.Scalar($0) ?? " " }
+        language = TextLanguage.guess(scalars: trainer.data.tokens.lazy.map { scalars[Int($0)] }).rawValue
+    }
+
+    /// The settings that tell two runs apart, as (key, value) with values as text: the keys
+    /// are fixed names ("data", "layers", "residual", "lr", …) a page translates.
+    public var comparableSettings: [(key: String, value: String)] {
+        func f(_ x: Double) -> String { "\(Float(x))" }
+        return [("data", dataPath), ("layers", "\(layerCount)"), ("heads", "\(headCount)"), ("width", "\(modelWidth)"),
+                ("context", "\(contextLength)"), ("gelu", gelu), ("residual", residual == false ? "off" : "on"),
+                ("batch", "\(batchSize)"), ("steps", "\(steps)"), ("lr", f(learningRate)), ("min-lr", f(minLearningRate)),
+                ("warmup", "\(warmupSteps)"), ("weight-decay", f(weightDecay)), ("grad-clip", f(gradClip)),
+                ("dropout", f(dropout)), ("seed", "\(seed)"), ("eval-every", "\(evalInterval)")]
+    }
+
+    /// For each run, the settings whose values are not the same in all `runs` (a run without
+    /// run.json, nil, has none). Labels runs that differ in one or two settings by just those.
+    public static func differences(_ runs: [RunDescription?]) -> [[(key: String, value: String)]] {
+        let known = runs.compactMap { $0?.comparableSettings }
+        guard let first = known.first else { return runs.map { _ in [] } }
+        let differing = Set(first.indices.filter { i in known.contains { $0[i].value != first[i].value } })
+        return runs.map { run in
+            guard let settings = run?.comparableSettings else { return [] }
+            return settings.indices.filter(differing.contains).map { settings[$0] }
+        }
     }
 
     /// Writes run.json atomically.

@@ -59,7 +59,12 @@ let package = Package(
         // The library: text, ops, model, training, sampling, checkpoint, interop. No flags, no HTML.
         .target(name: "TinyGPT", swiftSettings: archFlags),
         // What people look at: HTML pages, SVG charts, terminal drawings of library results.
-        .target(name: "TinyGPTViews", dependencies: ["TinyGPT"], swiftSettings: archFlags),
+        // Its pages' code is in Pages/ (HTML, CSS, JavaScript), compiled in as byte arrays
+        // (PackageResources.<name>_<ext>), so the binary and every page it writes stand alone.
+        .target(name: "TinyGPTViews", dependencies: ["TinyGPT"],
+                resources: ["page.html", "theme.css", "page.css", "inspector.html", "inspector.css", "inspector.js",
+                            "inspector-model.js", "report.css", "report.js"].map { .embedInCode("Pages/" + $0) },
+                swiftSettings: archFlags),
         // The executable: flags, help and commands; parsing and printing only.
         .executableTarget(name: "tinygpt-cli", dependencies: ["TinyGPT", "TinyGPTViews"], path: "Sources/tinygpt-cli",
                           swiftSettings: archFlags),

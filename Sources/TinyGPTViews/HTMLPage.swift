@@ -1,5 +1,6 @@
-// One self-contained HTML page: inline CSS, inline SVG, an optional inline script written
-// here (the inspector's), no external URLs.
+// One self-contained HTML page: the skeleton Pages/page.html with the shared style
+// (theme.css, page.css), the page's own style and script (its files in Pages/), and the body
+// the page builds; no external URLs. Every page the tool writes is made here.
 // The markup is also well-formed XML (XHTML syntax in an HTML5 document), so a browser opens
 // it as HTML and an XML parser can check it.
 
@@ -8,17 +9,22 @@ import TinyGPT
 /// Builds a report page piece by piece; `render()` returns the whole file.
 public struct HTMLPage {
     public var title: String
-    /// CSS added after the shared style sheet. Must not contain `<` or `&`.
+    /// CSS added after the shared style sheets (a page's own file). Must not contain `<` or `&`.
     public var extraStyle: String = ""
     /// The document's language (`lang` attribute): "en" or "zh".
     public var language: String = "en"
+    /// More attributes of the `<html>` element (name, value), e.g. the report's `data-lang`.
+    public var rootAttributes: [(String, String)] = []
     /// JavaScript run at the end of the body, inside a CDATA section so the file stays XML.
     /// Must not contain `</script` or `]]>`.
     public var script: String = ""
     public private(set) var body = ""
 
-    public init(title: String) {
+    /// A page whose body opens with the title as its `<h1>` (`heading: false` for a page that
+    /// writes its own).
+    public init(title: String, heading: Bool = true) {
         self.title = title
+        if heading { self.heading(title, level: 1) }
     }
 
     /// Appends markup that is already escaped and well-formed (e.g. an SVG element).
@@ -42,47 +48,34 @@ public struct HTMLPage {
         name.map { " class=\"\(Markup.escape($0))\"" } ?? ""
     }
 
+    /// `<script type="application/json" id="…">` holding `json` (written with
+    /// `JSONText(escaping: .scriptElement)`, so it cannot close the element).
+    public mutating func dataBlock(id: String, json: String) {
+        dataBlock(id: id, type: "application/json", content: json)
+    }
+
+    /// A `<script>` element of a type the browser does not run, holding data for the page's
+    /// script (JSON, base64). `content` must not contain `<` or `&`.
+    public mutating func dataBlock(id: String, type: String, content: String) {
+        precondition(!content.contains("<") && !content.contains("&"), "a data block must not contain < or &")
+        raw("<script type=\"\(Markup.escape(type))\" id=\"\(Markup.escape(id))\">" + content + "</script>")
+    }
+
+    /// The shared style sheets, in order: the palette and fonts, then the common rules.
+    static let sharedStyle = PageFiles.theme + PageFiles.pageStyle
+
     /// The whole document.
     public func render() -> String {
         precondition(!extraStyle.contains("<") && !extraStyle.contains("&"), "CSS must not contain < or &")
         precondition(!script.contains("</script") && !script.contains("]]>"), "the script must not close its element")
-        let scriptElement = script.isEmpty ? "" : "<script>//<![CDATA[\n\(script)\n//]]></script>\n"
-        return """
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="\(Markup.escape(language))">
-        <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title>\(Markup.escape(title))</title>
-        <style>
-        \(Self.sharedStyle)
-        \(extraStyle)
-        </style>
-        </head>
-        <body>
-        <h1>\(Markup.escape(title))</h1>
-        \(body)\(scriptElement)</body>
-        </html>
-
-        """
+        let attributes = rootAttributes.map { " \($0.0)=\"\(Markup.escape($0.1))\"" }.joined()
+        return PageFiles.fill(PageFiles.skeleton, [
+            "lang": Markup.escape(language),
+            "attributes": attributes,
+            "title": Markup.escape(title),
+            "style": Self.sharedStyle + extraStyle,
+            "body": body,
+            "script": script.isEmpty ? "" : "<script>//<![CDATA[\n\(script)\n//]]></script>\n",
+        ])
     }
-
-    static let sharedStyle = """
-    body { font-family: \(Markup.sansFonts); color: #222; background: #fff; margin: 24px 32px; line-height: 1.45; }
-    h1 { font-size: 22px; margin: 0 0 8px 0; }
-    h2 { font-size: 17px; margin: 28px 0 8px 0; border-bottom: 1px solid #e3e3e3; padding-bottom: 4px; }
-    h3 { font-size: 15px; margin: 0 0 4px 0; }
-    p { margin: 6px 0; max-width: 70em; }
-    .note { color: #555; font-size: 13px; }
-    .mono { font-family: \(Markup.monoFonts); }
-    .row { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-    .card { border: 1px solid #e1e4e8; border-radius: 6px; padding: 10px 12px; background: #fcfcfd; }
-    .formula { font-size: 18px; margin: 10px 0; font-family: 'Times New Roman', 'Noto Serif CJK SC', serif; }
-    .frac { display: inline-block; vertical-align: middle; text-align: center; margin: 0 4px; }
-    .frac span { display: block; padding: 0 4px; }
-    .frac .den { border-top: 1px solid #222; }
-    table { border-collapse: collapse; font-size: 13px; }
-    th, td { padding: 2px 8px; text-align: left; border-bottom: 1px solid #eee; }
-    td.num { text-align: right; font-variant-numeric: tabular-nums; }
-    """
 }

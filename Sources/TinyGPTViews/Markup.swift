@@ -1,27 +1,24 @@
 // Text that goes into SVG and HTML: XML escaping, visible stand-ins for whitespace and
 // control characters, number formatting, and the font lists every report uses.
-// Which characters XML allows follows the `Char` production of XML 1.0 (5th ed.), §2.2.
+// Which characters XML allows: `XMLCharacters` (library, IO/JSONText.swift).
 
 import Foundation
 import TinyGPT
 
 /// Helpers shared by every report that writes SVG or (XHTML-compatible) HTML.
 public enum Markup {
-    /// Sans-serif fonts, with CJK fonts listed so that Chinese renders on Linux, macOS and Windows.
-    public static let sansFonts = "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', 'Helvetica Neue', Arial, sans-serif"
-    /// Monospaced fonts for generated text, again with CJK fallbacks.
-    public static let monoFonts = "'Noto Sans Mono CJK SC', 'DejaVu Sans Mono', Menlo, Consolas, 'Microsoft YaHei', monospace"
+    /// Sans-serif fonts, with CJK fonts listed so that Chinese renders on Linux, macOS and Windows
+    /// (`--sans` in Pages/theme.css).
+    public static let sansFonts = Theme.value("--sans")
+    /// Monospaced fonts for generated text, again with CJK fallbacks (`--mono` in theme.css).
+    public static let monoFonts = Theme.value("--mono")
 
     // MARK: - Escaping
 
     /// True when XML 1.0 allows `scalar` in a document (tab, newline, carriage return,
     /// and everything from U+0020 except surrogates, U+FFFE and U+FFFF).
     public static func isAllowedInXML(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x09, 0x0A, 0x0D: return true
-        case 0x20...0xD7FF, 0xE000...0xFFFD, 0x1_0000...0x10_FFFF: return true
-        default: return false
-        }
+        XMLCharacters.allows(scalar)
     }
 
     /// `text` escaped for XML character data and attribute values: `& < > " '` become

@@ -22,20 +22,31 @@ public struct RunsOverlay {
 
     // MARK: - Labels
 
-    /// A setting's name and value in words: ("lr", "0.003") → "lr 0.003" / "学习率 0.003".
-    static func setting(_ key: String, _ value: String, chinese: Bool) -> String {
+    /// A setting's name and value in words: ("learningRate", 0.003) → "learning rate 0.003" /
+    /// "学习率 0.003"; the text is "data NAME" / "数据 NAME".
+    static func setting(_ key: String, _ value: SettingValue?, chinese: Bool) -> String {
         if key == "residual" {
-            return chinese ? (value == "off" ? "无残差连接" : "有残差连接") : (value == "off" ? "no skip connections" : "with skip connections")
+            let off = value == .bool(false)
+            return chinese ? (off ? "无残差连接" : "有残差连接") : (off ? "no skip connections" : "with skip connections")
         }
         let names: [String: (String, String)] = [
-            "data": ("data", "数据"), "layers": ("layers", "层数"), "heads": ("heads", "头数"), "width": ("width", "宽度"),
-            "context": ("context", "上下文"), "gelu": ("GELU", "GELU"), "batch": ("batch", "批量"), "steps": ("steps", "步数"),
-            "lr": ("lr", "学习率"), "min-lr": ("min lr", "最小学习率"), "warmup": ("warmup", "预热步数"),
-            "weight-decay": ("weight decay", "权重衰减"), "grad-clip": ("gradient clip", "梯度裁剪阈值"),
-            "dropout": ("dropout", "随机失活"), "seed": ("seed", "随机种子"), "eval-every": ("evaluation every", "评估间隔"),
+            "data": ("data", "数据"), "layerCount": ("layers", "层数"), "headCount": ("heads", "头数"), "modelWidth": ("width", "宽度"),
+            "contextLength": ("context", "上下文"), "gelu": ("GELU", "GELU"), "batchSize": ("batch", "批量"), "steps": ("steps", "步数"),
+            "learningRate": ("learning rate", "学习率"), "minLearningRate": ("final learning rate", "最终学习率"),
+            "warmupSteps": ("warmup", "预热步数"), "weightDecay": ("weight decay", "权重衰减"), "beta1": ("AdamW β1", "AdamW β1"),
+            "beta2": ("β2", "β2"), "epsilon": ("ε", "ε"), "gradClip": ("gradient clip", "梯度裁剪阈值"), "dropout": ("dropout", "随机失活"),
+            "seed": ("seed", "随机种子"), "evalInterval": ("evaluation every", "评估间隔"), "evalWindows": ("evaluation windows", "评估窗口数"),
+            "validationFraction": ("validation fraction", "验证集比例"),
         ]
         let (en, zh) = names[key] ?? (key, key)
-        return (chinese ? zh : en) + " " + value
+        guard let value else { return chinese ? zh : en }
+        let text: String
+        switch value {
+        case .number(let x): text = TrainingReport.number(x)
+        case .text(let t): text = key == "data" ? folderName(t) : t
+        default: text = TrainingSetting.named(key)?.text(value) ?? "\(value)"
+        }
+        return (chinese ? zh : en) + " " + text
     }
 
     /// Each run's label: the settings that differ, or its folder's name when none do (or when
@@ -173,29 +184,13 @@ public struct RunsOverlay {
         body += R.perLanguage { zh in "<div class=\"row\">" + stepNormChart(chinese: zh).svg() + updateChart(chinese: zh).svg() + "</div>" } + "\n"
         body += verdictsSection()
         let lang = language.rawValue
-        return """
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="\(lang == "zh" ? "zh-CN" : "en")" data-lang="\(lang)">
-        <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title>\(lang == "zh" ? "几次训练的比较" : "Runs side by side")</title>
-        <style>
-        \(HTMLPage.sharedStyle)
-        \(R.style)
-        .diff { background: #fff5e8; font-weight: 600; }
-        </style>
-        </head>
-        <body>
-        \(body)<script>
-        //<![CDATA[
-        \(R.script)
-        //]]>
-        </script>
-        </body>
-        </html>
-
-        """
+        var page = HTMLPage(title: lang == "zh" ? "几次训练的比较" : "Runs side by side", heading: false)
+        page.language = lang == "zh" ? "zh-CN" : "en"
+        page.rootAttributes = [("data-lang", lang)]
+        page.extraStyle = PageFiles.reportStyle
+        page.script = PageFiles.reportScript
+        page.raw(body)
+        return page.render()
     }
 
     /// Every run's settings in one table; the rows that differ are marked.
@@ -203,6 +198,7 @@ public struct RunsOverlay {
         typealias R = TrainingReport
         var s = R.heading("The runs", "这几次训练")
         let settings = runs.map { $0.run?.comparableSettings }
+        let differences = RunDescription.differences(runs.map(\.run))
         let labelsEn = labels(chinese: false), labelsZh = labels(chinese: true)
         s += "<table class=\"runs\"><tr><th></th>"
         for (i, report) in runs.enumerated() {
@@ -211,13 +207,19 @@ public struct RunsOverlay {
         s += "</tr>"
         guard let keys = settings.compactMap({ $0 }).first?.map(\.key) else { return s + "</table>\n" }
         for (k, key) in keys.enumerated() {
-            let values = settings.map { $0?[k].value ?? "–" }
-            let differs = Set(values).count > 1
-            let name = R.both(Self.setting(key, "", chinese: false).trimmingCharacters(in: .whitespaces),
-                              Self.setting(key, "", chinese: true).trimmingCharacters(in: .whitespaces))
+            let values = settings.map { $0?[k].value }
+            let differs = differences.contains { $0.contains { $0.key == key } }
+            let name = R.both(Self.setting(key, nil, chinese: false), Self.setting(key, nil, chinese: true))
             s += "<tr\(differs ? " class=\"diff\"" : "")><th>\(key == "residual" ? R.both("skip connections", "残差连接") : name)</th>"
             for v in values {
-                let shown = key == "residual" ? R.both(v == "off" ? "none" : "yes", v == "off" ? "无" : "有") : Markup.escape(v)
+                let shown: String
+                switch v {
+                case nil: shown = "–"
+                case .bool(let on)?: shown = R.both(on ? "yes" : "no", on ? "有" : "无")
+                case .number(let x)?: shown = TrainingReport.number(x)
+                case .text(let t)?: shown = Markup.escape(t)
+                case let value?: shown = Markup.escape(TrainingSetting.named(key)?.text(value) ?? "\(value)")
+                }
                 s += "<td class=\"mono\">\(shown)</td>"
             }
             s += "</tr>"

@@ -1,5 +1,5 @@
 // A small SVG writer (rectangles, lines, text, polylines with tooltips) and the pieces every
-// chart shares: a colour palette, a sequential colour scale and "nice" axis ticks.
+// chart shares: the colour palette (Pages/theme.css), a sequential colour scale and "nice" axis ticks.
 // Elements follow SVG 1.1; tick spacing follows Heckbert, "Nice numbers for graph labels"
 // (Graphics Gems, 1990): steps of 1, 2 or 5 times a power of ten.
 
@@ -85,18 +85,24 @@ public struct SVGWriter {
 
 // MARK: - Colours
 
-/// Colours shared by the charts.
+/// Colours shared by the charts: the palette of Pages/theme.css, which the pages' CSS and
+/// script read too.
 public enum ChartColours {
-    /// Distinguishable line colours, used in order for series 0, 1, 2, …
-    public static let palette = ["#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    /// Distinguishable line colours, used in order for series 0, 1, 2, … (`--series-N`).
+    public static let palette = Theme.numbered("series-")
 
     public static func series(_ index: Int) -> String { palette[index % palette.count] }
 
+    /// The sequential scale's stops (`--scale-N`) as (red, green, blue).
+    static let stops: [(Double, Double, Double)] = Theme.numbered("scale-").map { hex in
+        let digits = Array(hex.utf8.dropFirst())
+        precondition(hex.hasPrefix("#") && digits.count == 6, "theme.css: a scale colour is #rrggbb")
+        func channel(_ i: Int) -> Double { Double(Int(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16)!) }
+        return (channel(0), channel(2), channel(4))
+    }
+
     /// A sequential white-to-dark-blue scale: 0 → almost white, 1 → dark blue.
     public static func sequential(_ t: Double) -> String {
-        let stops: [(Double, Double, Double)] = [
-            (247, 251, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107),
-        ]
         let clamped = t.isFinite ? min(1, max(0, t)) : 0
         let position = clamped * Double(stops.count - 1)
         let i = min(stops.count - 2, Int(position))

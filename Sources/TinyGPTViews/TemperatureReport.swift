@@ -61,7 +61,8 @@ public struct TemperatureReport {
         self.logits = logits
         let count = max(1, min(topCount, vocabulary.count))
         panels = temperatures.enumerated().map { index, t in
-            let p = Self.probabilities(logits: logits, temperature: t)
+            // The library's softmax(z / T), the same numbers sampling draws from.
+            let p = logits.withUnsafeBufferPointer { Softmax.probabilities($0.baseAddress!, count: $0.count, temperature: t) }
             // Ties in probability (all the zeros at T = 0) are ordered by logit, then by id.
             let order = p.indices.sorted { a, b in
                 p[a] != p[b] ? p[a] > p[b] : (logits[a] != logits[b] ? logits[a] > logits[b] : a < b)
@@ -79,14 +80,6 @@ public struct TemperatureReport {
     }
 
     // MARK: - The maths
-
-    /// p_i = exp(z_i / T) / Σ_j exp(z_j / T), in Double, with max(z) subtracted first so no
-    /// exponent overflows. T = 0 gives one-hot at the argmax (the first one on ties). This is
-    /// the library's `Softmax.probabilities`, the same numbers sampling draws from.
-    public static func probabilities(logits: [Float], temperature: Double) -> [Double] {
-        precondition(!logits.isEmpty && temperature >= 0)
-        return logits.withUnsafeBufferPointer { Softmax.probabilities($0.baseAddress!, count: $0.count, temperature: temperature) }
-    }
 
     /// H = -Σ p log₂ p in bits (terms with p = 0 contribute 0).
     public static func entropyBits(_ probabilities: [Double]) -> Double {

@@ -6,8 +6,9 @@
 // charts, the verdicts the library reads from the same records (RunVerdicts, VerdictText).
 // English and Chinese in one file: every word is there twice (charts are drawn once per
 // language) and CSS shows the chosen one. A run on mostly-Chinese text opens in Chinese; a
-// button, or #en / #zh in the address, switches. The only script is that switch; everything
-// else is inline SVG, so the page works offline.
+// button, or #en / #zh in the address, switches. The only script is that switch
+// (Pages/report.js, style in report.css); everything else is inline SVG, so the page works
+// offline.
 
 import Foundation
 import TinyGPT
@@ -50,7 +51,7 @@ public struct TrainingReport {
     public var verdicts: RunVerdicts { RunVerdicts(log: log, health: health, run: run) }
 
     /// The verdicts in words, in the report's order.
-    public var verdictTexts: [Verdict] { VerdictText.all(verdicts, residual: run?.residual != false) }
+    public var verdictTexts: [Verdict] { VerdictText.all(verdicts, residual: run?.config.residual != false) }
 
     // MARK: - Page
 
@@ -99,66 +100,14 @@ public struct TrainingReport {
         body += layerSection()
         body += timeLapseSection()
         let lang = openingLanguage.rawValue
-        return """
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="\(lang == "zh" ? "zh-CN" : "en")" data-lang="\(lang)">
-        <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title>\(lang == "zh" ? "训练报告" : "Training report") · \(Markup.escape(title))</title>
-        <style>
-        \(HTMLPage.sharedStyle)
-        \(Self.style)
-        </style>
-        </head>
-        <body>
-        \(body)<script>
-        //<![CDATA[
-        \(Self.script)
-        //]]>
-        </script>
-        </body>
-        </html>
-
-        """
+        var page = HTMLPage(title: (lang == "zh" ? "训练报告 · " : "Training report · ") + title, heading: false)
+        page.language = lang == "zh" ? "zh-CN" : "en"
+        page.rootAttributes = [("data-lang", lang)]
+        page.extraStyle = PageFiles.reportStyle
+        page.script = PageFiles.reportScript
+        page.raw(body)
+        return page.render()
     }
-
-    static let style = """
-    html[data-lang="en"] .zh { display: none; }
-    html[data-lang="zh"] .en { display: none; }
-    .langs { float: right; }
-    .langs button { font: inherit; font-size: 13px; padding: 2px 10px; border: 1px solid #bbb; background: #f6f7f9; border-radius: 4px; cursor: pointer; }
-    html[data-lang="en"] button[data-set-lang="en"], html[data-lang="zh"] button[data-set-lang="zh"] { background: #1f77b4; color: #fff; border-color: #1f77b4; }
-    .small { font-size: 13px; color: #666; font-weight: normal; }
-    .lapse td { vertical-align: top; }
-    .lapse .text { font-family: \(Markup.monoFonts); white-space: pre-wrap; max-width: 34em; }
-    .lapse .blank { color: #999; }
-    .probe { background: #eef3fb; }
-    svg { max-width: 100%; height: auto; }
-    .verdict { font-size: 13px; max-width: 34em; padding: 8px 12px; border-left: 4px solid #999; border-radius: 3px; margin: 6px 0; }
-    .verdict-flag { border-color: #d62728; background: #fdeeee; }
-    .verdict-note { border-color: #e8710a; background: #fff5e8; }
-    .verdict-ok { border-color: #2ca02c; background: #eff8ef; }
-    .chart-row { align-items: flex-start; }
-    .chart-row > .verdict { flex: 1 1 18em; }
-    .summary .verdict { max-width: 60em; }
-    """
-
-    /// The language switch: the button pressed, or #zh / #en in the address.
-    static let script = """
-    (function () {
-      var root = document.documentElement;
-      // A script error is written on the page, where a test reads it.
-      window.addEventListener('error', function (e) { root.setAttribute('data-errors', (root.getAttribute('data-errors') || '') + e.message + '; '); });
-      function set(lang) { root.setAttribute('data-lang', lang === 'zh' ? 'zh' : 'en'); root.setAttribute('lang', lang === 'zh' ? 'zh-CN' : 'en'); }
-      var buttons = document.querySelectorAll('button[data-set-lang]');
-      for (var i = 0; i < buttons.length; i++) {
-        buttons[i].addEventListener('click', function (e) { var l = e.currentTarget.getAttribute('data-set-lang'); set(l); history.replaceState(null, '', '#' + l); });
-      }
-      if (location.hash === '#zh' || location.hash === '#en') { set(location.hash.slice(1)); }
-      root.setAttribute('data-ready', 'yes');
-    })();
-    """
 
     // MARK: - Words
 
@@ -182,40 +131,79 @@ public struct TrainingReport {
     func settingsSection() -> String {
         var s = Self.heading("The run", "这次训练")
         guard let r = run else {
-            return s + Self.note("run.json is missing, so the settings are unknown.", "缺少 run.json，无法显示训练设置。")
+            return s + Self.note("\(RunFiles.descriptionName) is missing, so the settings are unknown.",
+                                "缺少 \(RunFiles.descriptionName)，无法显示训练设置。")
         }
         func row(_ en: String, _ zh: String, _ valueEn: String, _ valueZh: String) -> String {
             "<tr><th>\(Self.both(en, zh))</th><td class=\"mono\">\(Self.both(valueEn, valueZh))</td></tr>"
         }
-        let n = Self.number
         s += "<table class=\"settings\">"
-        s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.vocabSize)",
-                 "\(r.dataPath) · 共 \(r.characters) 个字符，词表 \(r.vocabSize) 个字符")
-        s += row("model", "模型",
-                 "\(r.layerCount) layers, \(r.headCount) heads, width \(r.modelWidth), context \(r.contextLength), \(r.gelu) GELU · \(r.parameterCount) parameters",
-                 "\(r.layerCount) 层，每层 \(r.headCount) 个头，宽度 \(r.modelWidth)，上下文 \(r.contextLength) 个字符，GELU（\(r.gelu)）· 参数 \(r.parameterCount) 个")
-        if r.residual == false {
-            s += row("skip connections", "残差连接", "none: each block replaces the stream (x = branch)",
-                     "无：每个块直接替换残差流（x = 分支）")
-        } else {
-            s += row("skip connections", "残差连接", "yes: each block adds to the stream (x = x + branch)",
-                     "有：每个块都加到残差流上（x = x + 分支）")
+        s += row("text", "训练文本", "\(r.dataPath) · \(r.characters) characters, vocabulary \(r.config.vocabSize)",
+                 "\(r.dataPath) · 共 \(r.characters) 个字符，词表 \(r.config.vocabSize) 个字符")
+        // One row per group of TrainingSetting.all: every setting shows, a new one with no edit here.
+        for group in TrainingSetting.Group.allCases {
+            let settings = TrainingSetting.all.filter { $0.group == group }
+            var en = settings.map { Self.words($0, $0.value(r.config, r.settings), chinese: false) }
+            var zh = settings.map { Self.words($0, $0.value(r.config, r.settings), chinese: true) }
+            if group == .model {
+                en[en.count - 1] += " · \(r.parameterCount) parameters"
+                zh[zh.count - 1] += " · 参数 \(r.parameterCount) 个"
+            }
+            if group == .learningRate {
+                en.append("cosine decay")
+                zh.append("余弦衰减")
+            }
+            let label = Self.label(group)
+            s += row(label.en, label.zh, en.joined(separator: ", "), zh.joined(separator: "，"))
         }
-        let windows = r.evalWindows.map { ($0, " (train and validation each the mean of \($0) windows)", "（训练集和验证集各取 \($0) 个窗口求平均）") }
-        s += row("batch and steps", "批量与步数",
-                 "batch \(r.batchSize) × \(r.steps) steps, evaluation every \(r.evalInterval)\(windows?.1 ?? "")",
-                 "每批 \(r.batchSize) 条 × \(r.steps) 步，每 \(r.evalInterval) 步评估一次\(windows?.2 ?? "")")
-        s += row("learning rate", "学习率",
-                 "\(n(r.learningRate)) → \(n(r.minLearningRate)), warmup \(r.warmupSteps) steps, cosine decay",
-                 "\(n(r.learningRate)) → \(n(r.minLearningRate))，预热 \(r.warmupSteps) 步，余弦衰减")
-        s += row("regularisation", "正则化",
-                 "weight decay \(n(r.weightDecay)), dropout \(n(r.dropout)), gradient clip \(n(r.gradClip))",
-                 "权重衰减 \(n(r.weightDecay))，随机失活 \(n(r.dropout))，梯度裁剪阈值 \(n(r.gradClip))")
-        s += row("seed", "随机种子", "\(r.seed)", "\(r.seed)")
         if let last = log.last {
-            s += row("progress", "进度", "step \(last.step) of \(r.steps)", "第 \(last.step) 步，共 \(r.steps) 步")
+            s += row("progress", "进度", "step \(last.step) of \(r.settings.steps)", "第 \(last.step) 步，共 \(r.settings.steps) 步")
         }
         return s + "</table>\n"
+    }
+
+    /// The settings table's row label of `group`, in English and Chinese.
+    static func label(_ group: TrainingSetting.Group) -> (en: String, zh: String) {
+        switch group {
+        case .model: return ("model", "模型")
+        case .batch: return ("batch and steps", "批量与步数")
+        case .learningRate: return ("learning rate", "学习率")
+        case .regularisation: return ("regularisation", "正则化")
+        case .optimizer: return ("optimizer", "优化器")
+        case .evaluation: return ("evaluation", "评估")
+        case .seed: return ("seed", "随机种子")
+        }
+    }
+
+    /// A setting's value in words. Numbers print as they were set (`number`); a setting this
+    /// page has no words for (one added later) shows as the table words it (English) or as its
+    /// field and value (Chinese: the field is a name).
+    static func words(_ setting: TrainingSetting, _ value: SettingValue, chinese: Bool) -> String {
+        let v: String
+        if case .number(let x) = value { v = number(x) } else { v = setting.text(value) }
+        if setting.field == "residual" {
+            let on = value == .bool(true)
+            return chinese ? (on ? "有残差连接（x = x + 分支）" : "无残差连接：每个块直接替换残差流（x = 分支）")
+                           : (on ? "with skip connections (x = x + branch)" : "no skip connections: each block replaces the stream (x = branch)")
+        }
+        let english: [String: String] = [
+            "learningRate": "peak \(v)", "minLearningRate": "final \(v)", "weightDecay": "weight decay \(v)",
+            "beta1": "AdamW β1 \(v)", "beta2": "β2 \(v)", "epsilon": "ε \(v)", "gradClip": "gradient clip \(v)",
+            "dropout": "dropout \(v)", "validationFraction": "validation fraction \(v)",
+            "evalWindows": "train and validation each the mean of \(v) windows",
+        ]
+        let chineseWords: [String: String] = [
+            "layerCount": "\(v) 层", "headCount": "每层 \(v) 个头", "modelWidth": "宽度 \(v)",
+            "contextLength": "上下文 \(v) 个字符", "gelu": "GELU（\(v)）", "batchSize": "每批 \(v) 条", "steps": "共 \(v) 步",
+            "learningRate": "最高 \(v)", "minLearningRate": "最后 \(v)", "warmupSteps": "预热 \(v) 步",
+            "weightDecay": "权重衰减 \(v)", "beta1": "AdamW β1 \(v)", "beta2": "β2 \(v)", "epsilon": "ε \(v)",
+            "gradClip": "梯度裁剪阈值 \(v)", "dropout": "随机失活 \(v)", "seed": "\(v)",
+            "evalInterval": "每 \(v) 步评估一次", "evalWindows": "训练集和验证集各取 \(v) 个窗口求平均",
+            "validationFraction": "验证集占 \(v)",
+        ]
+        if chinese { return chineseWords[setting.field] ?? "\(setting.field) \(v)" }
+        if setting.field == "seed" { return v }
+        return english[setting.field] ?? setting.words(value)
     }
 
     /// Every verdict in one place, flags first.
@@ -243,7 +231,7 @@ public struct TrainingReport {
         let chart = Self.perLanguage { zh in
             let baselines = (run?.baselines ?? []).map { LineChart.ReferenceLine(label: Self.baseline($0.name, zh), y: $0.loss) }
             var plot = LossPlot(rows: log, baselines: baselines)
-            plot.words = (zh ? LossPlot.Words.chinese : .english).measured(windows: run?.evalWindows)
+            plot.words = (zh ? LossPlot.Words.chinese : .english).measured(windows: run?.settings.evalWindows)
             plot.chartWidth = 520
             plot.chartHeight = 340
             return plot.svg()
@@ -389,7 +377,7 @@ public struct TrainingReport {
                        "每次评估时，模型都接着同一段提示往下写：一种是贪心（每次都选最可能的字符），一种是在温度 1 下随机抽样。从上往下读，可以看到乱码怎样慢慢变成词语。")
         guard let probe = timeLapse.first?.probe else { return s + Self.note("No evaluation yet.", "还没有评估。") }
         // The model sees only the last context-length characters of a longer probe: show those.
-        let T = run?.contextLength ?? Int.max
+        let T = run?.config.contextLength ?? Int.max
         let scalars = Array(probe.unicodeScalars)
         var shown = probe
         if scalars.count > T {

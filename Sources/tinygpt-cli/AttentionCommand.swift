@@ -10,7 +10,7 @@ struct AttentionCommand: Command {
         name: "attention", summary: "Show the attention maps of a prompt (terminal view, or HTML heatmaps).",
         flags: [
             SharedFlags.checkpoint,
-            .string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)"),
+            SharedFlags.promptWindow,
             .int("--layer", "L", in: 0...GPTConfig.maxLayerCount, help: "only this layer (0-based)"),
             .int("--head", "H", in: 0...4096, help: "only this head (0-based); default: the mean over heads"),
             .string("--report", "FILE.html", help: "write the inspector page (every layer and head, step by step) to this HTML file"),
@@ -57,8 +57,13 @@ struct AttentionCommand: Command {
         if let path = flags.string("--report") {
             let trace = session.model.trace(tokens: ids, newline: session.tokenizer.id(of: 0x0A),
                                             space: session.tokenizer.id(of: 0x20))
-            let page = try InspectorPage(trace: trace, vocabulary: session.vocabulary,
+            var page = try InspectorPage(trace: trace, vocabulary: session.vocabulary,
                                          language: .guess(from: text), modelName: (loaded.path as NSString).lastPathComponent)
+            // The page opens at the head asked for (layer 0 / head 0 for the one not given).
+            if flags.int("--layer") != nil || flags.int("--head") != nil {
+                page.openAt = (flags.int("--layer") ?? 0, flags.int("--head") ?? 0)
+            }
+            page.positionLogits = session.model.positionLogits(ids)
             try AtomicFile.write(Array(page.html().utf8), to: path)
             print("report: \(path)")
         }

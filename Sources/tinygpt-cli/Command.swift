@@ -19,7 +19,27 @@ enum Defaults {
 enum SharedFlags {
     static let threads = FlagSpec.int("--threads", "N", in: 1...256, help: "worker threads (default: all cores)")
     static let checkpoint = FlagSpec.string("--checkpoint", "FILE", help: "checkpoint to load (default: the newest under Checkpoints/)")
-    static let seed = FlagSpec.uint64("--seed", "N", help: "random seed; the same seed gives the same output", default: "1337")
+    /// Train's --seed (TrainingSetting.all), shared by every command that draws random numbers,
+    /// so one default (TrainingConfig's) holds everywhere.
+    static let seed = FieldFlags.flagSpec(TrainingSetting.named("seed")!)!
+
+    // MARK: Sampling: sample, compare
+
+    static let prompt = FlagSpec.string("--prompt", "TEXT", help: "text to continue (default: a newline)")
+    /// For pages that look at every position of a prompt (inspect, attention).
+    static let promptWindow = FlagSpec.string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)")
+    static let temperature = FlagSpec.float("--temperature", "T", in: SamplingSettings.temperatureRange,
+                                            help: "softmax temperature; 0 means greedy", default: "0.8")
+    static let greedy = FlagSpec.boolean("--greedy", help: "always take the most likely character (same as --temperature 0)")
+    static let topK = FlagSpec.int("--top-k", "K", in: SamplingSettings.topKRange, help: "sample only among the K most likely characters")
+    static let topP = FlagSpec.float("--top-p", "P", in: SamplingSettings.topPRange,
+                                     help: "sample only among the most likely characters whose probabilities reach P")
+
+    /// The sampling settings of --temperature (or --greedy), --top-k and --top-p.
+    static func sampling(_ flags: ParsedFlags) -> SamplingSettings {
+        SamplingSettings(temperature: flags.bool("--greedy") ? 0 : flags.floatOrDefault("--temperature"),
+                         topK: flags.int("--top-k"), topP: flags.float("--top-p"))
+    }
 
     static func context(_ flags: ParsedFlags) -> KernelContext {
         KernelContext(threads: flags.int("--threads") ?? ThreadPool.shared.threadCount)

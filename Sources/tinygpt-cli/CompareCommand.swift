@@ -11,8 +11,8 @@ struct CompareCommand: Command {
         name: "compare", summary: "Compare continuations and next-character probabilities across temperatures.",
         flags: [
             SharedFlags.checkpoint,
-            .string("--prompt", "TEXT", help: "text to continue (default: a newline)"),
-            .floatList("--temperatures", "LIST", in: .closed(0, 100), help: "comma-separated temperatures; 0 means greedy", default: "0,0.5,1,1.5"),
+            SharedFlags.prompt,
+            .floatList("--temperatures", "LIST", in: SamplingSettings.temperatureRange, help: "comma-separated temperatures; 0 means greedy", default: "0,0.5,1,1.5"),
             .int("--tokens", "N", in: 1...100_000, help: "characters to generate at each temperature", default: "200"),
             .int("--top", "N", in: 1...1000, help: "next-character candidates listed per temperature", default: "8"),
             .int("--samples", "N", in: 1...100, help: "continuations per temperature (in the HTML report)", default: "1"),
@@ -23,16 +23,16 @@ struct CompareCommand: Command {
         examples: ["tinygpt compare --prompt \"MIRA:\"", "tinygpt compare --prompt \"温度\" --temperatures 0,0.7,1.2 --report temperature.html"])
 
     func run(_ flags: ParsedFlags) throws {
-        let temperatures = (flags.floatList("--temperatures") ?? [0, 0.5, 1, 1.5])
+        let temperatures = flags.floatListOrDefault("--temperatures")
         if let path = flags.string("--report") { try checkOutputPath(path, flag: "--report") }
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let prompt = try session.encodePrompt(flags.string("--prompt"))
-        let sweep = try session.temperatureSweep(prompt, temperatures: temperatures, count: flags.int("--tokens") ?? 200,
-                                                 samplesPerTemperature: flags.int("--samples") ?? 1,
-                                                 seed: flags.uint64("--seed") ?? 1337)
+        let sweep = try session.temperatureSweep(prompt, temperatures: temperatures, count: flags.intOrDefault("--tokens"),
+                                                 samplesPerTemperature: flags.intOrDefault("--samples"),
+                                                 seed: flags.uint64OrDefault("--seed"))
         let samples = sweep.samples
-        var report = try TemperatureReport(sweep, topCount: flags.int("--top") ?? 8)
+        var report = try TemperatureReport(sweep, topCount: flags.intOrDefault("--top"))
         report.contextLength = session.model.config.contextLength
         print("checkpoint: \(loaded.path)")
         print(report.text(includeSamples: false))
@@ -46,6 +46,7 @@ struct CompareCommand: Command {
             var page = try InspectorPage(trace: trace, vocabulary: session.vocabulary, language: .guess(from: sweep.prompt),
                                          modelName: (loaded.path as NSString).lastPathComponent)
             page.sweep = sweep
+            page.positionLogits = session.model.positionLogits(ids)
             try AtomicFile.write(Array(page.html().utf8), to: path)
             print("\nreport: \(path)")
         }

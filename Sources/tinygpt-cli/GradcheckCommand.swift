@@ -28,10 +28,10 @@ struct GradcheckCommand: Command {
         let tokenizer = try CharTokenizer(vocabulary: checkpoint.vocabulary)
         let corpus = try loadCorpus(dataPath, tokenizer: tokenizer)
         let data = try TokenDataset(tokens: corpus.tokens,
-                                    validationFraction: checkpoint.training?.settings.validationFraction ?? 0.1,
+                                    validationFraction: (checkpoint.training?.settings ?? TrainingConfig()).validationFraction,
                                     contextLength: checkpoint.config.contextLength, name: dataPath)
         let model = GPT(config: checkpoint.config, parameters: checkpoint.parameters, context: SharedFlags.context(flags))
-        let check = GradientCheck(samplesPerTensor: flags.int("--samples") ?? 3, seed: flags.uint64("--seed") ?? 1337)
+        let check = GradientCheck(samplesPerTensor: flags.intOrDefault("--samples"), seed: flags.uint64OrDefault("--seed"))
         let start = DispatchTime.now().uptimeNanoseconds
         let result = check.run(model: model, data: data, batchSize: Self.batchSize)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -10,7 +10,7 @@ struct InspectCommand: Command {
     let spec = CommandSpec(
         name: "inspect", summary: "Write an interactive HTML page that opens up the model on a prompt.",
         flags: [
-            .string("--prompt", "TEXT", help: "the characters to look at (at most the context length; longer prompts keep their end)"),
+            SharedFlags.promptWindow,
             SharedFlags.checkpoint,
             .string("--out", "FILE.html", help: "the page to write", default: "inspect.html"),
             .choice("--lang", "LANG", InspectorPage.Language.allCases.map(\.rawValue),
@@ -24,7 +24,7 @@ struct InspectCommand: Command {
         guard let text = flags.string("--prompt") else {
             throw TinyGPTError.usage("inspect needs --prompt TEXT (the characters to look at)")
         }
-        let out = flags.string("--out") ?? "inspect.html"
+        let out = flags.stringOrDefault("--out")
         try checkOutputPath(out, flag: "--out")
         let started = Date()
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
@@ -38,6 +38,7 @@ struct InspectCommand: Command {
         let vocabulary = session.vocabulary
         var page = try InspectorPage(trace: trace, vocabulary: vocabulary, language: language,
                                      modelName: (loaded.path as NSString).lastPathComponent)
+        page.positionLogits = session.model.positionLogits(ids)
         if flags.bool("--with-model") {
             page.weights = EmbeddedWeights(parameters: loaded.checkpoint.parameters, layout: session.model.layout, gelu: c.gelu,
                                            residual: c.residual)

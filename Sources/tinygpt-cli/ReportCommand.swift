@@ -7,11 +7,11 @@ import TinyGPTViews
 
 struct ReportCommand: Command {
     let spec = CommandSpec(
-        name: "report", summary: "Redraw a run folder's training report (report.html), or put several runs side by side.",
+        name: "report", summary: "Redraw a run folder's training report (\(RunFiles.reportName)), or put several runs side by side.",
         positionals: [PositionalSpec("RUN_DIR", help: "the folder tinygpt train wrote (e.g. Checkpoints/lighthouse); several to compare them",
                                      repeats: true)],
         flags: [
-            .string("--out", "FILE", help: "where to write (one run: RUN_DIR/report.html; several: runs.html); a name ending in .svg writes the loss and per-block gradient charts as one SVG"),
+            .string("--out", "FILE", help: "where to write (one run: RUN_DIR/\(RunFiles.reportName); several: runs.html); a name ending in .svg writes the loss and per-block gradient charts as one SVG"),
             .choice("--lang", "LANG", TextLanguage.allCases.map(\.rawValue), help: "the language the page opens in (default: the language of the runs' text)"),
         ],
         examples: ["tinygpt report Checkpoints/lighthouse",
@@ -28,15 +28,15 @@ struct ReportCommand: Command {
             }
             let folder = RunFiles(directory)
             guard FileManager.default.fileExists(atPath: folder.trainingLog) else {
-                throw TinyGPTError.runtime("\(directory) has no train_log.csv; is it a run folder written by tinygpt train?")
+                throw TinyGPTError.runtime("\(directory) has no \(RunFiles.trainingLogName); is it a run folder written by tinygpt train?")
             }
             reports.append(try TrainingReport.load(folder: folder, language: language))
         }
         let out = flags.string("--out")
         if let out {
             try checkOutputPath(out, flag: "--out")
-            let inputs = flags.positionals.flatMap { d in ["train_log.csv", "health.jsonl", "timelapse.jsonl", "run.json"].map { RunFiles(d).path($0) } }
-            if inputs.contains(where: { samePath($0, out) }) || out.hasSuffix(".ckpt") {
+            let inputs = flags.positionals.flatMap { d in [RunFiles(d).trainingLog, RunFiles(d).health, RunFiles(d).timeLapse, RunFiles(d).description] }
+            if inputs.contains(where: { samePath($0, out) }) || out.hasSuffix(RunFiles.checkpointSuffix) {
                 throw TinyGPTError.usage("--out \(out) is one of the runs' own files; give a new file name (e.g. compare.html)")
             }
         }

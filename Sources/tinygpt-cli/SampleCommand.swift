@@ -9,12 +9,12 @@ struct SampleCommand: Command {
         name: "sample", summary: "Generate text after a prompt from a trained checkpoint.",
         flags: [
             SharedFlags.checkpoint,
-            .string("--prompt", "TEXT", help: "text to continue (default: a newline)"),
+            SharedFlags.prompt,
             .int("--tokens", "N", in: 1...1_000_000, help: "characters to generate", default: "500"),
-            .float("--temperature", "T", in: .closed(0, 100), help: "softmax temperature; 0 means greedy", default: "0.8"),
-            .boolean("--greedy", help: "always take the most likely character (same as --temperature 0)"),
-            .int("--top-k", "K", in: 1...10_000_000, help: "sample only among the K most likely characters"),
-            .float("--top-p", "P", in: .open(0, 1.000001), help: "sample only among the most likely characters whose probabilities reach P"),
+            SharedFlags.temperature,
+            SharedFlags.greedy,
+            SharedFlags.topK,
+            SharedFlags.topP,
             .int("--samples", "N", in: 1...10_000, help: "independent continuations", default: "1"),
             SharedFlags.seed,
             SharedFlags.threads,
@@ -23,16 +23,15 @@ struct SampleCommand: Command {
                    "tinygpt sample --prompt \"The \" --greedy --tokens 200"])
 
     func run(_ flags: ParsedFlags) throws {
-        let settings = SamplingSettings(temperature: flags.bool("--greedy") ? 0 : (flags.float("--temperature") ?? 0.8),
-                                        topK: flags.int("--top-k"), topP: flags.float("--top-p").map { min($0, 1) })
+        let settings = SharedFlags.sampling(flags)
         let loaded = try CheckpointFinder.load(flags.string("--checkpoint"))
         let session = try GenerationSession(checkpoint: loaded.checkpoint, context: SharedFlags.context(flags))
         let prompt = try session.encodePrompt(flags.string("--prompt"))
         let promptText = session.tokenizer.decode(prompt)
-        let count = flags.int("--samples") ?? 1
-        let tokens = flags.int("--tokens") ?? 500
+        let count = flags.intOrDefault("--samples")
+        let tokens = flags.intOrDefault("--tokens")
         var pending = 0
-        try session.generate(prompt, count: tokens, settings: settings, seed: flags.uint64("--seed") ?? 1337,
+        try session.generate(prompt, count: tokens, settings: settings, seed: flags.uint64OrDefault("--seed"),
                              streams: count) { c in
             if c.position == 0 {
                 if count > 1 { print("\(c.stream > 0 ? "\n" : "")--- sample \(c.stream + 1) of \(count) ---") }

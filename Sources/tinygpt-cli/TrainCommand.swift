@@ -14,28 +14,13 @@ struct TrainCommand: Command {
         flags: [
             .string("--data", "FILE", help: "text file to train on", default: Defaults.corpus),
             .string("--out", "DIR", help: "folder for checkpoints and the log (default: Checkpoints/<data name>)"),
-            .choice("--preset", "NAME", Preset.all.map(\.name), help: "model shape and schedule; flags below override it", default: "baby"),
-            .int("--layers", "N", in: 1...GPTConfig.maxLayerCount, help: "transformer blocks"),
-            .int("--heads", "N", in: 1...4096, help: "attention heads per block (must divide --width)"),
-            .int("--width", "N", in: 1...GPTConfig.maxModelWidth, help: "embedding width"),
-            .int("--context", "N", in: 1...GPTConfig.maxContextLength, help: "context length in characters"),
-            .choice("--gelu", "FORM", GELUForm.allCases.map(\.name), help: "GELU formula", default: "tanh"),
-            .boolean("--no-residual", help: "blocks without their skip connections (x = branch, not x + branch): the residual ablation"),
-            .int("--batch", "N", in: 1...65_536, help: "sequences per step"),
-            .int("--steps", "N", in: 1...1_000_000_000, help: "total steps of the run (also when resuming)"),
-            .float("--lr", "F", in: .open(0, 10), help: "peak learning rate"),
-            .float("--min-lr", "F", in: .closed(0, 10), help: "final learning rate of the cosine decay (default: lr/10)"),
-            .int("--warmup", "N", in: 0...1_000_000_000, help: "linear warmup steps", default: "100"),
-            .float("--weight-decay", "F", in: .halfOpen(0, 10), help: "AdamW weight decay on matrices", default: "0.1"),
-            .float("--grad-clip", "F", in: .atLeast(0), help: "clip the global gradient norm (0: off)", default: "1"),
-            .float("--dropout", "F", in: .halfOpen(0, 1), help: "dropout probability"),
-            SharedFlags.seed,
-            .int("--eval-every", "N", in: 1...1_000_000_000, help: "steps between validation evaluations"),
-            .int("--eval-windows", "N", in: 1...1_000_000, help: "validation windows averaged per evaluation", default: "200"),
-            .int("--save-every", "N", in: 0...1_000_000_000, help: "steps between saves of latest.ckpt (0: at the end only; default: every evaluation)"),
-            .int("--keep", "K", in: 0...1_000_000, help: "step checkpoints to keep besides latest and best", default: "2"),
+            .choice("--preset", "NAME", Preset.all.map(\.name), help: "model shape and schedule; flags below override it", default: Preset.baby.name),
+        ] + FieldFlags.settingFlags + [
+            .int("--save-every", "N", in: 0...1_000_000_000, help: "steps between saves of \(RunFiles.latestName) (0: at the end only; default: every evaluation)"),
+            .int("--keep", "K", in: 0...1_000_000, help: "step checkpoints to keep besides latest and best", default: "\(RunOptions.defaults.keep)"),
             .int("--log-every", "N", in: 1...1_000_000_000, help: "steps between progress lines", default: "10"),
-            .choice("--on-nan", "ACTION", NonFinitePolicy.allCases.map(\.rawValue), help: "on a NaN/Inf loss or gradient: stop, or skip the batch", default: "stop"),
+            .choice("--on-nan", "ACTION", NonFinitePolicy.allCases.map(\.rawValue), help: "on a NaN/Inf loss or gradient: stop, or skip the batch",
+                    default: RunOptions.defaults.onNonFinite.rawValue),
             .string("--resume", "CKPT", help: "continue the run saved in this checkpoint"),
             .string("--probe", "TEXT", help: "prompt the report's time-lapse continues at each evaluation (default: the first \(TimeLapse.defaultProbeLength) characters of the validation text)"),
             SharedFlags.threads,
@@ -71,7 +56,7 @@ struct TrainCommand: Command {
             resumedFrom = trainer.step
         } else {
             let corpus = try loadCorpus(dataPath)
-            let plan = try TrainingPlan(preset: Preset.named(flags.string("--preset") ?? "baby")!,
+            let plan = try TrainingPlan(preset: Preset.named(flags.stringOrDefault("--preset"))!,
                                         vocabSize: corpus.tokenizer.vocabSize, overrides: Self.overrides(flags))
             trainer = try Trainer(plan: plan, tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                   corpusName: dataPath, context: context)
@@ -85,38 +70,17 @@ struct TrainCommand: Command {
         if folder.isNumbered { print("\(folder.requested) holds another run, so this one goes to \(folder.path)") }
         let directory = folder.path
         let options = RunOptions(directory: directory, saveEvery: flags.int("--save-every"),
-                                 keep: flags.int("--keep") ?? 2,
-                                 onNonFinite: NonFinitePolicy(rawValue: flags.string("--on-nan") ?? "stop")!)
-        let logPath = (directory as NSString).appendingPathComponent("train_log.csv")
-        let log = try TrainingLogWriter(path: logPath, resumingAt: resumedFrom)
-        let monitor = try TrainingMonitor(trainer: trainer, folder: RunFiles(directory), timeLapse: timeLapse,
+                                 keep: flags.intOrDefault("--keep"),
+                                 onNonFinite: NonFinitePolicy(rawValue: flags.stringOrDefault("--on-nan"))!)
+        let log = try TrainingLogWriter(path: options.files.trainingLog, resumingAt: resumedFrom)
+        let monitor = try TrainingMonitor(trainer: trainer, folder: options.files, timeLapse: timeLapse,
                                           resuming: resumedFrom != nil)
-        try TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.int("--log-every") ?? 10,
+        try TrainProgress(trainer: trainer, options: options, log: log, logEvery: flags.intOrDefault("--log-every"),
                           dataPath: dataPath, resumedFrom: resumedFrom, monitor: monitor).run()
     }
 
     /// The model and schedule flags as overrides of the preset; the library fills in the rest.
-    static func overrides(_ flags: ParsedFlags) -> TrainingPlan.Overrides {
-        var o = TrainingPlan.Overrides()
-        o.contextLength = flags.int("--context")
-        o.layerCount = flags.int("--layers")
-        o.headCount = flags.int("--heads")
-        o.modelWidth = flags.int("--width")
-        o.gelu = flags.string("--gelu").flatMap(GELUForm.init(name:))
-        o.residual = flags.bool("--no-residual") ? false : nil
-        o.batchSize = flags.int("--batch")
-        o.steps = flags.int("--steps")
-        o.learningRate = flags.float("--lr")
-        o.minLearningRate = flags.float("--min-lr")
-        o.warmupSteps = flags.int("--warmup")
-        o.weightDecay = flags.float("--weight-decay")
-        o.gradClip = flags.float("--grad-clip")
-        o.dropout = flags.float("--dropout")
-        o.seed = flags.uint64("--seed")
-        o.evalInterval = flags.int("--eval-every")
-        o.evalWindows = flags.int("--eval-windows")
-        return o
-    }
+    static func overrides(_ flags: ParsedFlags) -> TrainingPlan.Overrides { FieldFlags.overrides(flags) }
 
 }
 
@@ -151,18 +115,18 @@ final class TrainProgress {
     func run() throws {
         let c = trainer.model.config, s = trainer.settings
         if let step = resumedFrom {
-            print("resuming \(options.latestPath) at step \(step) of \(s.steps)")
+            print("resuming \(options.files.latest) at step \(step) of \(s.steps)")
         }
         print("data: \(dataPath) · \(trainer.data.tokens.count) characters, vocabulary \(c.vocabSize) · train \(trainer.data.trainCount) / val \(trainer.data.validationCount)")
         print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU\(c.residual ? "" : ", no skip connections") · \(formatCount(trainer.model.parameterCount)) parameters")
         print("training: batch \(s.batchSize), \(s.steps) steps, lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), dropout \(s.dropout), seed \(s.seed), \(trainer.model.context.pool.threadCount) threads")
-        print("saving to \(options.directory)/ (latest.ckpt, best.ckpt, train_log.csv, report.html); Ctrl-C saves and stops")
+        print("saving to \(options.directory)/ (\([RunFiles.latestName, RunFiles.bestName, RunFiles.trainingLogName, RunFiles.reportName].joined(separator: ", "))); Ctrl-C saves and stops")
         Console.flush()
         // Counted before the first step (see NGramBaseline.evaluate for the caps on a big corpus).
         baselines = try NGramBaseline.evaluate(trainer.data, vocabSize: trainer.model.config.vocabSize)
         if monitor != nil {
             try RunDescription(trainer: trainer, dataPath: dataPath, baselines: baselines)
-                .write(to: RunFiles(options.directory).description)
+                .write(to: options.files.description)
         }
         let outcome: TrainingOutcome
         do {
@@ -175,8 +139,8 @@ final class TrainProgress {
         endProgressLine()
         switch outcome {
         case .interrupted(let step):
-            print("interrupted at step \(step); saved \(options.latestPath)")
-            print("continue with: tinygpt train --resume \(options.latestPath) --steps \(s.steps)" + (dataPath == Defaults.corpus ? "" : " --data \(dataPath)"))
+            print("interrupted at step \(step); saved \(options.files.latest)")
+            print("continue with: tinygpt train --resume \(options.files.latest) --steps \(s.steps)" + (dataPath == Defaults.corpus ? "" : " --data \(dataPath)"))
         case .finished(let validationLoss):
             try finish(validationLoss: validationLoss)
         }
@@ -184,7 +148,7 @@ final class TrainProgress {
 
     private func finish(validationLoss: Float) throws {
         let rows = try TrainingLog.read(path: log.path)
-        let plotPath = (options.directory as NSString).appendingPathComponent("loss.svg")
+        let plotPath = options.files.lossPlot
         let plot = LossPlot(rows: rows, baselines: baselines.map { LineChart.ReferenceLine(label: $0.name, y: $0.loss) },
                             title: "Training on \((dataPath as NSString).lastPathComponent)")
         try AtomicFile.write(Array(plot.svg().utf8), to: plotPath)
@@ -193,7 +157,7 @@ final class TrainProgress {
             print("  \(TerminalText.pad(b.name, to: 8)) val loss \(String(format: "%.4f", b.loss))")
         }
         print("  \(TerminalText.pad("GPT", to: 8)) val loss \(String(format: "%.4f", validationLoss))")
-        print("loss curve: \(plotPath)" + (monitor != nil ? " · report: \(RunFiles(options.directory).report)" : ""))
+        print("loss curve: \(plotPath)" + (monitor != nil ? " · report: \(options.files.report)" : ""))
         print("done: \(trainer.step) steps, \(formatCount(trainer.tokensSeen)) tokens; best val loss \(String(format: "%.4f", trainer.bestValidationLoss)); final val loss \(String(format: "%.4f", validationLoss))")
     }
 

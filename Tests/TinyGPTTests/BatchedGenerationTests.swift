@@ -102,7 +102,7 @@ final class BatchedGenerationTests: XCTestCase {
                 var logs: [Double] = []
                 Sampler.generate(cache: cache, prompt: prompt, count: 20, settings: SamplingSettings(temperature: temperature),
                                  rng: &rng) { id in
-                    logs.append(log(max(Sampler.probabilities(cache.logits.pointer, count: V, temperature: 1)[Int(id)], 1e-300)))
+                    logs.append(log(max(Softmax.probabilities(cache.logits.pointer, count: V, temperature: 1)[Int(id)], 1e-300)))
                     ids.append(id)
                 }
                 XCTAssertEqual(sweep.samples[t][s], TemperatureSample(text: session.tokenizer.decode(ids), logProbabilities: logs),

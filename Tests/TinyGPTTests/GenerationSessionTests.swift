@@ -89,7 +89,7 @@ final class GenerationSessionTests: XCTestCase {
                 var ids: [Int32] = []
                 var logs: [Double] = []
                 Sampler.generate(cache: cache, prompt: prompt, count: 25, settings: SamplingSettings(temperature: t), rng: &rng) { id in
-                    logs.append(log(max(Sampler.probabilities(cache.logits.pointer, count: model.config.vocabSize, temperature: 1)[Int(id)], 1e-300)))
+                    logs.append(log(max(Softmax.probabilities(cache.logits.pointer, count: model.config.vocabSize, temperature: 1)[Int(id)], 1e-300)))
                     ids.append(id)
                 }
                 XCTAssertEqual(sweep.samples[ti][s], TemperatureSample(text: session.tokenizer.decode(ids), logProbabilities: logs))

@@ -33,7 +33,7 @@ final class InspectionTests: XCTestCase {
         let other = SamplerTests.randomModel(Self.config, seed: 5)
         assertClose(trace.logits, SamplerTests.fullForwardLastLogits(other, tokens).map(Double.init), rtol: 0, atol: 0)
         // The lens's top candidates at the last position are the top of softmax(logits).
-        let p = trace.logits.withUnsafeBufferPointer { Sampler.probabilities($0.baseAddress!, count: 23, temperature: 1) }
+        let p = trace.logits.withUnsafeBufferPointer { Softmax.probabilities($0.baseAddress!, count: 23, temperature: 1) }
         let best = p.indices.max { p[$0] < p[$1] }!
         XCTAssertEqual(trace.stages.last?.lens.last?.first?.id, best)
         XCTAssertEqual(trace.stages.last!.lens.last!.first!.probability, p[best], accuracy: 1e-12)
@@ -158,7 +158,7 @@ final class InspectionTests: XCTestCase {
         }
         // Without top-k and top-p it is softmax(z / T); at T = 0 one-hot at the argmax.
         let plain = logits.withUnsafeBufferPointer { Sampler.distribution($0.baseAddress!, count: 40, settings: SamplingSettings(temperature: 0.8)) }
-        let softmax = logits.withUnsafeBufferPointer { Sampler.probabilities($0.baseAddress!, count: 40, temperature: 0.8) }
+        let softmax = logits.withUnsafeBufferPointer { Softmax.probabilities($0.baseAddress!, count: 40, temperature: Double(Float(0.8))) }
         XCTAssertEqual(plain, softmax)
         let greedy = logits.withUnsafeBufferPointer { Sampler.distribution($0.baseAddress!, count: 40, settings: SamplingSettings(temperature: 0, topK: 3)) }
         XCTAssertEqual(greedy.firstIndex(of: 1), logits.indices.max { logits[$0] < logits[$1] })

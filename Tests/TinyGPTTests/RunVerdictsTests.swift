@@ -268,8 +268,8 @@ final class RunVerdictsTests: XCTestCase {
         let b = try Self.record(Self.structured, config: Self.small(residual: false), settings: Self.settings(steps: 4, evalEvery: 4))
         let d = RunDescription.differences([a.run, b.run, nil])
         XCTAssertEqual(d[0].map(\.key), ["residual"])
-        XCTAssertEqual(d[0].map(\.value), ["on"])
-        XCTAssertEqual(d[1].map(\.value), ["off"])
+        XCTAssertEqual(d[0].map(\.value), [.bool(true)])
+        XCTAssertEqual(d[1].map(\.value), [.bool(false)])
         XCTAssertTrue(d[2].isEmpty)
         XCTAssertEqual(RunDescription.differences([a.run, a.run]).map(\.count), [0, 0])
     }

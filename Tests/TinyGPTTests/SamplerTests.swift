@@ -240,7 +240,7 @@ final class SamplerTests: XCTestCase {
         func entropy(_ p: [Double]) -> Double { -p.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) } }
         var previous = Double.infinity
         for temperature: Float in [100, 5, 2, 1, 0.7, 0.4, 0.2, 0.1] {
-            let p = logits.withUnsafeBufferPointer { Sampler.probabilities($0.baseAddress!, count: 50, temperature: temperature) }
+            let p = logits.withUnsafeBufferPointer { Softmax.probabilities($0.baseAddress!, count: 50, temperature: Double(temperature)) }
             XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-12, "T = \(temperature)")
             XCTAssertTrue(p.allSatisfy { $0 >= 0 && $0 <= 1 })
             // softmax(l / T)_i ∝ exp(l_i / T): check the ratio to the most likely id directly.
@@ -254,9 +254,9 @@ final class SamplerTests: XCTestCase {
         }
         XCTAssertGreaterThan(previous, 0)
         XCTAssertLessThan(log(50.0) - entropy(logits.withUnsafeBufferPointer {
-            Sampler.probabilities($0.baseAddress!, count: 50, temperature: 100)
+            Softmax.probabilities($0.baseAddress!, count: 50, temperature: 100)
         }), 0.05, "a high temperature is close to uniform")
-        let greedy = logits.withUnsafeBufferPointer { Sampler.probabilities($0.baseAddress!, count: 50, temperature: 0) }
+        let greedy = logits.withUnsafeBufferPointer { Softmax.probabilities($0.baseAddress!, count: 50, temperature: 0) }
         XCTAssertEqual(greedy[best], 1)
         XCTAssertEqual(greedy.reduce(0, +), 1)
     }

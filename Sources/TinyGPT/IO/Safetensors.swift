@@ -262,31 +262,3 @@ public enum Safetensors {
         return items.count > limit ? shown + " and \(items.count - limit) more" : shown
     }
 }
-
-/// JSON text helpers for headers and sidecars written in a fixed key order.
-enum JSONText {
-    /// `s` as a JSON string literal: quotes, backslashes and control characters escaped,
-    /// every other scalar written as itself (UTF-8).
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-}

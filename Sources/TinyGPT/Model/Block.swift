@@ -18,7 +18,7 @@ protocol BlockSteps {
     /// h = LayerNorm(x) with the weights at `w`.
     mutating func layerNorm(_ norm: Block.Norm, _ w: NormOffsets)
     /// The layer's output = its input · Wᵀ + b, then `epilogue` on that output.
-    mutating func linear(_ layer: Block.Layer, _ w: LinearOffsets, then epilogue: Block.Epilogue)
+    mutating func linear(_ layer: Block.LinearLayer, _ w: LinearOffsets, then epilogue: Block.AfterLinear)
     /// y = softmax(q·kᵀ / √hs, causal) · v, for every head, from qkv.
     mutating func attention()
 }
@@ -28,7 +28,7 @@ enum Block {
     enum Norm { case ln1, ln2 }
 
     /// The block's four linear layers, with what each reads and writes.
-    enum Layer {
+    enum LinearLayer {
         case qkv       // attn.c_attn: h → qkv      (C → 3C)
         case attnProj  // attn.c_proj: y → branch   (C → C)
         case fc        // mlp.c_fc:    h → c_fc(h)  (C → 4C)
@@ -36,7 +36,7 @@ enum Block {
     }
 
     /// What follows a linear layer's product.
-    enum Epilogue {
+    enum AfterLinear {
         /// Nothing: the product is the step's result.
         case none
         /// a = gelu(product)
@@ -50,7 +50,7 @@ enum Block {
     /// Runs one block on `steps` with the weights at `w`; `residual` is `GPTConfig.residual`.
     @inline(__always)
     static func forward<Steps: BlockSteps>(_ steps: inout Steps, _ w: BlockOffsets, residual: Bool) {
-        let join: Epilogue = residual ? .residual : .replace
+        let join: AfterLinear = residual ? .residual : .replace
         // x = x + drop(attn(ln_1(x)))      (x = drop(attn(ln_1(x))) without residual)
         steps.layerNorm(.ln1, w.ln1)                            // h = ln_1(x)
         steps.linear(.qkv, w.qkv, then: .none)                  // qkv = c_attn(h)

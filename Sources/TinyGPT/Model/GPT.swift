@@ -262,7 +262,7 @@ private struct BatchSteps: BlockSteps {
     let dropout: Float
     var rng: RandomGenerator
     /// The current layer's saved buffers.
-    var layer: Activations.Layer
+    var layer: Activations.BlockBuffers
     /// The residual stream: the embeddings, then each block's output (residual2, residual3).
     var x: UnsafePointer<Float>
 
@@ -277,7 +277,7 @@ private struct BatchSteps: BlockSteps {
         Attention.forward(layer.atty, layer.att, layer.qkv, B: B, T: T, C: C, NH: NH, context: context)
     }
 
-    mutating func linear(_ step: Block.Layer, _ w: LinearOffsets, then epilogue: Block.Epilogue) {
+    mutating func linear(_ step: Block.LinearLayer, _ w: LinearOffsets, then epilogue: Block.AfterLinear) {
         let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
         switch step {
         case .qkv: (input, output) = (UnsafePointer(a.ln), layer.qkv)
@@ -337,7 +337,7 @@ private struct BatchSteps: BlockSteps {
 /// Every buffer one forward/backward pass needs, carved from one allocation; the gradient
 /// temporaries alias buffers that are dead while they are live (see `init`).
 private final class Activations {
-    struct Layer {
+    struct BlockBuffers {
         var ln1Mean, ln1Rstd, qkv, att, atty, residual2: UnsafeMutablePointer<Float>
         var ln2Mean, ln2Rstd, fch, residual3: UnsafeMutablePointer<Float>
         var attnMask, mlpMask: UnsafeMutablePointer<Float>?
@@ -352,7 +352,7 @@ private final class Activations {
     var encoded, branch, ln, gelu, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
     var dresidual, dln, dqkv, datty, dfch: UnsafeMutablePointer<Float>
     var embeddingMask: UnsafeMutablePointer<Float>?
-    var layers: [Layer] = []
+    var layers: [BlockBuffers] = []
 
     /// The sizes carved, in order: the activation layout table. `init` carves memory by it,
     /// `floatCount` adds it up, and MemoryEstimate reads it (in Double).
@@ -401,7 +401,7 @@ private final class Activations {
         datty = dfch
         dqkv = dfch + B * T * config.modelWidth
         for _ in 0..<config.layerCount {
-            layers.append(Layer(ln1Mean: take(l[0]), ln1Rstd: take(l[1]), qkv: take(l[2]), att: take(l[3]),
+            layers.append(BlockBuffers(ln1Mean: take(l[0]), ln1Rstd: take(l[1]), qkv: take(l[2]), att: take(l[3]),
                                 atty: take(l[4]), residual2: take(l[5]),
                                 ln2Mean: take(l[6]), ln2Rstd: take(l[7]), fch: take(l[8]), residual3: take(l[9]),
                                 attnMask: dropout ? take(l[10]) : nil, mlpMask: dropout ? take(l[11]) : nil))

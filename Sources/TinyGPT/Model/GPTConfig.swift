@@ -38,6 +38,7 @@ public struct GPTConfig: Equatable, Sendable {
     public static let maxVocabSize = 1 << 21       // every Unicode scalar fits
     public static let maxContextLength = 1 << 16
     public static let maxLayerCount = 1 << 10
+    public static let maxHeadCount = 1 << 12
     public static let maxModelWidth = 1 << 14
 
     /// Throws a usage error naming the first field that is out of range.

@@ -13,21 +13,21 @@ public enum CheckpointFinder {
     public static func newest(under root: String) -> String? {
         let fm = FileManager.default
         guard let walker = fm.enumerator(atPath: root) else { return nil }
-        var best: Candidate?
-        for case let name as String in walker where name.hasSuffix(".ckpt") && !(name as NSString).lastPathComponent.hasPrefix(".") {
+        var best: Found?
+        for case let name as String in walker where RunFiles.isCheckpoint((name as NSString).lastPathComponent) {
             let path = (root as NSString).appendingPathComponent(name)
             guard let date = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { continue }
-            let candidate = Candidate(path: path, date: date)
+            let candidate = Found(path: path, date: date)
             if best.map({ candidate.isNewer(than: $0) }) ?? true { best = candidate }
         }
         return best?.path
     }
 
-    private struct Candidate {
+    private struct Found {
         var path: String
         var date: Date
 
-        var isLatest: Bool { (path as NSString).lastPathComponent == RunFolder.latestName }
+        var isLatest: Bool { (path as NSString).lastPathComponent == RunFiles.latestName }
 
         /// The N of a folder named `name-N`, 1 for an unnumbered one.
         var runNumber: Int {
@@ -36,7 +36,7 @@ public enum CheckpointFinder {
             return n
         }
 
-        func isNewer(than other: Candidate) -> Bool {
+        func isNewer(than other: Found) -> Bool {
             if isLatest != other.isLatest { return isLatest }
             if date != other.date { return date > other.date }
             if runNumber != other.runNumber { return runNumber > other.runNumber }

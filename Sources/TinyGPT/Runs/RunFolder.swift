@@ -14,10 +14,6 @@ public final class RunFolder {
     public let requested: String
     private let lock: RunLock
 
-    /// The run's newest checkpoint and its log, as TrainingRun and the command line name them.
-    public static let latestName = "latest.ckpt"
-    public static let logName = "train_log.csv"
-
     /// True when the run was moved to a numbered folder because `requested` held another run.
     public var isNumbered: Bool { path != requested }
 
@@ -55,7 +51,7 @@ public final class RunFolder {
             return try forNewRun(requested)
         }
         let lock = try lockCreating(own)
-        let latest = (own as NSString).appendingPathComponent(latestName)
+        let latest = RunFiles(own).latest
         if !FileManager.default.fileExists(atPath: latest) || sameFile(latest, checkpoint) {
             return RunFolder(path: own, requested: own, lock: lock)
         }
@@ -66,7 +62,7 @@ public final class RunFolder {
     /// Whether `folder` holds files of a training run: a checkpoint or a training log.
     public static func holdsRun(_ folder: String) -> Bool {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.contains { !$0.hasPrefix(".") && ($0.hasSuffix(".ckpt") || $0 == logName) }
+        return names.contains { RunFiles.isCheckpoint($0) || $0 == RunFiles.trainingLogName }
     }
 
     /// `base-N` for N = 2, 3, ...: the first that holds no run and is not locked, created and locked.

@@ -20,7 +20,7 @@ public struct RunVerdicts: Sendable, Equatable {
 
     /// Reads `log`, `health` and `run` (run.json) of one run.
     public init(log: [TrainingLogRow], health: [GradientHealthRecord], run: RunDescription?) {
-        clipping = Clipping(health: health, warmupSteps: run?.warmupSteps ?? 0)
+        clipping = Clipping(health: health, warmupSteps: run?.settings.warmupSteps ?? 0)
         overfitting = Overfitting(log: log, baselines: run?.baselines ?? [])
         learningRate = LearningRate(health: health)
         vanishingGradient = VanishingGradient(health: health)

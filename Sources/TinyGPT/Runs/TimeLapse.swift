@@ -6,7 +6,7 @@
 
 /// One line of timelapse.jsonl.
 public struct TimeLapseRecord: Codable, Sendable, Equatable {
-    public struct Candidate: Codable, Sendable, Equatable {
+    public struct NextCharacter: Codable, Sendable, Equatable {
         public var character: String
         public var probability: Double
     }
@@ -18,7 +18,7 @@ public struct TimeLapseRecord: Codable, Sendable, Equatable {
     /// Characters drawn from the model's distribution (temperature 1).
     public var sampled: String
     /// The most likely next characters after the probe, most likely first.
-    public var next: [Candidate]
+    public var next: [NextCharacter]
 }
 
 /// Makes time-lapse records for a probe.
@@ -57,10 +57,10 @@ public struct TimeLapse: Sendable {
                          rng: &rng) { sampled.append($0) }
         cache.reset()
         cache.feed(probe)
-        let p = Sampler.probabilities(cache.logits.pointer, count: model.config.vocabSize, temperature: 1)
+        let p = Softmax.probabilities(cache.logits.pointer, count: model.config.vocabSize, temperature: 1)
         let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
         let next = order.prefix(candidates).map {
-            TimeLapseRecord.Candidate(character: tokenizer.decode([Int32($0)]), probability: p[$0])
+            TimeLapseRecord.NextCharacter(character: tokenizer.decode([Int32($0)]), probability: p[$0])
         }
         return TimeLapseRecord(step: step, probe: tokenizer.decode(probe), greedy: tokenizer.decode(greedy),
                                sampled: tokenizer.decode(sampled), next: next)

@@ -29,11 +29,12 @@ public struct RunOptions: Sendable {
         self.onNonFinite = onNonFinite
     }
 
-    public var latestPath: String { (directory as NSString).appendingPathComponent("latest.ckpt") }
-    public var bestPath: String { (directory as NSString).appendingPathComponent("best.ckpt") }
-    public func stepPath(_ step: Int) -> String {
-        (directory as NSString).appendingPathComponent(String(format: "step-%07d.ckpt", step))
-    }
+    /// The files of `directory`.
+    public var files: RunFiles { RunFiles(directory) }
+
+    /// The options of a run that gives only its folder: the defaults of `keep` and
+    /// `onNonFinite`, which the command line's help shows.
+    public static let defaults = RunOptions(directory: "")
 }
 
 /// Something the loop reports to whoever shows progress.
@@ -108,18 +109,19 @@ public enum TrainingRun {
     static func save(_ trainer: Trainer, _ options: RunOptions, report: (TrainingEvent) -> Void,
                      best: Bool, latest: Bool, stepCheckpoint: Bool) throws {
         let withStep = latest && stepCheckpoint && options.keep > 0
-        let paths = (best ? [options.bestPath] : []) + (latest ? [options.latestPath] : [])
-            + (withStep ? [options.stepPath(trainer.step)] : [])
+        let files = options.files
+        let paths = (best ? [files.best] : []) + (latest ? [files.latest] : [])
+            + (withStep ? [files.stepCheckpoint(trainer.step)] : [])
         try trainer.writeCheckpoint(to: paths)
-        if best { report(.saved(path: options.bestPath, step: trainer.step)) }
-        if latest { report(.saved(path: options.latestPath, step: trainer.step)) }
+        if best { report(.saved(path: files.best, step: trainer.step)) }
+        if latest { report(.saved(path: files.latest, step: trainer.step)) }
         guard withStep else { return }
         let fm = FileManager.default
         let names = ((try? fm.contentsOfDirectory(atPath: options.directory)) ?? [])
-            .filter { $0.hasPrefix("step-") && $0.hasSuffix(".ckpt") }
+            .filter(RunFiles.isStepCheckpoint)
             .sorted()
         for name in names.dropLast(options.keep) {
-            try? fm.removeItem(atPath: (options.directory as NSString).appendingPathComponent(name))
+            try? fm.removeItem(atPath: files.path(name))
         }
     }
 }

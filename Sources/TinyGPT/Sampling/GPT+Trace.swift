@@ -143,7 +143,7 @@ extension GPT {
         let lensLogits = logitLens(x, T: T)
         let lens: [[LensCandidate]] = lensLogits.withUnsafeBufferPointer { all in
             (0..<T).map { t in
-                let p = Sampler.probabilities(all.baseAddress! + t * V, count: V, temperature: 1)
+                let p = Softmax.probabilities(all.baseAddress! + t * V, count: V, temperature: 1)
                 let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
                 return order.prefix(lensCount).map { LensCandidate(id: $0, probability: p[$0]) }
             }

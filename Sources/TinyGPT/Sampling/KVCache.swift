@@ -255,7 +255,7 @@ public final class KVCache {
             for r in 0..<n { _ = LayerNorm.forwardRow(h + r * C, x + r * C, p + w.weight, p + w.bias, C: C) }
         }
 
-        func linear(_ step: Block.Layer, _ w: LinearOffsets, then epilogue: Block.Epilogue) {
+        func linear(_ step: Block.LinearLayer, _ w: LinearOffsets, then epilogue: Block.AfterLinear) {
             let m = cache.blockWeights[layer]
             let matrix: PanelMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
             switch step {

@@ -1,5 +1,5 @@
 // The distribution `Sampler.pick` draws from, as a list: softmax(logits / T) from
-// `Sampler.probabilities`, cut to the top-k and then to the top-p nucleus and renormalised
+// `Softmax.probabilities`, cut to the top-k and then to the top-p nucleus and renormalised
 // (Fan et al. 2018; Holtzman et al. 2020), or one-hot at the argmax when T = 0.
 // The inspector page recomputes exactly this in JavaScript; a browser test compares the two.
 
@@ -8,7 +8,7 @@ extension Sampler {
     /// Candidates are ranked by probability, ties by id; top-p keeps the shortest prefix of
     /// the (top-k) ranking whose cumulative probability reaches p.
     public static func distribution(_ logits: UnsafePointer<Float>, count V: Int, settings: SamplingSettings) -> [Double] {
-        let p = probabilities(logits, count: V, temperature: settings.temperature)
+        let p = Softmax.probabilities(logits, count: V, temperature: Double(settings.temperature))
         if settings.isGreedy || (settings.topK == nil && settings.topP == nil) { return p }
         let order = (0..<V).sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
         var keep = min(V, settings.topK ?? V)

@@ -19,22 +19,21 @@ public struct SamplingSettings: Equatable, Sendable {
 
     public var isGreedy: Bool { temperature == 0 }
 
+    /// The valid ranges, read by `validate` and by the command line's flags.
+    public static let temperatureRange = FloatRange.closed(0, 100)
+    public static let topKRange = 1...Int.max
+    public static let topPRange = FloatRange.openClosed(0, 1)
+
     public func validate() throws {
-        if !temperature.isFinite || temperature < 0 || temperature > 100 {
+        if !Self.temperatureRange.contains(Double(temperature)) {
             throw TinyGPTError.usage("`temperature` must be between 0 and 100 (0 means greedy), got \(temperature)")
         }
-        if let topK, topK < 1 { throw TinyGPTError.usage("`topK` must be at least 1, got \(topK)") }
-        if let topP, !(topP > 0 && topP <= 1) { throw TinyGPTError.usage("`topP` must be in (0, 1], got \(topP)") }
+        if let topK, !Self.topKRange.contains(topK) { throw TinyGPTError.usage("`topK` must be at least 1, got \(topK)") }
+        if let topP, !Self.topPRange.contains(Double(topP)) { throw TinyGPTError.usage("`topP` must be in (0, 1], got \(topP)") }
     }
 }
 
 public enum Sampler {
-    /// The probabilities softmax(logits / T) in Double (T > 0), or one-hot at the argmax (T = 0):
-    /// `Softmax.probabilities`, the one definition.
-    public static func probabilities(_ logits: UnsafePointer<Float>, count V: Int, temperature: Float) -> [Double] {
-        Softmax.probabilities(logits, count: V, temperature: Double(temperature))
-    }
-
     /// The index of the largest logit (the lowest index among ties).
     public static func argmax(_ logits: UnsafePointer<Float>, count V: Int) -> Int {
         Softmax.argmax(logits, count: V)

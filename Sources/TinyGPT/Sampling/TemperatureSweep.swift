@@ -66,7 +66,7 @@ extension GenerationSession {
             let batch = cache(streams: streams)
             Sampler.generate(cache: batch, prompt: prompt, count: count, settings: settings, rngs: &rngs) { s, id in
                 // The stream's logits are still the ones `id` was drawn from.
-                let p = Sampler.probabilities(batch.logits(stream: s), count: V, temperature: 1)
+                let p = Softmax.probabilities(batch.logits(stream: s), count: V, temperature: 1)
                 logProbabilities[s].append(Foundation.log(max(p[Int(id)], 1e-300)))
                 ids[s].append(id)
             }

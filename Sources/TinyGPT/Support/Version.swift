@@ -1,4 +1,4 @@
-// The version of this TinyGPT, in one place: `tinygpt --version` prints it and every checkpoint
+// The version of this TinyGPT, in one place: the command line prints it and every checkpoint
 // records the version that wrote it. Semantic versioning; the git tag of a release is this string.
 
 /// The release this source tree builds.

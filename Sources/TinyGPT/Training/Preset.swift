@@ -1,64 +1,89 @@
 // Named model shapes and schedules that fit a laptop CPU, and the rules that turn a preset and
 // the settings someone chose into a run: `TrainingPlan`, validated once. `tinygpt train` is
 // these rules with flags for the overrides. The shapes follow nanoGPT's shakespeare_char
-// configs (config/train_shakespeare_char.py and its CPU variant in nanoGPT's README).
+// configs (config/train_shakespeare_char.py and its CPU variant in nanoGPT's README). A preset
+// lists only the settings it changes from their defaults (TrainingConfig, GPTConfig).
 
 /// A named model shape with a training schedule.
 public struct Preset: Equatable, Sendable {
     public var name: String
-    /// One line for help text: what the preset is for and its numbers.
-    public var summary: String
-    public var contextLength: Int
-    public var layerCount: Int
-    public var headCount: Int
-    public var modelWidth: Int
-    /// The schedule. `TrainingPlan` derives `minLearningRate` from the learning rate and caps
-    /// `warmupSteps` and `evalInterval` by the run's length.
-    public var settings: TrainingConfig
+    /// What the preset is for, in a few words; `summary` adds its numbers.
+    public var purpose: String
+    /// The settings the preset changes from their defaults, and only those. `TrainingPlan`
+    /// derives `minLearningRate` from the learning rate and caps `warmupSteps` and
+    /// `evalInterval` by the run's length.
+    public var changes: TrainingPlan.Overrides
 
-    public init(name: String, summary: String, contextLength: Int, layerCount: Int, headCount: Int, modelWidth: Int,
-                batchSize: Int, steps: Int, learningRate: Float, dropout: Float = 0, evalInterval: Int = 250) {
+    public init(name: String, purpose: String, changes: (inout TrainingPlan.Overrides) -> Void = { _ in }) {
         self.name = name
-        self.summary = summary
-        self.contextLength = contextLength
-        self.layerCount = layerCount
-        self.headCount = headCount
-        self.modelWidth = modelWidth
-        var s = TrainingConfig()
-        s.batchSize = batchSize
-        s.steps = steps
-        s.learningRate = learningRate
-        s.minLearningRate = learningRate / 10
-        s.dropout = dropout
-        s.evalInterval = evalInterval
-        settings = s
+        self.purpose = purpose
+        var o = TrainingPlan.Overrides()
+        changes(&o)
+        self.changes = o
     }
 
     /// This shape for a vocabulary of `vocabSize` characters.
-    public func config(vocabSize: Int, gelu: GELUForm = .tanh) -> GPTConfig {
-        GPTConfig(vocabSize: vocabSize, contextLength: contextLength, layerCount: layerCount, headCount: headCount,
-                  modelWidth: modelWidth, gelu: gelu)
+    public func config(vocabSize: Int) -> GPTConfig {
+        var config = GPTConfig(vocabSize: vocabSize), settings = TrainingConfig()
+        changes.apply(&config, &settings)
+        return config
     }
 
-    /// nanoGPT's shakespeare_char CPU example; the default.
-    public static let baby = Preset(
-        name: "baby", summary: "nanoGPT's shakespeare_char CPU example: 4 layers, 4 heads, width 128, context 64, batch 12, 2000 steps",
-        contextLength: 64, layerCount: 4, headCount: 4, modelWidth: 128, batchSize: 12, steps: 2000, learningRate: 1e-3)
+    /// The defaults with the preset's changes (before `TrainingPlan`'s rules).
+    public var settings: TrainingConfig {
+        var config = GPTConfig(vocabSize: 1), settings = TrainingConfig()
+        changes.apply(&config, &settings)
+        return settings
+    }
+
+    /// One line for help text: what the preset is for, its shape, batch and steps
+    /// ("4 layers, 4 heads, width 128, context 64, batch 12, 2000 steps").
+    public var summary: String {
+        let config = config(vocabSize: 1), settings = settings
+        let words = TrainingSetting.all.filter { $0.group == .model || $0.group == .batch }.compactMap { setting -> String? in
+            let value = setting.value(config, settings)
+            switch setting.domain {
+            case .bool, .choice, .text: return value == setting.defaultValue ? nil : setting.words(value)
+            default: return setting.words(value)
+            }
+        }
+        return "\(purpose): " + words.joined(separator: ", ")
+    }
+
+    /// nanoGPT's shakespeare_char CPU example: the defaults; the preset `train` uses.
+    public static let baby = Preset(name: "baby", purpose: "nanoGPT's shakespeare_char CPU example")
     /// A one-minute smoke run.
-    public static let tiny = Preset(
-        name: "tiny", summary: "a one-minute smoke run: 2 layers, 2 heads, width 64, context 32, batch 8, 300 steps",
-        contextLength: 32, layerCount: 2, headCount: 2, modelWidth: 64, batchSize: 8, steps: 300, learningRate: 2e-3,
-        evalInterval: 100)
+    public static let tiny = Preset(name: "tiny", purpose: "a one-minute smoke run") {
+        $0.contextLength = 32
+        $0.layerCount = 2
+        $0.headCount = 2
+        $0.modelWidth = 64
+        $0.batchSize = 8
+        $0.steps = 300
+        $0.learningRate = 2e-3
+        $0.evalInterval = 100
+    }
     /// The best tiny-Shakespeare validation loss we reached in ten minutes on two cores.
     public static let tenMinutes = Preset(
-        name: "ten-minutes", summary: "the lowest tiny-Shakespeare validation loss we reached in ten minutes on 2 cores (1.57 in 8 min): 4 layers, 4 heads, width 128, context 128, batch 16, 4000 steps",
-        contextLength: 128, layerCount: 4, headCount: 4, modelWidth: 128, batchSize: 16, steps: 4000, learningRate: 1.5e-3,
-        evalInterval: 500)
+        name: "ten-minutes",
+        purpose: "the lowest tiny-Shakespeare validation loss we reached in ten minutes on 2 cores (1.57 in 8 min)"
+    ) {
+        $0.contextLength = 128
+        $0.batchSize = 16
+        $0.steps = 4000
+        $0.learningRate = 1.5e-3
+        $0.evalInterval = 500
+    }
     /// nanoGPT's shakespeare_char GPU shape (slow on a CPU).
-    public static let small = Preset(
-        name: "small", summary: "nanoGPT's shakespeare_char GPU shape: 6 layers, 6 heads, width 384, context 256, batch 8, 5000 steps (slow on a CPU)",
-        contextLength: 256, layerCount: 6, headCount: 6, modelWidth: 384, batchSize: 8, steps: 5000, learningRate: 1e-3,
-        dropout: 0.2, evalInterval: 250)
+    public static let small = Preset(name: "small", purpose: "nanoGPT's shakespeare_char GPU shape, slow on a CPU") {
+        $0.contextLength = 256
+        $0.layerCount = 6
+        $0.headCount = 6
+        $0.modelWidth = 384
+        $0.batchSize = 8
+        $0.steps = 5000
+        $0.dropout = 0.2
+    }
 
     public static let all: [Preset] = [.baby, .tiny, .tenMinutes, .small]
 
@@ -66,34 +91,16 @@ public struct Preset: Equatable, Sendable {
     public static func named(_ name: String) -> Preset? {
         all.first { $0.name == name }
     }
+
+    /// The settings a preset stands for: every setting some preset changes (the shape, batch,
+    /// length, learning rate, dropout, evaluation interval), in the table's order.
+    public static var chosenByPresets: [TrainingSetting] {
+        TrainingSetting.all.filter { setting in all.contains { $0.changes[setting.field] != nil } }
+    }
 }
 
 /// A new run's model shape and settings, validated: holding one means the run can start.
 public struct TrainingPlan: Equatable, Sendable {
-    /// Settings chosen by hand; nil keeps the preset's value or the default rule.
-    public struct Overrides: Equatable, Sendable {
-        public var contextLength: Int?
-        public var layerCount: Int?
-        public var headCount: Int?
-        public var modelWidth: Int?
-        public var gelu: GELUForm?
-        /// False trains blocks without their skip connections (the residual ablation).
-        public var residual: Bool?
-        public var batchSize: Int?
-        public var steps: Int?
-        public var learningRate: Float?
-        public var minLearningRate: Float?
-        public var warmupSteps: Int?
-        public var weightDecay: Float?
-        public var gradClip: Float?
-        public var dropout: Float?
-        public var seed: UInt64?
-        public var evalInterval: Int?
-        public var evalWindows: Int?
-
-        public init() {}
-    }
-
     public let config: GPTConfig
     public let settings: TrainingConfig
 
@@ -106,29 +113,69 @@ public struct TrainingPlan: Equatable, Sendable {
         self.settings = settings
     }
 
-    /// `preset` with `overrides` applied, for a vocabulary of `vocabSize` characters. The
-    /// default rules, for what is not overridden:
-    /// - `minLearningRate` is a tenth of the learning rate;
-    /// - `warmupSteps` (the preset's, or the override) is capped at half the steps;
-    /// - `evalInterval` is the preset's, capped at a quarter of the steps (at least 1).
+    /// `preset` with `overrides` applied, for a vocabulary of `vocabSize` characters, and then
+    /// the default rules (`applyRules`) for what is not overridden.
     /// (Saving defaults to every evaluation: `RunOptions.saveEvery`.)
-    public init(preset: Preset = .baby, vocabSize: Int, overrides o: Overrides = Overrides()) throws {
-        let config = GPTConfig(vocabSize: vocabSize, contextLength: o.contextLength ?? preset.contextLength,
-                               layerCount: o.layerCount ?? preset.layerCount, headCount: o.headCount ?? preset.headCount,
-                               modelWidth: o.modelWidth ?? preset.modelWidth, gelu: o.gelu ?? .tanh,
-                               residual: o.residual ?? true)
-        var s = preset.settings
-        s.batchSize = o.batchSize ?? s.batchSize
-        s.steps = o.steps ?? s.steps
-        s.learningRate = o.learningRate ?? s.learningRate
-        s.minLearningRate = o.minLearningRate ?? s.learningRate / 10
-        s.warmupSteps = min(o.warmupSteps ?? s.warmupSteps, s.steps / 2)
-        s.weightDecay = o.weightDecay ?? s.weightDecay
-        s.gradClip = o.gradClip ?? s.gradClip
-        s.dropout = o.dropout ?? s.dropout
-        s.seed = o.seed ?? s.seed
-        s.evalInterval = o.evalInterval ?? min(s.evalInterval, max(1, s.steps / 4))
-        s.evalWindows = o.evalWindows ?? s.evalWindows
-        try self.init(config: config, settings: s)
+    public init(preset: Preset = .baby, vocabSize: Int, overrides: Overrides = Overrides()) throws {
+        var config = GPTConfig(vocabSize: vocabSize), settings = TrainingConfig()
+        preset.changes.apply(&config, &settings)
+        overrides.apply(&config, &settings)
+        Self.applyRules(to: &settings, chosen: overrides)
+        try self.init(config: config, settings: settings)
+    }
+
+    /// The default rules, given the settings `chosen` by hand:
+    /// - `minLearningRate` is a tenth of the learning rate, unless chosen;
+    /// - `warmupSteps` is capped at half the steps, even when chosen;
+    /// - `evalInterval` is capped at a quarter of the steps (at least 1), unless chosen.
+    public static func applyRules(to s: inout TrainingConfig, chosen: Overrides) {
+        if chosen.minLearningRate == nil { s.minLearningRate = s.learningRate / 10 }
+        s.warmupSteps = min(s.warmupSteps, s.steps / 2)
+        if chosen.evalInterval == nil { s.evalInterval = min(s.evalInterval, max(1, s.steps / 4)) }
+    }
+}
+
+extension TrainingPlan {
+    /// Settings chosen by hand, by field; a setting not chosen keeps the preset's value or the
+    /// default rule. Read and write them as fields, `overrides.layerCount = 6`, or by name,
+    /// `overrides["layerCount"]`; any setting of `TrainingSetting.all` may be chosen.
+    @dynamicMemberLookup
+    public struct Overrides: Equatable, Sendable {
+        /// The chosen values by field name.
+        public private(set) var values: [String: SettingValue] = [:]
+
+        public init() {}
+
+        /// The value chosen for `field`; setting one that the table lacks, or of another type, is a
+        /// programming error. Values are stored as the field holds them (a `Float` rounded).
+        public subscript(field: String) -> SettingValue? {
+            get { values[field] }
+            set {
+                guard let setting = TrainingSetting.named(field) else { preconditionFailure("no setting `\(field)`") }
+                guard let newValue else { values[field] = nil; return }
+                guard let value = setting.normalized(newValue) else { preconditionFailure("\(newValue) is no value of `\(field)`") }
+                values[field] = value
+            }
+        }
+
+        public subscript<T: SettingType>(dynamicMember keyPath: WritableKeyPath<GPTConfig, T>) -> T? {
+            get { self[TrainingSetting.at(keyPath).field].flatMap(T.init(settingValue:)) }
+            set { self[TrainingSetting.at(keyPath).field] = newValue?.settingValue }
+        }
+
+        public subscript<T: SettingType>(dynamicMember keyPath: WritableKeyPath<TrainingConfig, T>) -> T? {
+            get { self[TrainingSetting.at(keyPath).field].flatMap(T.init(settingValue:)) }
+            set { self[TrainingSetting.at(keyPath).field] = newValue?.settingValue }
+        }
+
+        /// Nothing chosen.
+        public var isEmpty: Bool { values.isEmpty }
+
+        /// Writes every chosen value into `config` and `settings`.
+        public func apply(_ config: inout GPTConfig, _ settings: inout TrainingConfig) {
+            for setting in TrainingSetting.all {
+                if let value = values[setting.field] { setting.set(value, &config, &settings) }
+            }
+        }
     }
 }

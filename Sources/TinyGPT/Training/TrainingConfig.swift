@@ -1,5 +1,7 @@
 // Settings of a training run (everything that is not the model's shape), with nanoGPT's
-// defaults for its shakespeare_char example where it has one.
+// defaults for its shakespeare_char example where it has one. Each field's default is written
+// here and only here; its range, help text and resume rule are its row in TrainingSetting.all
+// (see there how to add a setting).
 
 /// How to train: batch, schedule, optimizer, regularisation, evaluation.
 public struct TrainingConfig: Equatable, Sendable {
@@ -15,8 +17,11 @@ public struct TrainingConfig: Equatable, Sendable {
     public var warmupSteps: Int = 100
     /// AdamW's decoupled weight decay, applied to matrices only.
     public var weightDecay: Float = 0.1
+    /// AdamW's decay rate of its running mean of gradients.
     public var beta1: Float = 0.9
+    /// AdamW's decay rate of its running mean of squared gradients.
     public var beta2: Float = 0.99
+    /// AdamW's ε, added to the square root of the mean squared gradient.
     public var epsilon: Float = 1e-8
     /// Global gradient-norm clip (0 turns clipping off).
     public var gradClip: Float = 1.0
@@ -43,24 +48,14 @@ public struct TrainingConfig: Equatable, Sendable {
         return minLearningRate + Float(coefficient) * (learningRate - minLearningRate)
     }
 
-    /// Throws a usage error naming the first setting out of range.
+    /// Throws a usage error naming the first setting out of its range (`TrainingSetting.all`).
     public func validate() throws {
-        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
-            if !ok { throw TinyGPTError.usage(message()) }
+        let shape = GPTConfig(vocabSize: 1)
+        for setting in TrainingSetting.all where !setting.isModel {
+            try setting.check(setting.value(shape, self))
         }
-        try check(batchSize >= 1 && batchSize <= 1 << 16, "`batchSize` must be between 1 and 65536, got \(batchSize)")
-        try check(steps >= 1 && steps <= 1 << 40, "`steps` must be at least 1, got \(steps)")
-        try check(learningRate.isFinite && learningRate > 0 && learningRate < 10, "`learningRate` must be a number in (0, 10), got \(learningRate)")
-        try check(minLearningRate.isFinite && minLearningRate >= 0 && minLearningRate <= learningRate,
-                  "`minLearningRate` must be between 0 and `learningRate` (\(learningRate)), got \(minLearningRate)")
-        try check(warmupSteps >= 0, "`warmupSteps` must be 0 or more, got \(warmupSteps)")
-        try check(weightDecay.isFinite && weightDecay >= 0 && weightDecay < 10, "`weightDecay` must be in [0, 10), got \(weightDecay)")
-        try check(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "AdamW betas must be in [0, 1)")
-        try check(epsilon.isFinite && epsilon > 0, "AdamW epsilon must be a positive number, got \(epsilon)")
-        try check(gradClip.isFinite && gradClip >= 0, "`gradClip` must be 0 (off) or positive, got \(gradClip)")
-        try check(dropout.isFinite && dropout >= 0 && dropout < 1, "`dropout` must be in [0, 1), got \(dropout)")
-        try check(evalInterval >= 1, "`evalInterval` must be at least 1, got \(evalInterval)")
-        try check(evalWindows >= 1 && evalWindows <= 1 << 20, "`evalWindows` must be between 1 and 1048576, got \(evalWindows)")
-        try check(validationFraction > 0 && validationFraction < 1, "the validation fraction must be in (0, 1)")
+        if minLearningRate > learningRate {
+            throw TinyGPTError.usage("`minLearningRate` must be between 0 and `learningRate` (\(learningRate)), got \(minLearningRate)")
+        }
     }
 }

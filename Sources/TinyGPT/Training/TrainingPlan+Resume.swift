@@ -1,11 +1,12 @@
-// What a command asks of a run it resumes (the same overrides a new run takes), checked against the checkpoint. The model's shape
-// and the schedule come from the checkpoint; a command may still restate them (people retype
-// the command that started the run and add the resume), and a restated value that equals the
-// checkpoint's is accepted. One that differs is a conflict, named with the checkpoint's value,
-// so a resumed run never changes shape or schedule in silence.
+// What a command asks of a run it resumes (the same overrides a new run takes), checked against
+// the checkpoint. The model's shape and the schedule come from the checkpoint; a command may
+// still restate them (people retype the command that started the run and add the resume), and a
+// restated value that equals the checkpoint's is accepted. One that differs is a conflict, named
+// with the checkpoint's value, so a resumed run never changes shape or schedule in silence.
+// Which settings may change on resume is each row's `onResume` in TrainingSetting.all.
 
 /// A resume asks for settings in the same form a new run does: `TrainingPlan.Overrides`, each
-/// field nil when not asked (`steps` may always change and is not checked here).
+/// field nil when not asked.
 extension TrainingPlan.Overrides {
     /// One asked-for setting that differs from the checkpoint's.
     public struct Conflict: Equatable, Sendable {
@@ -15,39 +16,39 @@ extension TrainingPlan.Overrides {
         public var saved: String
     }
 
-    /// Every asked-for setting that differs from the checkpoint's `config` and `settings`, in
-    /// the order of the fields above. Numbers typed in decimal may differ from the stored
-    /// `Float` in the last bit, so floats match within a millionth (relative).
-    public func conflicts(config: GPTConfig, settings: TrainingConfig) -> [Conflict] {
+    /// Every asked-for setting that a resumed run may not change and that differs from the
+    /// checkpoint's `config` and `settings`, in the table's order. A value counts as the same
+    /// when it is equal (numbers within a millionth, `TrainingSetting.same`) or when a new run
+    /// would have made it the checkpoint's by `TrainingPlan.applyRules`, given the settings
+    /// `chosen` by hand (these overrides unless said otherwise): a warmup capped at half the steps.
+    public func conflicts(config: GPTConfig, settings: TrainingConfig, chosen: TrainingPlan.Overrides? = nil) -> [Conflict] {
+        let chosen = chosen ?? self
         var found: [Conflict] = []
-        func check<T: Equatable>(_ asked: T?, _ saved: T, _ field: String, _ words: String) {
-            if let asked, asked != saved { found.append(Conflict(field: field, saved: words)) }
-        }
-        func check(_ asked: Float?, _ saved: Float, _ field: String, _ words: String) {
-            if let asked, abs(asked - saved) > 1e-6 * max(abs(asked), abs(saved)) {
-                found.append(Conflict(field: field, saved: words))
+        for setting in TrainingSetting.all where setting.onResume == .fixed {
+            guard let asked = values[setting.field] else { continue }
+            let saved = setting.value(config, settings)
+            var c = config, s = settings
+            setting.set(asked, &c, &s)
+            TrainingPlan.applyRules(to: &s, chosen: chosen)
+            if !setting.same(asked, saved) && !setting.same(setting.value(c, s), saved) {
+                found.append(Conflict(field: setting.field, saved: setting.words(saved)))
             }
         }
-        func number(_ x: Float) -> String { "\(x)" }
-        check(layerCount, config.layerCount, "layerCount", config.layerCount == 1 ? "1 layer" : "\(config.layerCount) layers")
-        check(headCount, config.headCount, "headCount", config.headCount == 1 ? "1 head" : "\(config.headCount) heads")
-        check(modelWidth, config.modelWidth, "modelWidth", "width \(config.modelWidth)")
-        check(contextLength, config.contextLength, "contextLength", "context \(config.contextLength)")
-        check(gelu, config.gelu, "gelu", "\(config.gelu.name) GELU")
-        check(residual, config.residual, "residual", config.residual ? "with skip connections" : "without skip connections")
-        check(batchSize, settings.batchSize, "batchSize", "batch \(settings.batchSize)")
-        check(learningRate, settings.learningRate, "learningRate", "learning rate \(number(settings.learningRate))")
-        check(minLearningRate, settings.minLearningRate, "minLearningRate", "final learning rate \(number(settings.minLearningRate))")
-        // A new run caps its warmup at half its steps, so the asked value may have been capped.
-        if let warmupSteps, warmupSteps != settings.warmupSteps, min(warmupSteps, settings.steps / 2) != settings.warmupSteps {
-            found.append(Conflict(field: "warmupSteps", saved: "warmup \(settings.warmupSteps) steps"))
-        }
-        check(weightDecay, settings.weightDecay, "weightDecay", "weight decay \(number(settings.weightDecay))")
-        check(gradClip, settings.gradClip, "gradClip", "gradient clip \(number(settings.gradClip))")
-        check(dropout, settings.dropout, "dropout", "dropout \(number(settings.dropout))")
-        check(seed, settings.seed, "seed", "seed \(settings.seed)")
-        check(evalInterval, settings.evalInterval, "evalInterval", "evaluation every \(settings.evalInterval) steps")
-        check(evalWindows, settings.evalWindows, "evalWindows", "\(settings.evalWindows) evaluation windows")
         return found
+    }
+}
+
+extension Preset {
+    /// Where this preset, named on the command line of a resume, differs from the checkpoint:
+    /// the preset stands for its value of every setting some preset chooses
+    /// (`Preset.chosenByPresets`) that the `typed` overrides do not give.
+    public func conflicts(config: GPTConfig, settings: TrainingConfig,
+                          besides typed: TrainingPlan.Overrides) -> [TrainingPlan.Overrides.Conflict] {
+        let ownConfig = self.config(vocabSize: 1), ownSettings = self.settings
+        var asked = TrainingPlan.Overrides()
+        for setting in Self.chosenByPresets where typed[setting.field] == nil {
+            asked[setting.field] = setting.value(ownConfig, ownSettings)
+        }
+        return asked.conflicts(config: config, settings: settings, chosen: typed)
     }
 }

@@ -5,7 +5,7 @@
 // carries a `TemperatureSweep`, as `tinygpt compare --report` makes it) 5 continuations at
 // several temperatures side by side, whose temperatures become buttons on section 1's slider.
 // The numbers come from `GPT.trace` (library, tested); the page carries them as JSON and its
-// hand-written script (InspectorScript.swift) draws and recomputes them, in English or
+// hand-written script (Pages/inspector.js) draws and recomputes them, in English or
 // Chinese (InspectorText.swift). Nothing is fetched: no URL leaves the file.
 
 import Foundation
@@ -61,6 +61,12 @@ public struct InspectorPage {
     /// When set, the page shows these continuations side by side (section 5) and offers their
     /// temperatures as buttons in section 1. Its logits should be those of the trace's prompt.
     public var sweep: TemperatureSweep?
+    /// The head section 2 opens at (`attention --layer L --head H`); layer 0, head 0 when nil.
+    public var openAt: (layer: Int, head: Int)?
+    /// The logits (T × V, row t predicting the character after position t) at every position
+    /// of the prompt, so that clicking a character shows its next-character bars in section 1.
+    /// Left out when the page carries the weights (it then runs the model itself).
+    public var positionLogits: [Float]?
 
     /// Throws when the trace holds NaN or infinity (a diverged checkpoint).
     public init(trace: ForwardTrace, vocabulary: [String], language: Language, modelName: String) throws {
@@ -83,9 +89,10 @@ public struct InspectorPage {
     public func html() -> String {
         var page = HTMLPage(title: InspectorText.title(language))
         page.language = language.rawValue
-        page.extraStyle = InspectorStyle.css
+        page.extraStyle = InspectorLayout.style
         page.raw(InspectorLayout.body)
-        page.raw("<script type=\"application/json\" id=\"inspector-data\">" + dataJSON() + "</script>")
+        page.dataBlock(id: "inspector-data", json: dataJSON())
+        page.dataBlock(id: "inspector-words", json: InspectorText.json)
         if let weights {
             var bytes = [UInt8]()
             bytes.reserveCapacity(weights.parameters.count * 4)
@@ -93,11 +100,9 @@ public struct InspectorPage {
                 let bits = v.bitPattern.littleEndian
                 bytes += [UInt8(bits & 0xFF), UInt8((bits >> 8) & 0xFF), UInt8((bits >> 16) & 0xFF), UInt8(bits >> 24)]
             }
-            page.raw("<script type=\"application/octet-stream\" id=\"inspector-weights\">" + Data(bytes).base64EncodedString()
-                     + "</script>")
+            page.dataBlock(id: "inspector-weights", type: "application/octet-stream", content: Data(bytes).base64EncodedString())
         }
-        page.script = InspectorText.script + "\n"
-            + InspectorScript.source.replacingOccurrences(of: "//@MODEL@", with: InspectorModelScript.source)
+        page.script = InspectorLayout.script
         return page.render()
     }
 
@@ -108,7 +113,7 @@ public struct InspectorPage {
     func dataJSON() -> String {
         let c = trace.config
         let T = trace.tokens.count
-        var j = JSONText()
+        var j = JSONText(escaping: .scriptElement)
         j.open()
         j.key("lang"); j.string(language.rawValue)
         j.key("model"); j.string(modelName)
@@ -120,6 +125,13 @@ public struct InspectorPage {
         j.key("vocab"); j.strings(vocabulary)
         j.key("tokens"); j.ints(trace.tokens.map(Int.init))
         j.key("logits"); j.exact(trace.logits)
+        if !c.residual { j.key("residual"); j.raw("false") }
+        if let openAt {
+            j.key("open"); j.open(); j.key("layer"); j.int(openAt.layer); j.key("head"); j.int(openAt.head); j.close()
+        }
+        if let positionLogits, weights == nil, positionLogits.count == T * c.vocabSize {
+            j.key("positionLogits"); j.numbers(positionLogits, decimals: 4)
+        }
         if let weights {
             j.key("weights")
             j.open()
@@ -192,98 +204,5 @@ public struct InspectorPage {
         }
         j.close()
         return j.text
-    }
-}
-
-/// A small JSON writer with compact numbers; output is safe inside a `<script>` element
-/// (`<`, `>` and `&` are escaped as \u003c, \u003e, \u0026) and inside XML.
-struct JSONText {
-    private(set) var text = ""
-    private var needsComma = false
-
-    private mutating func separate() {
-        if needsComma { text += "," }
-        needsComma = true
-    }
-
-    mutating func open() { separate(); text += "{"; needsComma = false }
-    mutating func close() { text += "}"; needsComma = true }
-    mutating func key(_ name: String) { separate(); text += "\"" + name + "\":"; needsComma = false }
-    mutating func null() { separate(); text += "null" }
-    mutating func raw(_ literal: String) { separate(); text += literal }
-    mutating func int(_ v: Int) { separate(); text += String(v) }
-    mutating func string(_ s: String) { separate(); Self.appendString(s, to: &text) }
-
-    mutating func array<E>(_ items: [E], _ body: (inout JSONText, E) -> Void) {
-        separate()
-        text += "["
-        needsComma = false
-        for item in items { body(&self, item) }
-        text += "]"
-        needsComma = true
-    }
-
-    mutating func strings(_ items: [String]) { array(items) { $0.string($1) } }
-    mutating func ints(_ items: [Int]) { separate(); text += "[" + items.map(String.init).joined(separator: ",") + "]" }
-    mutating func numbers(_ items: [Float], decimals: Int) {
-        separate()
-        text += "["
-        for (i, v) in items.enumerated() {
-            if i > 0 { text += "," }
-            Self.appendNumber(v, decimals: decimals, to: &text)
-        }
-        text += "]"
-    }
-    mutating func number(_ v: Float, decimals: Int) { separate(); Self.appendNumber(v, decimals: decimals, to: &text) }
-    /// One value as the shortest decimal that reads back as the same Float ("0.7", not 0.699999988…).
-    mutating func exactOne(_ v: Float) { separate(); text += "\(v)" }
-    /// Each value as the shortest decimal that reads back as the same Double (so as the same Float).
-    mutating func exact(_ items: [Float]) {
-        separate()
-        text += "[" + items.map { "\(Double($0))" }.joined(separator: ",") + "]"
-    }
-
-    /// `v` rounded to `decimals` places, without trailing zeros ("0.25", "-1.5", "0").
-    /// Written digit by digit: String(format:) is too slow for a few hundred thousand numbers.
-    static func appendNumber(_ v: Float, decimals: Int, to out: inout String) {
-        precondition(v.isFinite && decimals >= 0 && decimals <= 9)
-        var scale = 1
-        for _ in 0..<decimals { scale *= 10 }
-        let r = (Double(v) * Double(scale)).rounded()
-        guard r != 0 else { out += "0"; return }
-        if r < 0 { out += "-" }
-        let n = Int(abs(r))
-        out += String(n / scale)
-        var fraction = n % scale, digits = decimals
-        guard fraction != 0 else { return }
-        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-        let f = String(fraction)
-        out += "." + String(repeating: "0", count: digits - f.count) + f
-    }
-
-    static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else if !Markup.isAllowedInXML(scalar) {
-                    out += "\\ufffd"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }

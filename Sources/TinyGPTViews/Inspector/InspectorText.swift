@@ -92,10 +92,11 @@ enum InspectorText {
         ("flowOut", "output", "输出"),
         ("flowSearch", "compare with every key", "和每一个键比对"),
         ("flowTake", "take values in proportion", "按比例取出值"),
+        ("flowMask", "mask, softmax", "遮住后面，softmax"),
 
         ("s3", "3. Many heads, many experts", "3. 多头注意力：好几位专家各看各的"),
-        ("s3Intro", "Each head has its own W_Q, W_K and W_V, so each learns to look for something different, like several experts reading the same sentence. Under each head: where most of its attention goes on this prompt, measured from its weights. Click a head to open it in section 2.",
-         "每个头都有自己的 W_Q、W_K、W_V，所以会学着去找不同的东西，就像几位专家读同一句话，各自留意不同的地方。每个头下面写着：在这段提示文字上，它的注意力大多落在哪里（从它的权重量出来的）。点一个头，第 2 节就会打开它。"),
+        ("s3Intro", "Each head has its own W_Q, W_K and W_V, so each learns to look for something different, like several experts reading the same sentence. Under each head: where most of its attention goes on this prompt, measured from its attention weights (the softmax numbers of section 2), not from its parameters. Click a head to open it in section 2.",
+         "每个头都有自己的 W_Q、W_K、W_V，所以会学着去找不同的东西，就像几位专家读同一句话，各自留意不同的地方。每个头下面写着：在这段提示文字上，它的注意力大多落在哪里（由第 2 节里那些 softmax 算出的注意力权重统计出来，不是由模型参数量出来的）。点一个头，第 2 节就会打开它。"),
         ("layerHead", "layer {l}, head {h}", "第 {l} 层，第 {h} 个头"),
         ("share", "{p} of its attention", "占它注意力的 {p}"),
         ("previousCharacter", "the previous character", "前一个字"),
@@ -109,11 +110,17 @@ enum InspectorText {
         ("firstPosition", "the very first position", "最开头的位置"),
         ("spreadEvenly", "spread evenly over the past", "平均分给前面所有的位置"),
         ("mixed", "no single pattern", "看不出单一的规律"),
-        ("strongestSingle", "most of it on one kind: {what}, {p}", "单看一种位置，最多的是{what}：{p}"),
+        ("strongestSingle", "its largest share on one kind of position: {what}, {p}", "单看一种位置，占比最大的是{what}：{p}"),
 
         ("s4", "4. The residual stream", "4. 残差流"),
         ("s4Intro", "The embedding starts a stream of numbers at each position. Every block reads the stream and adds back what its attention and its MLP computed: x + Attn(x), then + MLP. The input is never replaced, only added to. The logit lens asks at every stop: if the model ended here (final LayerNorm, then the output layer), what would it predict?",
          "嵌入向量在每个位置开启一条“数据流”。每个区块读进这条流，再把注意力和 MLP 算出来的东西加回去：先 x + Attn(x)，再加上 MLP。原来的输入从来没有被换掉，只是一层一层往上加。“logit 透镜”在每一站问：如果模型在这里就结束（接上最后的 LayerNorm 和输出层），它会猜下一个字是什么？"),
+        ("s4IntroNoResidual", "This model has no skip connections (trained with --no-residual): every block replaces the stream with what it computes, x = Attn(x), then x = MLP(x); nothing of its input is carried past it. The logit lens asks at every stop: if the model ended here (final LayerNorm, then the output layer), what would it predict?",
+         "这个模型没有残差连接（用 --no-residual 训练）：每个区块都用自己算出来的东西替换掉数据流，先 x = Attn(x)，再 x = MLP(x)；它的输入不会被带到下一层。“logit 透镜”在每一站问：如果模型在这里就结束（接上最后的 LayerNorm 和输出层），它会猜下一个字是什么？"),
+        ("colAttnOut", "attention output", "注意力的输出"),
+        ("colMlpOut", "MLP output", "MLP 的输出"),
+        ("nextAfter", "After position {t}, “{c}”: what the model predicts there (click the last character to go back).",
+         "位置 {t}「{c}」之后：模型在这里预测的下一个字（点最后一个字就回到结尾）。"),
         ("positionIs", "Position {t}, “{c}”: predicting the character after it", "位置 {t}「{c}」：预测它后面的那个字"),
         ("colStage", "stop", "站点"),
         ("colSize", "stream size ‖x‖", "数据流大小 ‖x‖"),
@@ -127,9 +134,9 @@ enum InspectorText {
         ("strongest", "the strongest keys are highlighted", "权重最大的几个键用底色标出来了"),
     ]
 
-    /// `var WORDS = {"en": {...}, "zh": {...}};` for the page's script.
-    static var script: String {
-        var j = JSONText()
+    /// `{"en": {key: words, …}, "zh": {…}}`, the page's `inspector-words` block.
+    static var json: String {
+        var j = JSONText(escaping: .scriptElement)
         j.open()
         for (index, language) in ["en", "zh"].enumerated() {
             j.key(language)
@@ -141,6 +148,6 @@ enum InspectorText {
             j.close()
         }
         j.close()
-        return "var WORDS = " + j.text + ";"
+        return j.text
     }
 }

@@ -8,68 +8,11 @@ import TinyGPT
 
 // MARK: - Declarations
 
-/// An interval of allowed floating-point values, each end open or closed, possibly unbounded.
-public struct FloatRange: Sendable, Equatable {
-    public var lower: Double
-    public var upper: Double
-    public var includesLower: Bool
-    public var includesUpper: Bool
-
-    public init(lower: Double, upper: Double, includesLower: Bool, includesUpper: Bool) {
-        precondition(lower <= upper, "FloatRange: lower bound above upper bound")
-        self.lower = lower
-        self.upper = upper
-        self.includesLower = includesLower
-        self.includesUpper = includesUpper
-    }
-
-    /// [lower, upper]
-    public static func closed(_ lower: Double, _ upper: Double) -> FloatRange {
-        FloatRange(lower: lower, upper: upper, includesLower: true, includesUpper: true)
-    }
-    /// [lower, upper)
-    public static func halfOpen(_ lower: Double, _ upper: Double) -> FloatRange {
-        FloatRange(lower: lower, upper: upper, includesLower: true, includesUpper: false)
-    }
-    /// (lower, upper)
-    public static func open(_ lower: Double, _ upper: Double) -> FloatRange {
-        FloatRange(lower: lower, upper: upper, includesLower: false, includesUpper: false)
-    }
-    /// [lower, ∞)
-    public static func atLeast(_ lower: Double) -> FloatRange {
-        FloatRange(lower: lower, upper: .infinity, includesLower: true, includesUpper: false)
-    }
-    /// (lower, ∞)
-    public static func greaterThan(_ lower: Double) -> FloatRange {
-        FloatRange(lower: lower, upper: .infinity, includesLower: false, includesUpper: false)
-    }
-    /// Any finite value.
-    public static let finite = FloatRange(lower: -.infinity, upper: .infinity, includesLower: false, includesUpper: false)
-
-    public func contains(_ value: Double) -> Bool {
-        (includesLower ? value >= lower : value > lower) && (includesUpper ? value <= upper : value < upper)
-    }
-
-    /// The range in words, for messages: "in [0, 1)", "at least 0", "greater than 0".
-    public var phrase: String {
-        switch (lower.isFinite, upper.isFinite) {
-        case (true, true):
-            return "in \(includesLower ? "[" : "(")\(FlagText.number(lower)), \(FlagText.number(upper))\(includesUpper ? "]" : ")")"
-        case (true, false):
-            return includesLower ? "at least \(FlagText.number(lower))" : "greater than \(FlagText.number(lower))"
-        case (false, true):
-            return includesUpper ? "at most \(FlagText.number(upper))" : "less than \(FlagText.number(upper))"
-        case (false, false):
-            return "finite"
-        }
-    }
-}
-
 /// One `--name` a command accepts. Build it with the static constructors, e.g.
 /// `.int("--steps", "N", in: 1...1_000_000, help: "optimizer steps", default: "2000")`.
 public struct FlagSpec: Sendable {
     /// What a flag's value must be.
-    public enum Kind: Sendable, Equatable {
+    public enum ValueKind: Sendable, Equatable {
         /// A switch: present or absent, takes no value (`--greedy`).
         case boolean
         /// A whole number within the range.
@@ -92,11 +35,11 @@ public struct FlagSpec: Sendable {
     public var valueName: String?
     /// One sentence for `--help`.
     public var help: String
-    public var kind: Kind
+    public var kind: ValueKind
     /// Shown in `--help` as "(default: …)" when set.
     public var defaultValue: String?
 
-    public init(name: String, valueName: String?, kind: Kind, help: String, defaultValue: String? = nil) {
+    public init(name: String, valueName: String?, kind: ValueKind, help: String, defaultValue: String? = nil) {
         precondition(name.hasPrefix("--") && name.count > 2 && !name.contains("="),
                      "flag name \(name) must start with -- and hold no '='")
         precondition((kind == .boolean) == (valueName == nil), "flag \(name): a value name is required exactly when the flag takes a value")
@@ -264,13 +207,52 @@ public struct ParsedFlags: Sendable {
         return v
     }
 
+    // MARK: Values or declared defaults
+
+    /// The value given, or else the flag's declared default, so a default is written once: in
+    /// the declaration, where help shows it. A flag without a default is a programming error.
+    public func intOrDefault(_ name: String) -> Int {
+        guard case .int(let v) = valueOrDefault(name) else { preconditionFailure("\(name) is not an int flag") }
+        return v
+    }
+
+    public func uint64OrDefault(_ name: String) -> UInt64 {
+        guard case .uint64(let v) = valueOrDefault(name) else { preconditionFailure("\(name) is not a uint64 flag") }
+        return v
+    }
+
+    public func floatOrDefault(_ name: String) -> Float {
+        guard case .number(let v) = valueOrDefault(name) else { preconditionFailure("\(name) is not a float flag") }
+        return Float(v)
+    }
+
+    public func floatListOrDefault(_ name: String) -> [Float] {
+        guard case .numbers(let v) = valueOrDefault(name) else { preconditionFailure("\(name) is not a float-list flag") }
+        return v.map(Float.init)
+    }
+
+    /// A `.string` or `.choice` flag.
+    public func stringOrDefault(_ name: String) -> String {
+        guard case .text(let v) = valueOrDefault(name) else { preconditionFailure("\(name) is not a string or choice flag") }
+        return v
+    }
+
+    private func valueOrDefault(_ name: String) -> Value {
+        if let given = values[name] { return given }
+        guard let flag = spec.flag(named: name), let raw = flag.defaultValue,
+              let value = try? CommandSpec.convert(raw, for: flag) else {
+            preconditionFailure("'\(spec.invocation)' declares no flag \(name) with a default it accepts")
+        }
+        return value
+    }
+
     /// The positional argument at `index`, or nil when fewer were given.
     public func positional(_ index: Int) -> String? {
         index < positionals.count ? positionals[index] : nil
     }
 
     @discardableResult
-    private func declaredKind(_ name: String) -> FlagSpec.Kind {
+    private func declaredKind(_ name: String) -> FlagSpec.ValueKind {
         guard let flag = spec.flag(named: name) else {
             preconditionFailure("'\(spec.invocation)' declares no flag \(name)")
         }
@@ -504,12 +486,6 @@ enum FlagText {
         let quotedName = quoted(typed)
         let isPlain = quotedName == "'\(typed)'" && !typed.contains(" ") && !typed.contains("'")
         return isPlain ? typed : quotedName
-    }
-
-    /// A number as a person writes it: "0", "10", "0.5", "1e-08".
-    static func number(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
     }
 
     /// The candidate nearest to `typed`, if it is close enough to be a plausible typo: at most one

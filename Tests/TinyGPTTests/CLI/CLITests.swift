@@ -662,6 +662,20 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// A prompt or a probe longer than the context says the model sees only its end (issue 21).
+    func testALongPromptOrProbeSaysWhatTheModelSees() throws {
+        let long = String(repeating: "the cat sat. ", count: 20)  // 260 characters, context 32
+        let compare = try run(["compare", "--checkpoint", Self.ckpt, "--prompt", long, "--temperatures", "0,1", "--tokens", "8"])
+        XCTAssertEqual(compare.exitCode, 0, compare.stderr)
+        XCTAssertTrue(compare.stdout.contains("(260 characters; the model sees the last 32, its context length"), compare.stdout)
+        XCTAssertFalse(compare.stdout.contains(long), "the whole prompt is printed")
+        let train = try run(["train", "--data", "corpus.txt", "--preset", "tiny", "--steps", "2", "--eval-every", "2",
+                             "--probe", long, "--out", "long-probe"])
+        XCTAssertEqual(train.exitCode, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("--probe has 260 characters; the model sees only its last 32"), train.stderr)
+        try? FileManager.default.removeItem(at: Self.work.appendingPathComponent("long-probe"))
+    }
+
     func testInspectWritesOneSelfContainedPage() throws {
         let out = Self.work.appendingPathComponent("inspect-test")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)

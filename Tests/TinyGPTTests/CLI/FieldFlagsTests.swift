@@ -71,17 +71,29 @@ final class FieldFlagsTests: XCTestCase {
         let flags = Set(commands.flatMap { $0.spec.flags.map(\.name) })
         for row in FieldFlags.table {
             XCTAssertTrue(fields.contains(row.field), "\(row.field) is not a field of the settings types")
-            XCTAssertTrue(flags.contains(row.flag), "\(row.flag) is declared by no command")
+            if let flag = row.flag { XCTAssertTrue(flags.contains(flag), "\(flag) is declared by no command") }
         }
         XCTAssertEqual(Set(FieldFlags.table.map(\.field)).count, FieldFlags.table.count)
-        XCTAssertEqual(Set(FieldFlags.table.map(\.flag)).count, FieldFlags.table.count)
-        // Everything a Swift caller can override in a plan is also a flag of train.
-        let overrides = Mirror(reflecting: TrainingPlan.Overrides()).children.compactMap(\.label)
-        let train = Set(TrainCommand().spec.flags.map(\.name))
-        for field in overrides {
-            let flag = FieldFlags.table.first { $0.field == field }?.flag
-            XCTAssertNotNil(flag, "override \(field) has no flag")
-            XCTAssertTrue(flag.map(train.contains) ?? false, "override \(field) is no flag of train")
+        let flagWords = FieldFlags.table.compactMap(\.flag)
+        XCTAssertEqual(Set(flagWords).count, flagWords.count)
+    }
+
+    /// Every setting of the library's table has a row here, in the table's order: a flag of
+    /// train, or nil on purpose. A setting added to the library without a row fails here.
+    func testEverySettingHasAFlagRowAndTrainOffersIt() {
+        let rows = FieldFlags.table.filter { TrainingSetting.named($0.field) != nil }
+        XCTAssertEqual(rows.map(\.field), TrainingSetting.all.map(\.field),
+                       "FieldFlags.table must list every field of TrainingSetting.all, in its order (flag nil for none)")
+        let train = TrainCommand().spec
+        for row in rows {
+            guard let flag = row.flag else { continue }
+            XCTAssertNotNil(train.flags.first { $0.name == flag }, "train does not offer \(flag)")
+        }
+        // The flags come straight from the table: their help is the setting's, in flag words.
+        for setting in TrainingSetting.all {
+            guard let flag = FieldFlags.flag(setting.field), let spec = train.flags.first(where: { $0.name == flag }) else { continue }
+            XCTAssertEqual(spec.help, FieldFlags.flagWords(setting.help), flag)
+            XCTAssertFalse(spec.help.contains("`"), "\(flag)'s help names a field with no flag: \(spec.help)")
         }
     }
 

@@ -106,7 +106,7 @@ final class ReportsTests: XCTestCase {
     func testProbabilitiesSumToOneAndMatchADirectSoftmax() {
         let (_, logits) = logitsFixture()
         for t in [0, 0.05, 0.3, 0.7, 1, 1.5, 3, 50] {
-            let p = TemperatureReport.probabilities(logits: logits, temperature: t)
+            let p = softmax(logits, temperature: t)
             XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-12, "T = \(t)")
             XCTAssertTrue(p.allSatisfy { $0 >= 0 && $0 <= 1 })
             if t > 0 {
@@ -120,17 +120,17 @@ final class ReportsTests: XCTestCase {
 
     func testGreedyIsOneHotAtTheArgmax() {
         let (_, logits) = logitsFixture()
-        let p = TemperatureReport.probabilities(logits: logits, temperature: 0)
+        let p = softmax(logits, temperature: 0)
         XCTAssertEqual(p, (0..<logits.count).map { $0 == 3 ? 1 : 0 })
         XCTAssertEqual(TemperatureReport.entropyBits(p), 0)
         // Ties go to the first maximum, as argmax does.
-        XCTAssertEqual(TemperatureReport.probabilities(logits: [1, 5, 5], temperature: 0), [0, 1, 0])
+        XCTAssertEqual(softmax([1, 5, 5], temperature: 0), [0, 1, 0])
     }
 
     func testEntropyFallsAsTemperatureFalls() {
         let (vocabulary, logits) = logitsFixture()
         let temperatures = [20, 5, 2, 1, 0.7, 0.5, 0.3, 0.1, 0.02, 0]
-        let entropies = temperatures.map { TemperatureReport.entropyBits(TemperatureReport.probabilities(logits: logits, temperature: $0)) }
+        let entropies = temperatures.map { TemperatureReport.entropyBits(softmax(logits, temperature: $0)) }
         for k in 1..<entropies.count {
             XCTAssertLessThan(entropies[k], entropies[k - 1], "T = \(temperatures[k]) vs \(temperatures[k - 1])")
         }
@@ -142,7 +142,7 @@ final class ReportsTests: XCTestCase {
     }
 
     func testHugeLogitsDoNotOverflow() {
-        let p = TemperatureReport.probabilities(logits: [1000, 999, -1000], temperature: 0.5)
+        let p = softmax([1000, 999, -1000], temperature: 0.5)
         XCTAssertTrue(p.allSatisfy(\.isFinite))
         XCTAssertEqual(p[0] / p[1], exp(2), accuracy: 1e-9)
         XCTAssertEqual(p[2], 0)
@@ -402,4 +402,9 @@ final class ReportsTests: XCTestCase {
         XCTAssertEqual(ChartColours.sequential(1), "#08306b")
         XCTAssertEqual(ChartColours.sequential(.nan), "#f7fbff")
     }
+}
+
+/// The library's softmax(z / T) of an array, as the temperature page computes it.
+private func softmax(_ logits: [Float], temperature: Double) -> [Double] {
+    logits.withUnsafeBufferPointer { Softmax.probabilities($0.baseAddress!, count: $0.count, temperature: temperature) }
 }

@@ -142,12 +142,12 @@ final class TrainingReportTests: XCTestCase {
 
     func testSkipConnectionsRowIsInTheLanguageOfThePage() throws {
         var report = try TrainingReport.load(folder: try chineseRun())
-        report.run?.residual = false
+        report.run?.config.residual = false
         let html = report.html()
         let en = Self.visibleText(html, language: "en"), zh = Self.visibleText(html, language: "zh")
-        XCTAssertTrue(en.contains("none: each block replaces the stream (x = branch)"))
-        XCTAssertFalse(en.contains("无：每个块"), "the English row shows the Chinese text")
-        XCTAssertTrue(zh.contains("无：每个块直接替换残差流（x = 分支）"))
+        XCTAssertTrue(en.contains("no skip connections: each block replaces the stream (x = branch)"))
+        XCTAssertFalse(en.contains("每个块"), "the English row shows the Chinese text")
+        XCTAssertTrue(zh.contains("无残差连接：每个块直接替换残差流（x = 分支）"))
     }
 
     func testSettingsPrintAsTheyWereSet() {

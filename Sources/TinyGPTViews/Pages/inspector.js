@@ -1,7 +1,10 @@
-// The inspector page's script, written here (no library): it reads the JSON the page carries,
-// draws the four sections, and recomputes softmax(z / T) with top-k and top-p as
-// `Sampler.distribution` does (same order of operations, temperature and p rounded to
-// float32 like the Swift Float settings), so the page's numbers equal Swift's.
+// The inspector page's script (no library): it reads the JSON the page carries (the numbers
+// from GPT.trace, and the words of InspectorText.swift), draws the sections, and recomputes
+// softmax(z / T) with top-k and top-p as `Sampler.distribution` does (same order of
+// operations, temperature and p rounded to float32 like the Swift Float settings), so the
+// page's numbers equal Swift's. InspectorLayout.swift puts inspector-model.js at the marker
+// line below (the one line that is only the marker), and the whole script inside the page's
+// one script element, in a CDATA section: so no closing script tag and no "]]" followed by ">".
 //
 // Test hook, in the URL's fragment, parts joined by "&" (each value percent-encoded):
 //   lang=en|zh                 the page's language
@@ -10,16 +13,17 @@
 //   sweep=I                    press the button of the sweep's I-th temperature (0-based)
 //   head=L,H  query=T          the head and the query position to open
 //   draw=N                     press "draw" N times (once without --with-model)
-//   prompt=TEXT                with --with-model: run the model on TEXT (see InspectorModelScript)
+//   prompt=TEXT                with --with-model: run the model on TEXT (see inspector-model.js)
 //   check=T=0.7,k=5,p=0.9;T=0  for each setting (";" between), set the sliders through their
 //                              own controls, recompute, and write the list of
 //                              {"T","k","p","probabilities","entropy"} as JSON into
-//                              <pre id="check-result"> (values snap to the sliders' steps:
+//                              the element #check-result (values snap to the sliders' steps:
 //                              T by 0.05, p by 0.01; k = vocabulary size and p = 1 mean off)
-// Script errors and console.error calls are written into <pre id="errors">.
+//   state=1                    at the end, write {"layer","head","query","k","sliderK","arrows",
+//                              "nextOrder","sweepButtonsShown","flowOverflows"} as JSON into
+//                              the element #state-result
+// Script errors and console.error calls are written into the element #errors.
 
-enum InspectorScript {
-    static let source = #"""
 (function () {
 "use strict";
 var errorsBox = document.getElementById("errors");
@@ -32,14 +36,30 @@ console.error = function () {
 };
 
 var D = JSON.parse(document.getElementById("inspector-data").textContent);
+// Every word the page shows, by key, in English and Chinese (InspectorText.swift).
+var WORDS = JSON.parse(document.getElementById("inspector-words").textContent);
 var V = D.vocab.length, L = D.layers, H = D.heads;
 // The sweep's distributions are those of the prompt it was made from, even after a new prompt.
 var sweepLogits = D.logits.slice();
 var promptTokens = D.tokens.slice();
-var state = { lang: D.lang, T: 1, k: V, p: 1, layer: 0, head: 0, query: promptTokens.length - 1,
+var state = { lang: D.lang, T: 1, k: V, p: 1, layer: D.open ? Math.min(L - 1, D.open.layer) : 0,
+              head: D.open ? Math.min(H - 1, D.open.head) : 0, query: promptTokens.length - 1,
               drawn: [], lastDraw: null, logits: D.logits, text: promptTokens.slice(), drawnFrom: promptTokens.length };
-var FONT = "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', 'Helvetica Neue', Arial, sans-serif";
-var PALETTE = ["#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+// The fonts and colours of theme.css, read from its custom properties (the one palette the
+// page's CSS and the Swift charts share).
+var THEME = window.getComputedStyle(document.documentElement);
+function themed(name) {
+  var value = THEME.getPropertyValue(name).trim();
+  if (!value) { reportError("theme.css does not set " + name); }
+  return value;
+}
+var FONT = themed("--sans");
+var PALETTE = [0, 1, 2, 3, 4, 5, 6, 7].map(function (i) { return themed("--series-" + i); });
+// The sequential scale's five stops as [r, g, b].
+var SCALE = [0, 1, 2, 3, 4].map(function (i) {
+  var hex = themed("--scale-" + i);
+  return [1, 3, 5].map(function (k) { return parseInt(hex.slice(k, k + 2), 16); });
+});
 
 function $(id) { return document.getElementById(id); }
 function word(key, fill) {
@@ -50,7 +70,8 @@ function word(key, fill) {
 function esc(s) {
   return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
-// The same stand-ins as Markup.visible: newline, space, tab and control characters made visible.
+// The same stand-ins as Markup.visible: newline, space, tab and control characters made visible,
+// and characters that show as nothing (line and paragraph separators, other spaces, zero-width).
 function visible(c) {
   var code = c.codePointAt(0);
   if (c === "\n") { return "⏎"; }
@@ -59,6 +80,10 @@ function visible(c) {
   if (code < 0x20) { return String.fromCodePoint(0x2400 + code); }
   if (code === 0x7f) { return "␡"; }
   if (code >= 0x80 && code < 0xa0) { return "\ufffd"; }
+  if (code === 0x2028) { return "␤"; }
+  if (code === 0x2029) { return "¶"; }
+  if (/^\p{Zs}$/u.test(c)) { return "⍽"; }
+  if (/^\p{Cf}$/u.test(c)) { return "◌"; }
   return c;
 }
 function isSpace(c) { return c === "\n" || c === " " || c === "\t"; }
@@ -70,7 +95,7 @@ function fixed(x, d) {
 function percent(x) { return Math.round(x * 100) + "%"; }
 // The same white-to-dark-blue scale as ChartColours.sequential.
 function colour(t) {
-  var stops = [[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181], [8, 48, 107]];
+  var stops = SCALE;
   t = isFinite(t) ? Math.min(1, Math.max(0, t)) : 0;
   var pos = t * (stops.length - 1), i = Math.min(stops.length - 2, Math.floor(pos)), f = pos - i;
   var a = stops[i], b = stops[i + 1];
@@ -158,11 +183,19 @@ function controls() {
   $("top-p-value").textContent = state.p >= 1 ? word("off") : fixed(state.p, 2);
 }
 function currentDistribution() { return distribution(state.logits, state.T, state.k, state.p); }
+// The top-k slider is logarithmic: position s of K_STEPS gives k = round(V^(s / K_STEPS)), so
+// the small k that matter (1, 2, 3 …) each have a stop even when V is in the thousands, and the
+// last stop is V (all).
+var K_STEPS = 1000;
+function kFromSlider(s) { return Math.max(1, Math.min(V, Math.round(Math.pow(V, s / K_STEPS)))); }
+function sliderFromK(k) { return V <= 1 ? K_STEPS : Math.round(K_STEPS * Math.log(Math.max(1, Math.min(V, k))) / Math.log(V)); }
 function renderNext() {
   controls();
   var P = currentDistribution();
   var full = distribution(state.logits, state.T, V, 1);
-  var order = ranked(full).slice(0, Math.min(V, 16));
+  // Ranked by logit, the same order as the probabilities at any T > 0, and still the rank
+  // order at T = 0, where every probability but the top one is 0.
+  var order = ranked(state.logits).slice(0, Math.min(V, 16));
   var scale = Math.max(1e-12, Math.max.apply(null, order.map(function (i) { return Math.max(P[i], full[i]); })));
   var html = "";
   order.forEach(function (i) {
@@ -176,11 +209,13 @@ function renderNext() {
   $("entropy").textContent = fixed(entropyBits(P), 3);
   var keptCount = P.filter(function (x) { return x > 0; }).length;
   $("kept").textContent = word("kept", { n: keptCount });
-  renderFormula(P, order.slice(0, 3));
+  var anyCut = P.some(function (x, j) { return x === 0 && full[j] > 0; });
+  renderFormula(P, order.slice(0, 3), anyCut);
   renderStrip(P, null);
   return P;
 }
-function renderFormula(P, top) {
+// The arrow "→ p" shows the renormalised probability only when top-k or top-p cut something.
+function renderFormula(P, top, anyCut) {
   if (state.T === 0) { $("formula-numbers").innerHTML = "<p class=\"filled\">" + esc(word("greedyFormula")) + "</p>"; return; }
   var T = Math.fround(state.T), z = state.logits, total = 0;
   for (var i = 0; i < z.length; i++) { total += Math.exp(z[i] / T); }
@@ -191,7 +226,7 @@ function renderFormula(P, top) {
       fixed(z[i], 2) + " / " + fixed(T, 2) + "</sup></span><span class=\"den\">" + Number(total.toPrecision(4)) +
       "</span></span> = <span class=\"frac\"><span>" + Number(e.toPrecision(4)) + "</span><span class=\"den\">" +
       Number(total.toPrecision(4)) + "</span></span> = " + fixed(e / total, 3) +
-      (P[i] !== e / total ? " → " + fixed(P[i], 3) : "") + "</div>";
+      (anyCut ? " → " + fixed(P[i], 3) : "") + "</div>";
   });
   $("formula-numbers").innerHTML = html;
 }
@@ -212,13 +247,14 @@ function renderStrip(P, u) {
   }
   svg += "<text x=\"0\" y=\"46\" font-size=\"11\" fill=\"#555\">0</text><text x=\"" + width + "\" y=\"46\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">1</text>";
   if (u !== null) {
-    svg += "<line x1=\"" + (u * width).toFixed(2) + "\" y1=\"0\" x2=\"" + (u * width).toFixed(2) + "\" y2=\"34\" stroke=\"#d62728\" stroke-width=\"2.5\"/>" +
-      "<text x=\"" + Math.min(width - 40, Math.max(20, u * width)).toFixed(2) + "\" y=\"46\" font-size=\"12\" text-anchor=\"middle\" fill=\"#d62728\">u = " + fixed(u, 3) + "</text>";
+    svg += "<line x1=\"" + (u * width).toFixed(2) + "\" y1=\"0\" x2=\"" + (u * width).toFixed(2) + "\" y2=\"34\" stroke=\"" + PALETTE[3] + "\" stroke-width=\"2.5\"/>" +
+      "<text x=\"" + Math.min(width - 40, Math.max(20, u * width)).toFixed(2) + "\" y=\"46\" font-size=\"12\" text-anchor=\"middle\" fill=\"" + PALETTE[3] + "\">u = " + fixed(u, 3) + "</text>";
   }
   $("strip").innerHTML = "<svg width=\"" + width + "\" height=\"" + height +
     "\" font-family=\"" + FONT.replace(/"/g, "") + "\">" + svg + "</svg>";
 }
 function draw() {
+  if (state.query !== promptTokens.length - 1) { selectPosition(promptTokens.length - 1); }
   var P = currentDistribution(), chosen = 0, a = 0, b = 0, u = null;
   if (state.T === 0) {
     for (var i = 1; i < P.length; i++) { if (P[i] > P[chosen]) { chosen = i; } }
@@ -258,6 +294,7 @@ function setTrace(tr) {
   promptTokens = tr.tokens.slice();
   state.logits = tr.logits;
   state.query = promptTokens.length - 1;
+  $("next-position").textContent = "";
   renderPrompt();
   renderNext();
   renderAttention();
@@ -393,7 +430,7 @@ function drawMatrix(canvas, l, h, side, selectedRow) {
     });
   }
   if (selectedRow !== null) {
-    ctx.strokeStyle = "#e8710a";
+    ctx.strokeStyle = PALETTE[1];
     ctx.lineWidth = 2;
     ctx.strokeRect(g.left - 1, g.top + selectedRow * g.cell - 1, T * g.cell + 2, g.cell + 2);
   }
@@ -442,10 +479,10 @@ function renderFlow(l, h, t) {
   var ct = visible(D.vocab[promptTokens[t]]), cj = visible(D.vocab[promptTokens[best]]);
   var root = Math.sqrt(D.headWidth);
   var boxes = [
-    [10, 10, 120, "x_" + t + " “" + ct + "”", "#f3f4f6"], [170, 10, 90, "× W_Q → q", "#c6dbef"],
+    [10, 10, 120, "x_" + t + " “" + ct + "”", "#f3f4f6"], [170, 10, 90, "× W_Q → q", themed("--scale-1")],
     [10, 70, 120, "x_j (j ≤ " + t + ")", "#f3f4f6"], [170, 70, 90, "× W_K → k", "#fdd0a2"],
     [170, 130, 90, "× W_V → v", "#c7e9c0"],
-    [300, 40, 150, "q·k / √" + D.headWidth, "#eef3fb"], [490, 40, 120, "mask, softmax", "#eef3fb"],
+    [300, 40, 150, "q·k / √" + D.headWidth, "#eef3fb"], [490, 40, 120, word("flowMask"), "#eef3fb"],
     [490, 130, 120, "∑ a_j v_j", "#eef3fb"], [650, 130, 100, word("flowOut"), "#f3f4f6"]
   ];
   var svg = "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#666\"/></marker></defs>";
@@ -461,10 +498,11 @@ function renderFlow(l, h, t) {
   arrow(550, 74, 550, 128); arrow(260, 147, 488, 147); arrow(610, 147, 648, 147);
   svg += "<text x=\"300\" y=\"104\" font-size=\"12\" fill=\"#555\">" + esc(word("flowSearch")) + "</text>";
   svg += "<text x=\"300\" y=\"186\" font-size=\"12\" fill=\"#555\">" + esc(word("flowTake")) + "</text>";
-  svg += "<text x=\"620\" y=\"30\" font-size=\"12\" fill=\"#d62728\">j = " + best + " “" + esc(cj) + "”: q·k = " +
+  svg += "<text x=\"620\" y=\"30\" font-size=\"12\" fill=\"" + PALETTE[3] + "\">j = " + best + " “" + esc(cj) + "”: q·k = " +
     fixed(score(l, h, t, best), 2) + ", ÷" + fixed(root, 2) + " = " + fixed(score(l, h, t, best) / root, 2) + "</text>";
-  svg += "<text x=\"620\" y=\"48\" font-size=\"12\" fill=\"#d62728\">a = " + fixed(weight(l, h, t, best), 3) + "</text>";
-  $("flow").innerHTML = "<svg width=\"900\" height=\"196\" font-family=\"" +
+  svg += "<text x=\"620\" y=\"48\" font-size=\"12\" fill=\"" + PALETTE[3] + "\">a = " + fixed(weight(l, h, t, best), 3) + "</text>";
+  // Scales down with the page (viewBox), so it never runs past a narrow window.
+  $("flow").innerHTML = "<svg viewBox=\"0 0 900 196\" width=\"900\" height=\"196\" style=\"max-width:100%;height:auto\" font-family=\"" +
     FONT.replace(/"/g, "") + "\">" + svg + "</svg>";
 }
 
@@ -512,6 +550,11 @@ function highlightHeadCard() {
 // MARK: - 4. The residual stream
 
 function renderStream() {
+  // A model without skip connections replaces the stream at every block: other words and formula.
+  var plain = D.residual === false;
+  $("stream-intro").textContent = word(plain ? "s4IntroNoResidual" : "s4Intro");
+  $("stream-formula").hidden = plain;
+  $("stream-formula-plain").hidden = !plain;
   var t = state.query, K = D.stages[0].lensIds.length / promptTokens.length;
   $("position-title").textContent = word("positionIs", { t: t, c: visible(D.vocab[promptTokens[t]]) });
   var biggest = 1e-12;
@@ -520,7 +563,7 @@ function renderStream() {
   });
   function bar(cls, v) { return "<span class=\"mini " + cls + "\" style=\"width:" + Math.round(90 * v / biggest) + "px\"></span> " + fixed(v, 2); }
   var html = "<tr><th style=\"text-align:left\">" + esc(word("colStage")) + "</th><th style=\"text-align:left\">" + esc(word("colSize")) +
-    "</th><th style=\"text-align:left\">" + esc(word("colAttn")) + "</th><th style=\"text-align:left\">" + esc(word("colMlp")) +
+    "</th><th style=\"text-align:left\">" + esc(word(plain ? "colAttnOut" : "colAttn")) + "</th><th style=\"text-align:left\">" + esc(word(plain ? "colMlpOut" : "colMlp")) +
     "</th><th style=\"text-align:left\">" + esc(word("colLens")) + "</th></tr>";
   D.stages.forEach(function (s, i) {
     var name = s.block === null ? word("embedding") : word("afterBlock", { n: s.block });
@@ -548,8 +591,21 @@ function renderAll() {
   renderHeads();
   renderStream();
 }
+// The logits for the character after position t: the page's own for the last position; else
+// the model in the page runs on the prefix, or the page carries every position's logits.
+function logitsAt(t) {
+  if (t === promptTokens.length - 1) { return D.logits; }
+  if (MODEL) { return runModel(promptTokens.slice(0, t + 1)).logits; }
+  if (D.positionLogits) { return D.positionLogits.slice(t * V, (t + 1) * V); }
+  return null;
+}
 function selectPosition(t) {
   state.query = t;
+  var z = logitsAt(t);
+  if (z) { state.logits = z; }
+  $("next-position").textContent = t === promptTokens.length - 1 || !z ? "" :
+    word("nextAfter", { t: t, c: visible(D.vocab[promptTokens[t]]) });
+  renderNext();
   renderPrompt();
   renderAttention();
   renderStream();
@@ -561,7 +617,7 @@ function fillSelect(select, count) {
 }
 function readSliders() {
   state.T = parseFloat($("temperature").value);
-  state.k = parseInt($("top-k").value, 10);
+  state.k = kFromSlider(parseInt($("top-k").value, 10));
   state.p = parseFloat($("top-p").value);
 }
 function setSlider(id, value) {
@@ -570,8 +626,8 @@ function setSlider(id, value) {
   input.dispatchEvent(new Event("input", { bubbles: true }));
 }
 function setup() {
-  $("top-k").max = String(V);
-  $("top-k").value = String(V);
+  $("top-k").max = String(K_STEPS);
+  $("top-k").value = String(K_STEPS);
   fillSelect($("layer"), L);
   fillSelect($("head"), H);
   ["temperature", "top-k", "top-p"].forEach(function (id) {
@@ -649,12 +705,22 @@ function applyHash() {
       var button = document.querySelector("#sweep-button-row .temp-button[data-index=\"" + Number(value) + "\"]");
       if (button) { button.click(); }
     }
+    if (key === "state") {
+      var flow = $("flow");
+      $("state-result").textContent = JSON.stringify({
+        layer: state.layer, head: state.head, query: state.query, k: state.k, sliderK: Number($("top-k").value),
+        arrows: ($("formula-numbers").textContent.match(/→/g) || []).length,
+        nextOrder: Array.prototype.map.call(document.querySelectorAll("#bars .label"), function (e) { return e.textContent; }),
+        sweepButtonsShown: window.getComputedStyle($("sweep-buttons")).display !== "none",
+        flowOverflows: flow.scrollWidth > flow.clientWidth + 1 || flow.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+      });
+    }
     if (key === "check") {
       var results = value.split(";").map(function (one) {
         var settings = {};
         one.split(",").forEach(function (kv) { var p = kv.split("="); settings[p[0]] = parseFloat(p[1]); });
         if ("T" in settings) { setSlider("temperature", settings.T); }
-        if ("k" in settings) { setSlider("top-k", settings.k); }
+        if ("k" in settings) { setSlider("top-k", sliderFromK(settings.k)); }
         if ("p" in settings) { setSlider("top-p", settings.p); }
         var P = renderNext();
         return { T: state.T, k: state.k, p: state.p, probabilities: P, entropy: entropyBits(P) };
@@ -669,5 +735,3 @@ renderAll();
 applyHash();
 window.addEventListener("hashchange", applyHash);
 })();
-"""#
-}

@@ -1,15 +1,14 @@
 // The part of the inspector's script that runs the model itself in the page (with
-// --with-model): the weights come as base64 float32 in <script id="inspector-weights">, and
+// --with-model): the weights come as base64 float32 in the data block #inspector-weights, and
 // this forward pass (Double precision, the same ops as GPT.forward: embedding, pre-norm
 // blocks of causal multi-head attention and a GELU MLP, final LayerNorm, tied head) rebuilds
 // every number the page shows, so a typed prompt or a drawn character updates all sections.
 // Head summaries are measured as HeadSummary does (Model/HeadSummary.swift).
+// InspectorLayout.swift puts this file at inspector.js's marker line.
 //
 // Test hook, in the URL's fragment: prompt=TEXT runs the model on TEXT and writes
-// {"logits": [...]} (the last position's) into <pre id="check-result">.
+// {"logits": [...]} (the last position's) into the element #check-result.
 
-enum InspectorModelScript {
-    static let source = #"""
 var MODEL = (function () {
   var box = document.getElementById("inspector-weights");
   if (!box || !D.weights) { return null; }
@@ -174,5 +173,3 @@ function runModel(tokens) {
   return { tokens: tokens, logits: last, attention: attention, summaries: summaries, stages: stages };
 }
 function range(n) { var r = []; for (var i = 0; i < n; i++) { r.push(i); } return r; }
-"""#
-}

@@ -46,8 +46,11 @@ public enum Markup {
 
     /// A one-character stand-in that a reader can see for whitespace and control characters:
     /// newline → "⏎", space → "␣", tab → "⇥", other C0 controls → their Control Pictures
-    /// (U+2400 block), DEL → "␡", C1 controls and non-characters → "�". Everything else is
-    /// returned unchanged. Not escaped: pass the result through `escape` for markup.
+    /// (U+2400 block), DEL → "␡", C1 controls and non-characters → "�", the line and paragraph
+    /// separators U+2028 and U+2029 → "␤" and "¶", other spaces (no-break, ideographic …) → "⍽",
+    /// and characters that take no room (zero-width space and joiners, the byte-order mark,
+    /// soft hyphen: Unicode's format characters) → "◌", the placeholder Unicode itself uses.
+    /// Everything else is returned unchanged. Not escaped: pass the result through `escape`.
     public static func visible(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
@@ -66,7 +69,14 @@ public enum Markup {
             return String(Character(Unicode.Scalar(0x2400 + scalar.value) ?? "\u{FFFD}"))
         case 0x7F: return "␡"
         case 0x80..<0xA0, 0xFFFE, 0xFFFF: return "\u{FFFD}"
-        default: return String(Character(scalar))
+        case 0x2028: return "␤"
+        case 0x2029: return "¶"
+        default:
+            switch scalar.properties.generalCategory {
+            case .spaceSeparator: return "⍽"
+            case .format: return "◌"
+            default: return String(Character(scalar))
+            }
         }
     }
 

@@ -34,6 +34,9 @@ public struct TemperatureReport {
     /// The raw next-character logits after the prompt.
     public let logits: [Float]
     public let panels: [Panel]
+    /// The model's context length: a longer prompt is shown by its end, which is all the
+    /// model sees (nil: shown whole).
+    public var contextLength: Int?
 
     /// - Parameters:
     ///   - vocabulary: the character of each token id; `logits` has one entry per character.
@@ -111,13 +114,25 @@ public struct TemperatureReport {
 
     // MARK: - Terminal
 
+    /// "Prompt: MIRA:   (vocabulary 70)"; a prompt longer than the context shows its last
+    /// `contextLength` characters after "…" and says so.
+    var promptLine: String {
+        let scalars = Array(prompt.unicodeScalars)
+        guard let T = contextLength, scalars.count > T else {
+            return "Prompt: \(Markup.visible(prompt))   (vocabulary \(vocabulary.count))"
+        }
+        var tail = String.UnicodeScalarView()
+        tail.append(contentsOf: scalars.suffix(T))
+        return "Prompt: …\(Markup.visible(String(tail)))   (\(scalars.count) characters; the model sees the last \(T), its context length · vocabulary \(vocabulary.count))"
+    }
+
     /// Top candidates per temperature as aligned columns with bars, then the samples.
     /// The terminal view: candidates per temperature, then (with `includeSamples`) each
     /// temperature's samples with their statistics.
     public func text(includeSamples: Bool = true) -> String {
         let barWidth = 8, cellWidth = 2 + 1 + barWidth + 1 + 4, gap = "   "
         var lines: [String] = []
-        lines.append("Prompt: \(Markup.visible(prompt))   (vocabulary \(vocabulary.count))")
+        lines.append(promptLine)
         lines.append("p_i = exp(z_i/T) / Σ_j exp(z_j/T)")
         lines.append("")
         let rankWidth = 4

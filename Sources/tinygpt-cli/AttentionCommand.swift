@@ -58,8 +58,13 @@ struct AttentionCommand: Command {
         if let path = flags.string("--report") {
             let trace = session.model.trace(tokens: ids, newline: session.tokenizer.id(of: 0x0A),
                                             space: session.tokenizer.id(of: 0x20))
-            let page = try InspectorPage(trace: trace, vocabulary: session.vocabulary,
+            var page = try InspectorPage(trace: trace, vocabulary: session.vocabulary,
                                          language: .guess(from: text), modelName: (loaded.path as NSString).lastPathComponent)
+            // The page opens at the head asked for (layer 0 / head 0 for the one not given).
+            if flags.int("--layer") != nil || flags.int("--head") != nil {
+                page.openAt = (flags.int("--layer") ?? 0, flags.int("--head") ?? 0)
+            }
+            page.positionLogits = session.model.positionLogits(ids)
             try OutputFile.write(Array(page.html().utf8), to: path, as: .page, inputs: [loaded.path], flag: "--report")
             print("report: \(path)")
         }

@@ -33,7 +33,8 @@ struct CompareCommand: Command {
                                                  samplesPerTemperature: flags.intOrDefault("--samples"),
                                                  seed: flags.uint64OrDefault("--seed"))
         let samples = sweep.samples
-        let report = try TemperatureReport(sweep, topCount: flags.intOrDefault("--top"))
+        var report = try TemperatureReport(sweep, topCount: flags.intOrDefault("--top"))
+        report.contextLength = session.model.config.contextLength
         print("checkpoint: \(loaded.path)")
         print(report.text(includeSamples: false))
         print("")
@@ -46,6 +47,7 @@ struct CompareCommand: Command {
             var page = try InspectorPage(trace: trace, vocabulary: session.vocabulary, language: .guess(from: sweep.prompt),
                                          modelName: (loaded.path as NSString).lastPathComponent)
             page.sweep = sweep
+            page.positionLogits = session.model.positionLogits(ids)
             try OutputFile.write(Array(page.html().utf8), to: path, as: .page, inputs: [loaded.path], flag: "--report")
             print("\nreport: \(path)")
         }

@@ -39,6 +39,7 @@ struct InspectCommand: Command {
         let vocabulary = session.vocabulary
         var page = try InspectorPage(trace: trace, vocabulary: vocabulary, language: language,
                                      modelName: (loaded.path as NSString).lastPathComponent)
+        page.positionLogits = session.model.positionLogits(ids)
         // The learning half: the prompt as one training example (it needs two characters).
         var learning: LearningStep?
         if ids.count >= 2 {

@@ -118,6 +118,7 @@ final class TrainProgress {
     private var progressShown = false
     private var lastTokensPerSecond = 0.0
     private var lastElapsed = 0.0
+    private var lastBatchLoss = Float.nan
     private var baselines: [NGramBaseline.Result] = []
 
     init(trainer: Trainer, options: RunOptions, log: TrainingLogWriter, logEvery: Int, dataPath: String, resumedFrom: Int?,
@@ -200,8 +201,9 @@ final class TrainProgress {
         case .step(let result, let step, let tokensPerSecond, let elapsed):
             lastTokensPerSecond = tokensPerSecond
             lastElapsed = elapsed
+            lastBatchLoss = result.loss
             if step % logEvery == 0 || step == trainer.settings.steps {
-                let row = TrainingLogRow(step: step, trainLoss: Double(result.loss), learningRate: Double(result.learningRate),
+                let row = TrainingLogRow(step: step, batchLoss: Double(result.loss), learningRate: Double(result.learningRate),
                                          tokensPerSecond: tokensPerSecond, elapsedSeconds: elapsed)
                 if !(step % trainer.settings.evalInterval == 0 || step == trainer.settings.steps) { appendLog(row) }
                 let remaining = Double(trainer.settings.steps - step) * Double(trainer.B * trainer.T) / max(tokensPerSecond, 1)
@@ -211,13 +213,16 @@ final class TrainProgress {
             }
         case .evaluation(let step, let trainLoss, let validationLoss, let isBest):
             endProgressLine()
-            print(String(format: "step %*d: train loss %.4f, val loss %.4f%@", digits, step, trainLoss, validationLoss, isBest ? " (best)" : ""))
+            print(String(format: "step %*d: train loss %.4f, val loss %.4f (mean of %d windows each)%@", digits, step,
+                         trainLoss, validationLoss, trainer.settings.evalWindows, isBest ? " (best)" : ""))
             Console.flush()
-            appendLog(TrainingLogRow(step: step, trainLoss: Double(trainLoss), validationLoss: Double(validationLoss),
+            appendLog(TrainingLogRow(step: step, batchLoss: Double(lastBatchLoss), trainLoss: Double(trainLoss),
+                                     validationLoss: Double(validationLoss),
                                      learningRate: Double(trainer.settings.learningRate(at: step - 1)),
                                      tokensPerSecond: lastTokensPerSecond, elapsedSeconds: lastElapsed))
             if monitor != nil { TrainingReportSupport.redraw(options.directory) }
         case .skipped(let step, let loss, let norm):
+            lastBatchLoss = loss
             endProgressLine()
             Console.warn("step \(step + 1): loss \(loss), gradient norm \(norm) is not finite" +
                          (options.onNonFinite == .skip ? "; skipping this batch" : ""))

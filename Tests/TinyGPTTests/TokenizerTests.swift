@@ -122,5 +122,12 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(CharTokenizer.describe(0x4E2D), "'中' (U+4E2D)")
         XCTAssertEqual(CharTokenizer.describe(0x1F642), "'🙂' (U+1F642)")
         XCTAssertEqual(CharTokenizer.describe(0xD800), "U+D800", "a surrogate is not a scalar: shown as its number only")
+        // Characters that show as nothing are never printed raw (issue 21).
+        XCTAssertEqual(CharTokenizer.describe(0x2028), "U+2028 (line separator)")
+        XCTAssertEqual(CharTokenizer.describe(0x2029), "U+2029 (paragraph separator)")
+        for invisible: UInt32 in [0x200B, 0x200D, 0xFEFF, 0x00A0, 0x3000, 0x0301, 0x00AD] {
+            let text = CharTokenizer.describe(invisible)
+            XCTAssertTrue(text.unicodeScalars.allSatisfy { $0.isASCII }, "\(text) holds the raw character")
+        }
     }
 }

@@ -22,6 +22,9 @@ public struct RunDescription: Codable, Sendable, Equatable {
     /// The learning rate at every `scheduleStride`-th step, from step 0 (for the schedule plot).
     public var schedule: [Double]
     public var scheduleStride: Int
+    /// "zh" when the training text is mostly Chinese (`TextLanguage`), so its report opens in
+    /// Chinese; nil in run.json files from before it was recorded.
+    public var language: String?
 
     /// One model a fine-tuning run started from (`LineageEntry` in run.json's words).
     public struct Origin: Codable, Sendable, Equatable {
@@ -55,6 +58,8 @@ public struct RunDescription: Codable, Sendable, Equatable {
                        addedCharacters: $0.addedCharacters)
             }
         }
+        let scalars = trainer.tokenizer.scalars.map { Unicode.Scalar($0) ?? " " }
+        language = TextLanguage.guess(scalars: trainer.data.tokens.lazy.map { scalars[Int($0)] }).rawValue
     }
 
     // MARK: - JSON: one flat object, each setting under its field name
@@ -68,7 +73,7 @@ public struct RunDescription: Codable, Sendable, Equatable {
 
         static let dataPath = Key("dataPath"), characters = Key("characters"), vocabSize = Key("vocabSize")
         static let parameterCount = Key("parameterCount"), baselines = Key("baselines")
-        static let schedule = Key("schedule"), scheduleStride = Key("scheduleStride")
+        static let schedule = Key("schedule"), scheduleStride = Key("scheduleStride"), language = Key("language")
         static let lineage = Key("lineage"), startLoss = Key("startLoss"), frozen = Key("frozen")
     }
 
@@ -94,6 +99,7 @@ public struct RunDescription: Codable, Sendable, Equatable {
         try c.encodeIfPresent(lineage, forKey: .lineage)
         try c.encodeIfPresent(startLoss, forKey: .startLoss)
         try c.encodeIfPresent(frozen, forKey: .frozen)
+        try c.encodeIfPresent(language, forKey: .language)
     }
 
     /// A setting missing from the file (one added after the file was written) reads as its default.
@@ -129,6 +135,30 @@ public struct RunDescription: Codable, Sendable, Equatable {
         lineage = try c.decodeIfPresent([Origin].self, forKey: .lineage)
         startLoss = try c.decodeIfPresent(Double.self, forKey: .startLoss)
         frozen = try c.decodeIfPresent(String.self, forKey: .frozen)
+        language = try c.decodeIfPresent(String.self, forKey: .language)
+    }
+
+    // MARK: - Telling runs apart
+
+    /// The settings that tell two runs apart: the text ("data") and every setting of
+    /// `TrainingSetting.all` (by its field), each with its value.
+    public var comparableSettings: [(key: String, value: SettingValue)] {
+        [("data", SettingValue.text(dataPath))] + TrainingSetting.all.map { ($0.field, $0.value(config, settings)) }
+    }
+
+    /// For each run, the settings whose values are not the same in all `runs` (a run without
+    /// run.json, nil, has none): what the runs' labels name.
+    public static func differences(_ runs: [RunDescription?]) -> [[(key: String, value: SettingValue)]] {
+        let known = runs.compactMap { $0?.comparableSettings }
+        guard let first = known.first else { return runs.map { _ in [] } }
+        func same(_ key: String, _ a: SettingValue, _ b: SettingValue) -> Bool {
+            TrainingSetting.named(key)?.same(a, b) ?? (a == b)
+        }
+        let differing = Set(first.indices.filter { i in known.contains { !same(first[i].key, $0[i].value, first[i].value) } })
+        return runs.map { run in
+            guard let settings = run?.comparableSettings else { return [] }
+            return settings.indices.filter(differing.contains).map { settings[$0] }
+        }
     }
 
     /// Writes run.json atomically.

@@ -40,6 +40,8 @@ public struct RunOptions: Sendable {
 /// Something the loop reports to whoever shows progress.
 public enum TrainingEvent {
     case step(StepResult, step: Int, tokensPerSecond: Double, elapsed: Double)
+    /// `trainLoss` and `validationLoss` are each the mean over `evalWindows` fixed windows of
+    /// their split (`Trainer.estimateTrainingLoss()` and `Trainer.evaluate()`), so they compare.
     case evaluation(step: Int, trainLoss: Float, validationLoss: Float, isBest: Bool)
     case skipped(step: Int, loss: Float, gradNorm: Float)
     case saved(path: String, step: Int)
@@ -88,7 +90,8 @@ public enum TrainingRun {
             if step % settings.evalInterval == 0 || trainer.isFinished {
                 let validation = trainer.evaluate()
                 lastValidation = validation
-                let trainLoss = result.applied ? result.loss : Float.nan
+                // Averaged over as many training windows as validation uses, not this step's batch.
+                let trainLoss = trainer.estimateTrainingLoss()
                 isBest = trainer.record(trainLoss: trainLoss, validationLoss: validation, learningRate: result.learningRate)
                 try monitor?.evaluated(trainer)
                 report(.evaluation(step: step, trainLoss: trainLoss, validationLoss: validation, isBest: isBest))

@@ -13,7 +13,7 @@
 //                    the line `<?xml version="1.0" encoding="UTF-8"?>`
 //      export        a safetensors header opening `{"__metadata__":{"format":"pt","producer":"tinygpt"`
 //      sidecar       `{` then `"format": "tinygpt-safetensors-sidecar"` on the next line
-//      training log  the CSV header `step,train_loss,val_loss,lr,tokens_per_s,elapsed_s`
+//      training log  the CSV header `step,batch_loss,train_loss,val_loss,…` (or the older `step,train_loss,…`)
 //      records       JSON Lines whose first object has a "step" (health.jsonl, timelapse.jsonl)
 //      description   a JSON object with "dataPath" and "parameterCount" (run.json)
 //      checkpoint    TGPTCKPT, for `runCheckpoint` only; `import` never replaces a file
@@ -84,8 +84,9 @@ public enum OutputKind: String, Sendable, CaseIterable {
         case .runCheckpoint:
             return starts(Self.checkpointMagic)
         case .trainingLog:
-            return starts("step,train_loss,val_loss,lr,tokens_per_s,elapsed_s\n")
-                || starts("\u{FEFF}step,train_loss,val_loss,lr,tokens_per_s,elapsed_s\n")
+            // TrainingLog.header, and the header of logs from before the evaluation's train estimate.
+            return ["step,batch_loss,train_loss,val_loss,lr,tokens_per_s,elapsed_s\n",
+                    "step,train_loss,val_loss,lr,tokens_per_s,elapsed_s\n"].contains { starts($0) || starts("\u{FEFF}" + $0) }
         case .records:
             let line = Array(prefix.prefix { $0 != UInt8(ascii: "\n") })
             return line.first == UInt8(ascii: "{") && Self.contains(line, "\"step\":")

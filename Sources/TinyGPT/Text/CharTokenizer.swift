@@ -109,7 +109,18 @@ public struct CharTokenizer: Equatable, Sendable {
         case 0x09: return "'\\t' (tab)"
         case 0x20: return "' ' (space)"
         case 0..<0x20, 0x7F: return hex
-        default: return "'\(Character(s))' (\(hex))"
+        case 0x2028: return "\(hex) (line separator)"
+        case 0x2029: return "\(hex) (paragraph separator)"
+        default:
+            // A character that shows as nothing (zero-width, other spaces, a lone combining
+            // mark, a control) is named by its code only, never printed raw.
+            switch s.properties.generalCategory {
+            case .format, .spaceSeparator, .lineSeparator, .paragraphSeparator, .control, .nonspacingMark,
+                 .enclosingMark, .privateUse, .unassigned, .surrogate:
+                return hex
+            default:
+                return "'\(Character(s))' (\(hex))"
+            }
         }
     }
 }

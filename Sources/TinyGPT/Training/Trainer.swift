@@ -167,12 +167,25 @@ public final class Trainer {
     /// generator of their own, so every evaluation sees the same windows and training's
     /// random stream is untouched.
     public func evaluate() -> Float {
-        var windowRNG = RandomGenerator(seed: settings.seed ^ 0x5EED_E7A1)
+        meanLoss(validation: true, seed: settings.seed ^ 0x5EED_E7A1)
+    }
+
+    /// Mean training loss over all positions of `settings.evalWindows` windows of the training
+    /// text, measured as `evaluate()` measures validation (fixed windows from a generator of
+    /// their own, no dropout, no update), so the two numbers at an evaluation compare like with
+    /// like: nanoGPT's estimate_loss averages both splits the same way. One batch's loss, what
+    /// a step reports, is a noisier number of a different kind.
+    public func estimateTrainingLoss() -> Float {
+        meanLoss(validation: false, seed: settings.seed ^ 0x7EA1_5E7E)
+    }
+
+    private func meanLoss(validation: Bool, seed: UInt64) -> Float {
+        var windowRNG = RandomGenerator(seed: seed)
         var total: Double = 0
         var remaining = settings.evalWindows
         while remaining > 0 {
             // Always a full batch (so activations keep their shape); only `used` rows count.
-            data.sampleBatch(inputs: inputs, targets: targets, B: B, T: T, validation: true, rng: &windowRNG)
+            data.sampleBatch(inputs: inputs, targets: targets, B: B, T: T, validation: validation, rng: &windowRNG)
             model.forward(tokens: inputs, targets: targets, B: B, T: T, rng: &windowRNG)
             let used = min(B, remaining)
             let losses = model.positionLosses

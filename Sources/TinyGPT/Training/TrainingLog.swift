@@ -1,7 +1,12 @@
 // The training log: one CSV row per logged step, written as training runs (so a crash keeps
 // every row before it) and read back for plots. Columns:
-//   step,train_loss,val_loss,lr,tokens_per_s,elapsed_s
-// val_loss is empty on steps without an evaluation. CSV as in RFC 4180, restricted to
+//   step,batch_loss,train_loss,val_loss,lr,tokens_per_s,elapsed_s
+// batch_loss is the loss of the one batch the step trained on (noisy; every logged step).
+// train_loss and val_loss are measured only at evaluations (empty on other rows), each the
+// mean over the same number of fixed windows (--eval-windows) of the training and of the
+// validation text, as nanoGPT's estimate_loss measures both: those two compare like with like.
+// A log written before train_loss existed (header step,train_loss,val_loss,…, where
+// train_loss was the batch's loss) reads with its column as batch_loss. CSV as in RFC 4180, restricted to
 // unquoted numeric fields. A number that is exactly a Float (the trainer's losses and rates)
 // is printed as that Float's shortest decimal ("2.3"), which reads back as the same Float;
 // any other Double is printed so that it reads back exactly.
@@ -11,8 +16,11 @@ import Foundation
 /// One row of the training log.
 public struct TrainingLogRow: Equatable, Sendable {
     public var step: Int
-    /// Mean training loss of the step, in nats per character.
-    public var trainLoss: Double
+    /// Mean loss over the positions of the one batch this step trained on, in nats per character.
+    public var batchLoss: Double
+    /// At an evaluation: the mean loss over `evalWindows` fixed windows of the training text,
+    /// measured like `validationLoss` (nil on other rows and in logs from before it existed).
+    public var trainLoss: Double?
     /// Validation loss when it was measured at this step.
     public var validationLoss: Double?
     public var learningRate: Double
@@ -20,9 +28,10 @@ public struct TrainingLogRow: Equatable, Sendable {
     /// Wall-clock seconds since training started (including earlier runs when resumed).
     public var elapsedSeconds: Double
 
-    public init(step: Int, trainLoss: Double, validationLoss: Double? = nil, learningRate: Double,
+    public init(step: Int, batchLoss: Double, trainLoss: Double? = nil, validationLoss: Double? = nil, learningRate: Double,
                 tokensPerSecond: Double, elapsedSeconds: Double) {
         self.step = step
+        self.batchLoss = batchLoss
         self.trainLoss = trainLoss
         self.validationLoss = validationLoss
         self.learningRate = learningRate
@@ -33,24 +42,29 @@ public struct TrainingLogRow: Equatable, Sendable {
     /// Equal when every field is equal, counting NaN equal to NaN (a diverged loss).
     public static func == (a: TrainingLogRow, b: TrainingLogRow) -> Bool {
         func same(_ x: Double, _ y: Double) -> Bool { x == y || (x.isNaN && y.isNaN) }
-        let validation: Bool
-        switch (a.validationLoss, b.validationLoss) {
-        case (nil, nil): validation = true
-        case let (x?, y?): validation = same(x, y)
-        default: validation = false
+        func sameOrBothNil(_ x: Double?, _ y: Double?) -> Bool {
+            switch (x, y) {
+            case (nil, nil): return true
+            case let (x?, y?): return same(x, y)
+            default: return false
+            }
         }
-        return a.step == b.step && same(a.trainLoss, b.trainLoss) && validation && same(a.learningRate, b.learningRate)
+        return a.step == b.step && same(a.batchLoss, b.batchLoss) && sameOrBothNil(a.trainLoss, b.trainLoss)
+            && sameOrBothNil(a.validationLoss, b.validationLoss) && same(a.learningRate, b.learningRate)
             && same(a.tokensPerSecond, b.tokensPerSecond) && same(a.elapsedSeconds, b.elapsedSeconds)
     }
 }
 
 /// Formatting and parsing of the training-log CSV.
 public enum TrainingLog {
-    public static let header = "step,train_loss,val_loss,lr,tokens_per_s,elapsed_s"
+    public static let header = "step,batch_loss,train_loss,val_loss,lr,tokens_per_s,elapsed_s"
+    /// The header of logs written before `train_loss` (the evaluation's estimate) existed.
+    static let headerWithoutEstimate = "step,train_loss,val_loss,lr,tokens_per_s,elapsed_s"
 
     /// One CSV line (without the newline).
     public static func line(for row: TrainingLogRow) -> String {
-        [String(row.step), number(row.trainLoss), row.validationLoss.map(number) ?? "", number(row.learningRate),
+        [String(row.step), number(row.batchLoss), row.trainLoss.map(number) ?? "", row.validationLoss.map(number) ?? "",
+         number(row.learningRate),
          number(row.tokensPerSecond), number(row.elapsedSeconds)].joined(separator: ",")
     }
 
@@ -71,13 +85,14 @@ public enum TrainingLog {
             throw TinyGPTError.runtime("\(name) is empty; expected the header \(header)")
         }
         let headerLine = first.hasPrefix("\u{FEFF}") ? first.dropFirst() : first
-        guard headerLine == header else {
+        guard headerLine == header || headerLine == headerWithoutEstimate else {
             throw TinyGPTError.runtime("\(name) line 1: expected the header \(header), found \(headerLine.prefix(80)); is this a TinyGPT training log?")
         }
+        let columns = headerLine.split(separator: ",").map(String.init)
         var rows: [TrainingLogRow] = []
         rows.reserveCapacity(lines.count - 1)
         for (index, line) in lines.enumerated().dropFirst() {
-            rows.append(try parseRow(line, lineNumber: index + 1, name: name))
+            rows.append(try parseRow(line, lineNumber: index + 1, name: name, columns: columns))
         }
         return rows
     }
@@ -93,9 +108,12 @@ public enum TrainingLog {
         return try parse(text, name: path)
     }
 
-    static func parseRow(_ line: Substring, lineNumber: Int, name: String) throws -> TrainingLogRow {
+    static func parseRow(_ line: Substring, lineNumber: Int, name: String,
+                         columns: [String] = header.split(separator: ",").map(String.init)) throws -> TrainingLogRow {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-        let columns = header.split(separator: ",")
+        // An old log has no estimate column; its train_loss was the batch's loss.
+        let old = columns.count == 6
+        let (batch, train, validation, rate, speed, elapsed) = old ? (1, -1, 2, 3, 4, 5) : (1, 2, 3, 4, 5, 6)
         func fail(_ what: String) -> TinyGPTError {
             TinyGPTError.runtime("\(name) line \(lineNumber): \(what); fix or delete that line")
         }
@@ -119,14 +137,18 @@ public enum TrainingLog {
         guard let step = Int(stepField), step >= 0 else {
             throw fail("step '\(stepField.prefix(40))' is not a whole number ≥ 0")
         }
-        let validationField = fields[2].trimmingCharacters(in: .whitespaces)
+        func optional(_ i: Int) throws -> Double? {
+            guard i >= 0, !fields[i].trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+            return try value(i, allowsNonFinite: true)
+        }
         return TrainingLogRow(
             step: step,
-            trainLoss: try value(1, allowsNonFinite: true),
-            validationLoss: validationField.isEmpty ? nil : try value(2, allowsNonFinite: true),
-            learningRate: try nonNegative(3),
-            tokensPerSecond: try nonNegative(4),
-            elapsedSeconds: try nonNegative(5))
+            batchLoss: try value(batch, allowsNonFinite: true),
+            trainLoss: try optional(train),
+            validationLoss: try optional(validation),
+            learningRate: try nonNegative(rate),
+            tokensPerSecond: try nonNegative(speed),
+            elapsedSeconds: try nonNegative(elapsed))
     }
 }
 

@@ -66,6 +66,12 @@ public struct InspectorPage {
     public var learning: LearningStep?
     /// The n-gram baselines `train` measured on the validation text, shown beside the loss.
     public var baselines: [BaselineLoss] = []
+    /// The head section 2 opens at (`attention --layer L --head H`); layer 0, head 0 when nil.
+    public var openAt: (layer: Int, head: Int)?
+    /// The logits (T × V, row t predicting the character after position t) at every position
+    /// of the prompt, so that clicking a character shows its next-character bars in section 1.
+    /// Left out when the page carries the weights (it then runs the model itself).
+    public var positionLogits: [Float]?
 
     /// Throws when the trace holds NaN or infinity (a diverged checkpoint).
     public init(trace: ForwardTrace, vocabulary: [String], language: Language, modelName: String) throws {
@@ -124,6 +130,13 @@ public struct InspectorPage {
         j.key("vocab"); j.strings(vocabulary)
         j.key("tokens"); j.ints(trace.tokens.map(Int.init))
         j.key("logits"); j.exact(trace.logits)
+        if !c.residual { j.key("residual"); j.raw("false") }
+        if let openAt {
+            j.key("open"); j.open(); j.key("layer"); j.int(openAt.layer); j.key("head"); j.int(openAt.head); j.close()
+        }
+        if let positionLogits, weights == nil, positionLogits.count == T * c.vocabSize {
+            j.key("positionLogits"); j.numbers(positionLogits, decimals: 4)
+        }
         if let weights {
             j.key("weights")
             j.open()

@@ -19,6 +19,9 @@
 //                              {"T","k","p","probabilities","entropy"} as JSON into
 //                              the element #check-result (values snap to the sliders' steps:
 //                              T by 0.05, p by 0.01; k = vocabulary size and p = 1 mean off)
+//   state=1                    at the end, write {"layer","head","query","k","sliderK","arrows",
+//                              "nextOrder","sweepButtonsShown","flowOverflows"} as JSON into
+//                              the element #state-result
 // Script errors and console.error calls are written into the element #errors.
 
 (function () {
@@ -39,7 +42,8 @@ var V = D.vocab.length, L = D.layers, H = D.heads;
 // The sweep's distributions are those of the prompt it was made from, even after a new prompt.
 var sweepLogits = D.logits.slice();
 var promptTokens = D.tokens.slice();
-var state = { lang: D.lang, T: 1, k: V, p: 1, layer: 0, head: 0, query: promptTokens.length - 1,
+var state = { lang: D.lang, T: 1, k: V, p: 1, layer: D.open ? Math.min(L - 1, D.open.layer) : 0,
+              head: D.open ? Math.min(H - 1, D.open.head) : 0, query: promptTokens.length - 1,
               drawn: [], lastDraw: null, logits: D.logits, text: promptTokens.slice(), drawnFrom: promptTokens.length };
 // The fonts and colours of theme.css, read from its custom properties (the one palette the
 // page's CSS and the Swift charts share).
@@ -66,7 +70,8 @@ function word(key, fill) {
 function esc(s) {
   return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
-// The same stand-ins as Markup.visible: newline, space, tab and control characters made visible.
+// The same stand-ins as Markup.visible: newline, space, tab and control characters made visible,
+// and characters that show as nothing (line and paragraph separators, other spaces, zero-width).
 function visible(c) {
   var code = c.codePointAt(0);
   if (c === "\n") { return "⏎"; }
@@ -75,6 +80,10 @@ function visible(c) {
   if (code < 0x20) { return String.fromCodePoint(0x2400 + code); }
   if (code === 0x7f) { return "␡"; }
   if (code >= 0x80 && code < 0xa0) { return "\ufffd"; }
+  if (code === 0x2028) { return "␤"; }
+  if (code === 0x2029) { return "¶"; }
+  if (/^\p{Zs}$/u.test(c)) { return "⍽"; }
+  if (/^\p{Cf}$/u.test(c)) { return "◌"; }
   return c;
 }
 function isSpace(c) { return c === "\n" || c === " " || c === "\t"; }
@@ -176,11 +185,19 @@ function controls() {
   $("top-p-value").textContent = state.p >= 1 ? word("off") : fixed(state.p, 2);
 }
 function currentDistribution() { return distribution(state.logits, state.T, state.k, state.p); }
+// The top-k slider is logarithmic: position s of K_STEPS gives k = round(V^(s / K_STEPS)), so
+// the small k that matter (1, 2, 3 …) each have a stop even when V is in the thousands, and the
+// last stop is V (all).
+var K_STEPS = 1000;
+function kFromSlider(s) { return Math.max(1, Math.min(V, Math.round(Math.pow(V, s / K_STEPS)))); }
+function sliderFromK(k) { return V <= 1 ? K_STEPS : Math.round(K_STEPS * Math.log(Math.max(1, Math.min(V, k))) / Math.log(V)); }
 function renderNext() {
   controls();
   var P = currentDistribution();
   var full = distribution(state.logits, state.T, V, 1);
-  var order = ranked(full).slice(0, Math.min(V, 16));
+  // Ranked by logit, the same order as the probabilities at any T > 0, and still the rank
+  // order at T = 0, where every probability but the top one is 0.
+  var order = ranked(state.logits).slice(0, Math.min(V, 16));
   var scale = Math.max(1e-12, Math.max.apply(null, order.map(function (i) { return Math.max(P[i], full[i]); })));
   var html = "";
   order.forEach(function (i) {
@@ -194,11 +211,13 @@ function renderNext() {
   $("entropy").textContent = fixed(entropyBits(P), 3);
   var keptCount = P.filter(function (x) { return x > 0; }).length;
   $("kept").textContent = word("kept", { n: keptCount });
-  renderFormula(P, order.slice(0, 3));
+  var anyCut = P.some(function (x, j) { return x === 0 && full[j] > 0; });
+  renderFormula(P, order.slice(0, 3), anyCut);
   renderStrip(P, null);
   return P;
 }
-function renderFormula(P, top) {
+// The arrow "→ p" shows the renormalised probability only when top-k or top-p cut something.
+function renderFormula(P, top, anyCut) {
   if (state.T === 0) { $("formula-numbers").innerHTML = "<p class=\"filled\">" + esc(word("greedyFormula")) + "</p>"; return; }
   var T = Math.fround(state.T), z = state.logits, total = 0;
   for (var i = 0; i < z.length; i++) { total += Math.exp(z[i] / T); }
@@ -209,7 +228,7 @@ function renderFormula(P, top) {
       fixed(z[i], 2) + " / " + fixed(T, 2) + "</sup></span><span class=\"den\">" + Number(total.toPrecision(4)) +
       "</span></span> = <span class=\"frac\"><span>" + Number(e.toPrecision(4)) + "</span><span class=\"den\">" +
       Number(total.toPrecision(4)) + "</span></span> = " + fixed(e / total, 3) +
-      (P[i] !== e / total ? " → " + fixed(P[i], 3) : "") + "</div>";
+      (anyCut ? " → " + fixed(P[i], 3) : "") + "</div>";
   });
   $("formula-numbers").innerHTML = html;
 }
@@ -237,6 +256,7 @@ function renderStrip(P, u) {
     "\" font-family=\"" + FONT.replace(/"/g, "") + "\">" + svg + "</svg>";
 }
 function draw() {
+  if (state.query !== promptTokens.length - 1) { selectPosition(promptTokens.length - 1); }
   var P = currentDistribution(), chosen = 0, a = 0, b = 0, u = null;
   if (state.T === 0) {
     for (var i = 1; i < P.length; i++) { if (P[i] > P[chosen]) { chosen = i; } }
@@ -276,6 +296,7 @@ function setTrace(tr) {
   promptTokens = tr.tokens.slice();
   state.logits = tr.logits;
   state.query = promptTokens.length - 1;
+  $("next-position").textContent = "";
   renderPrompt();
   renderNext();
   renderAttention();
@@ -464,7 +485,7 @@ function renderFlow(l, h, t) {
     [10, 10, 120, "x_" + t + " “" + ct + "”", "#f3f4f6"], [170, 10, 90, "× W_Q → q", themed("--scale-1")],
     [10, 70, 120, "x_j (j ≤ " + t + ")", "#f3f4f6"], [170, 70, 90, "× W_K → k", "#fdd0a2"],
     [170, 130, 90, "× W_V → v", "#c7e9c0"],
-    [300, 40, 150, "q·k / √" + D.headWidth, "#eef3fb"], [490, 40, 120, "mask, softmax", "#eef3fb"],
+    [300, 40, 150, "q·k / √" + D.headWidth, "#eef3fb"], [490, 40, 120, word("flowMask"), "#eef3fb"],
     [490, 130, 120, "∑ a_j v_j", "#eef3fb"], [650, 130, 100, word("flowOut"), "#f3f4f6"]
   ];
   var svg = "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#666\"/></marker></defs>";
@@ -483,7 +504,8 @@ function renderFlow(l, h, t) {
   svg += "<text x=\"620\" y=\"30\" font-size=\"12\" fill=\"" + PALETTE[3] + "\">j = " + best + " “" + esc(cj) + "”: q·k = " +
     fixed(score(l, h, t, best), 2) + ", ÷" + fixed(root, 2) + " = " + fixed(score(l, h, t, best) / root, 2) + "</text>";
   svg += "<text x=\"620\" y=\"48\" font-size=\"12\" fill=\"" + PALETTE[3] + "\">a = " + fixed(weight(l, h, t, best), 3) + "</text>";
-  $("flow").innerHTML = "<svg width=\"900\" height=\"196\" font-family=\"" +
+  // Scales down with the page (viewBox), so it never runs past a narrow window.
+  $("flow").innerHTML = "<svg viewBox=\"0 0 900 196\" width=\"900\" height=\"196\" style=\"max-width:100%;height:auto\" font-family=\"" +
     FONT.replace(/"/g, "") + "\">" + svg + "</svg>";
 }
 
@@ -531,6 +553,11 @@ function highlightHeadCard() {
 // MARK: - 4. The residual stream
 
 function renderStream() {
+  // A model without skip connections replaces the stream at every block: other words and formula.
+  var plain = D.residual === false;
+  $("stream-intro").textContent = word(plain ? "s4IntroNoResidual" : "s4Intro");
+  $("stream-formula").hidden = plain;
+  $("stream-formula-plain").hidden = !plain;
   var t = state.query, K = D.stages[0].lensIds.length / promptTokens.length;
   $("position-title").textContent = word("positionIs", { t: t, c: visible(D.vocab[promptTokens[t]]) });
   var biggest = 1e-12;
@@ -539,7 +566,7 @@ function renderStream() {
   });
   function bar(cls, v) { return "<span class=\"mini " + cls + "\" style=\"width:" + Math.round(90 * v / biggest) + "px\"></span> " + fixed(v, 2); }
   var html = "<tr><th style=\"text-align:left\">" + esc(word("colStage")) + "</th><th style=\"text-align:left\">" + esc(word("colSize")) +
-    "</th><th style=\"text-align:left\">" + esc(word("colAttn")) + "</th><th style=\"text-align:left\">" + esc(word("colMlp")) +
+    "</th><th style=\"text-align:left\">" + esc(word(plain ? "colAttnOut" : "colAttn")) + "</th><th style=\"text-align:left\">" + esc(word(plain ? "colMlpOut" : "colMlp")) +
     "</th><th style=\"text-align:left\">" + esc(word("colLens")) + "</th></tr>";
   D.stages.forEach(function (s, i) {
     var name = s.block === null ? word("embedding") : word("afterBlock", { n: s.block });
@@ -568,8 +595,21 @@ function renderAll() {
   renderStream();
   renderLearning();
 }
+// The logits for the character after position t: the page's own for the last position; else
+// the model in the page runs on the prefix, or the page carries every position's logits.
+function logitsAt(t) {
+  if (t === promptTokens.length - 1) { return D.logits; }
+  if (MODEL) { return runModel(promptTokens.slice(0, t + 1)).logits; }
+  if (D.positionLogits) { return D.positionLogits.slice(t * V, (t + 1) * V); }
+  return null;
+}
 function selectPosition(t) {
   state.query = t;
+  var z = logitsAt(t);
+  if (z) { state.logits = z; }
+  $("next-position").textContent = t === promptTokens.length - 1 || !z ? "" :
+    word("nextAfter", { t: t, c: visible(D.vocab[promptTokens[t]]) });
+  renderNext();
   renderPrompt();
   renderAttention();
   renderStream();
@@ -581,7 +621,7 @@ function fillSelect(select, count) {
 }
 function readSliders() {
   state.T = parseFloat($("temperature").value);
-  state.k = parseInt($("top-k").value, 10);
+  state.k = kFromSlider(parseInt($("top-k").value, 10));
   state.p = parseFloat($("top-p").value);
 }
 function setSlider(id, value) {
@@ -591,8 +631,8 @@ function setSlider(id, value) {
 }
 function setup() {
   setupLearning();
-  $("top-k").max = String(V);
-  $("top-k").value = String(V);
+  $("top-k").max = String(K_STEPS);
+  $("top-k").value = String(K_STEPS);
   fillSelect($("layer"), L);
   fillSelect($("head"), H);
   ["temperature", "top-k", "top-p"].forEach(function (id) {
@@ -678,12 +718,22 @@ function applyHash() {
       var button = document.querySelector("#sweep-button-row .temp-button[data-index=\"" + Number(value) + "\"]");
       if (button) { button.click(); }
     }
+    if (key === "state") {
+      var flow = $("flow");
+      $("state-result").textContent = JSON.stringify({
+        layer: state.layer, head: state.head, query: state.query, k: state.k, sliderK: Number($("top-k").value),
+        arrows: ($("formula-numbers").textContent.match(/→/g) || []).length,
+        nextOrder: Array.prototype.map.call(document.querySelectorAll("#bars .label"), function (e) { return e.textContent; }),
+        sweepButtonsShown: window.getComputedStyle($("sweep-buttons")).display !== "none",
+        flowOverflows: flow.scrollWidth > flow.clientWidth + 1 || flow.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+      });
+    }
     if (key === "check") {
       var results = value.split(";").map(function (one) {
         var settings = {};
         one.split(",").forEach(function (kv) { var p = kv.split("="); settings[p[0]] = parseFloat(p[1]); });
         if ("T" in settings) { setSlider("temperature", settings.T); }
-        if ("k" in settings) { setSlider("top-k", settings.k); }
+        if ("k" in settings) { setSlider("top-k", sliderFromK(settings.k)); }
         if ("p" in settings) { setSlider("top-p", settings.p); }
         var P = renderNext();
         return { T: state.T, k: state.k, p: state.p, probabilities: P, entropy: entropyBits(P) };

@@ -473,6 +473,9 @@ final class CLITests: XCTestCase {
             BadInput(arguments: ["report", "missing"], exitCode: 1, mentions: "not a folder"),
             BadInput(arguments: ["report", "notes.txt"], exitCode: 1, mentions: "not a folder"),
             BadInput(arguments: ["report", "folder"], exitCode: 1, mentions: "no train_log.csv"),
+            BadInput(arguments: ["report", "run", "--out", "run/train_log.csv"], exitCode: 2, mentions: "one of the runs' own files"),
+            BadInput(arguments: ["report", "run", "zhrun", "--out", "nowhere/a.svg"], exitCode: 1, mentions: "no such folder"),
+            BadInput(arguments: ["report", "run", "--lang", "fr"], exitCode: 2, mentions: "--lang"),
             BadInput(arguments: ["train", "--data", "corpus.txt", "--preset", "tiny", "--probe", "猫"], exitCode: 2, mentions: "--probe"),
             BadInput(arguments: ["train", "--data", "corpus.txt", "--preset", "tiny", "--probe", ""], exitCode: 2, mentions: "--probe"),
             // export and import.
@@ -593,7 +596,8 @@ final class CLITests: XCTestCase {
         for entry in history where !entry.validationLoss.isNaN {
             let row = rows.first { $0.step == entry.step && $0.validationLoss != nil }
             XCTAssertEqual(row?.validationLoss.map(Float.init), entry.validationLoss, "step \(entry.step)")
-            XCTAssertEqual(row.map { Float($0.trainLoss) }, entry.trainLoss, "step \(entry.step)")
+            // The training loss at an evaluation is the mean over windows, in the log and the checkpoint.
+            XCTAssertEqual(row?.trainLoss.map(Float.init), entry.trainLoss, "step \(entry.step)")
         }
         let printed = try XCTUnwrap(last.range(of: #"[0-9]+\.[0-9]+$"#, options: .regularExpression).map { Double(last[$0])! })
         XCTAssertEqual(try XCTUnwrap(rows.last?.validationLoss), printed, accuracy: 1e-4)
@@ -659,6 +663,46 @@ final class CLITests: XCTestCase {
         for part in ["Time-lapse", "延时摄影", "Gradient norm per block", "Learning rate", "unigram"] {
             XCTAssertTrue(html.contains(part), part)
         }
+    }
+
+    /// A run on Chinese text opens in Chinese; --lang chooses; several runs go side by side,
+    /// labelled by what differs (here the text), as a page or as one SVG.
+    func testReportChoosesItsLanguageAndPutsRunsSideBySide() throws {
+        let zh = try run(["report", "zhrun"])
+        XCTAssertEqual(zh.exitCode, 0, zh.stderr)
+        XCTAssertTrue(try String(contentsOf: Self.work.appendingPathComponent("zhrun/report.html"), encoding: .utf8)
+            .contains("data-lang=\"zh\""))
+        let forced = try run(["report", "zhrun", "--lang", "en", "--out", "zh-in-english.html"])
+        XCTAssertEqual(forced.exitCode, 0, forced.stderr)
+        XCTAssertTrue(try String(contentsOf: Self.work.appendingPathComponent("zh-in-english.html"), encoding: .utf8)
+            .contains("data-lang=\"en\""))
+        let both = try run(["report", "run", "zhrun", "--out", "both.html"])
+        XCTAssertEqual(both.exitCode, 0, both.stderr)
+        XCTAssertTrue(both.stdout.contains("2 runs: data corpus.txt · data zh.txt"), both.stdout)
+        let page = try String(contentsOf: Self.work.appendingPathComponent("both.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("Runs side by side") && page.contains("数据 zh.txt"))
+        let svg = try run(["report", "run", "zhrun", "--out", "both.svg", "--lang", "zh"])
+        XCTAssertEqual(svg.exitCode, 0, svg.stderr)
+        let figure = try Data(contentsOf: Self.work.appendingPathComponent("both.svg"))
+        XCTAssertTrue(XMLParser(data: figure).parse())
+        XCTAssertTrue(String(decoding: figure, as: UTF8.self).contains("损失随步数的变化"))
+        for name in ["zh-in-english.html", "both.html", "both.svg"] {
+            try? FileManager.default.removeItem(at: Self.work.appendingPathComponent(name))
+        }
+    }
+
+    /// A prompt or a probe longer than the context says the model sees only its end (issue 21).
+    func testALongPromptOrProbeSaysWhatTheModelSees() throws {
+        let long = String(repeating: "the cat sat. ", count: 20)  // 260 characters, context 32
+        let compare = try run(["compare", "--checkpoint", Self.ckpt, "--prompt", long, "--temperatures", "0,1", "--tokens", "8"])
+        XCTAssertEqual(compare.exitCode, 0, compare.stderr)
+        XCTAssertTrue(compare.stdout.contains("(260 characters; the model sees the last 32, its context length"), compare.stdout)
+        XCTAssertFalse(compare.stdout.contains(long), "the whole prompt is printed")
+        let train = try run(["train", "--data", "corpus.txt", "--preset", "tiny", "--steps", "2", "--eval-every", "2",
+                             "--probe", long, "--out", "long-probe"])
+        XCTAssertEqual(train.exitCode, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("--probe has 260 characters; the model sees only its last 32"), train.stderr)
+        try? FileManager.default.removeItem(at: Self.work.appendingPathComponent("long-probe"))
     }
 
     func testInspectWritesOneSelfContainedPage() throws {

@@ -65,6 +65,9 @@ final class ReportsTests: XCTestCase {
     func testVisibleShowsWhitespaceAndControls() {
         XCTAssertEqual(Markup.visible("a b\n\t\u{01}\u{7F}中"), "a␣b⏎⇥␁␡中")
         XCTAssertEqual(Markup.visibleKeepingLines("a b\n\tc"), "a b\n⇥c")
+        // Characters that would be a blank cell: line and paragraph separators, other spaces,
+        // zero-width characters (issue 21).
+        XCTAssertEqual(Markup.visible("\u{2028}\u{2029}\u{A0}\u{3000}\u{200B}\u{200D}\u{FEFF}"), "␤¶⍽⍽◌◌◌")
     }
 
     func testNumberFormatting() {
@@ -264,11 +267,11 @@ final class ReportsTests: XCTestCase {
     }
 
     private let logRows = [
-        TrainingLogRow(step: 0, trainLoss: Double(Float(4.1743)), validationLoss: 4.17, learningRate: 1e-5,
+        TrainingLogRow(step: 0, batchLoss: Double(Float(4.1743)), trainLoss: 4.1, validationLoss: 4.17, learningRate: 1e-5,
                        tokensPerSecond: 10_000, elapsedSeconds: 0.5),
-        TrainingLogRow(step: 1, trainLoss: 3.9, learningRate: Double(Float(2e-5)), tokensPerSecond: 12_345.5, elapsedSeconds: 1),
-        TrainingLogRow(step: 2, trainLoss: 0.1 + 0.2, learningRate: 3e-5, tokensPerSecond: 0, elapsedSeconds: 1.75),
-        TrainingLogRow(step: 3, trainLoss: .nan, validationLoss: .infinity, learningRate: 0, tokensPerSecond: 1, elapsedSeconds: 2),
+        TrainingLogRow(step: 1, batchLoss: 3.9, learningRate: Double(Float(2e-5)), tokensPerSecond: 12_345.5, elapsedSeconds: 1),
+        TrainingLogRow(step: 2, batchLoss: 0.1 + 0.2, learningRate: 3e-5, tokensPerSecond: 0, elapsedSeconds: 1.75),
+        TrainingLogRow(step: 3, batchLoss: .nan, trainLoss: .nan, validationLoss: .infinity, learningRate: 0, tokensPerSecond: 1, elapsedSeconds: 2),
     ]
 
     /// Rows equal as logged: a value that is exactly a Float is written as that Float's
@@ -282,7 +285,7 @@ final class ReportsTests: XCTestCase {
         }
         XCTAssertEqual(read.count, written.count, file: file, line: line)
         for (r, w) in zip(read, written) {
-            XCTAssertTrue(r.step == w.step && same(r.trainLoss, w.trainLoss) && same(r.validationLoss, w.validationLoss)
+            XCTAssertTrue(r.step == w.step && same(r.batchLoss, w.batchLoss) && same(r.trainLoss, w.trainLoss) && same(r.validationLoss, w.validationLoss)
                           && same(r.learningRate, w.learningRate) && same(r.tokensPerSecond, w.tokensPerSecond)
                           && same(r.elapsedSeconds, w.elapsedSeconds), "\(r) was logged as \(w)", file: file, line: line)
         }
@@ -294,9 +297,9 @@ final class ReportsTests: XCTestCase {
         for row in logRows { try writer.append(row) }
         // Each row is on disk as soon as it is appended.
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        XCTAssertTrue(text.hasPrefix(TrainingLog.header + "\n0,4.1743,4.17,1e-05,10000.0,0.5\n1,3.9,,2e-05,"), text)
+        XCTAssertTrue(text.hasPrefix(TrainingLog.header + "\n0,4.1743,4.1,4.17,1e-05,10000.0,0.5\n1,3.9,,,2e-05,"), text)
         assertSameAsLogged(try TrainingLog.read(path: path), logRows)
-        XCTAssertEqual(try TrainingLog.read(path: path)[2].trainLoss, 0.1 + 0.2, "a Double that is no Float reads back exactly")
+        XCTAssertEqual(try TrainingLog.read(path: path)[2].batchLoss, 0.1 + 0.2, "a Double that is no Float reads back exactly")
     }
 
     func testResumingKeepsEarlierRowsAndDropsATornLine() throws {
@@ -310,7 +313,7 @@ final class ReportsTests: XCTestCase {
 
         // The checkpoint of step 2 was saved after row 2 was written: the row stays (issue 20).
         let resumed = try TrainingLogWriter(path: path, resumingAt: 2)
-        let next = TrainingLogRow(step: 3, trainLoss: 2.5, learningRate: 3e-5, tokensPerSecond: 9, elapsedSeconds: 3)
+        let next = TrainingLogRow(step: 3, batchLoss: 2.5, learningRate: 3e-5, tokensPerSecond: 9, elapsedSeconds: 3)
         try resumed.append(next)
         assertSameAsLogged(try TrainingLog.read(path: path), Array(logRows.filter { $0.step <= 2 }) + [next])
 
@@ -324,12 +327,14 @@ final class ReportsTests: XCTestCase {
         let cases: [(String, String)] = [
             ("", "empty"),
             ("step,loss\n1,2\n", "line 1"),
-            ("\(header)\n1,2.0,,1e-3,100,1\n2,2.0,1e-3,100,1\n", "line 3"),
-            ("\(header)\n1,abc,,1e-3,100,1\n", "train_loss 'abc' is not a number"),
-            ("\(header)\n1.5,2,,1e-3,100,1\n", "step '1.5'"),
-            ("\(header)\n1,2,,-1e-3,100,1\n", "lr must not be negative"),
-            ("\(header)\n1,2,,1e-3,100,\n", "elapsed_s '' is not a number"),
-            ("\(header)\n1,2,,1e-3,inf,1\n", "tokens_per_s must be finite"),
+            ("\(header)\n1,2.0,,,1e-3,100,1\n2,2.0,,1e-3,100,1\n", "line 3"),
+            ("\(header)\n1,abc,,,1e-3,100,1\n", "batch_loss 'abc' is not a number"),
+            ("\(header)\n1,2,x,,1e-3,100,1\n", "train_loss 'x' is not a number"),
+            ("\(header)\n1.5,2,,,1e-3,100,1\n", "step '1.5'"),
+            ("\(header)\n1,2,,,-1e-3,100,1\n", "lr must not be negative"),
+            ("\(header)\n1,2,,,1e-3,100,\n", "elapsed_s '' is not a number"),
+            ("\(header)\n1,2,,,1e-3,inf,1\n", "tokens_per_s must be finite"),
+            ("step,train_loss,val_loss,lr,tokens_per_s,elapsed_s\n1,abc,,1e-3,100,1\n", "train_loss 'abc' is not a number"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try TrainingLog.parse(text, name: "log.csv")) { error in
@@ -338,7 +343,18 @@ final class ReportsTests: XCTestCase {
             }
         }
         // CRLF line endings, a byte-order mark and a trailing blank line are fine.
-        XCTAssertEqual(try TrainingLog.parse("\u{FEFF}\(header)\r\n5,2.5,,0.001,100,1\r\n\r\n").map(\.step), [5])
+        XCTAssertEqual(try TrainingLog.parse("\u{FEFF}\(header)\r\n5,2.5,,,0.001,100,1\r\n\r\n").map(\.step), [5])
+    }
+
+    /// A log from before the evaluations' training estimate: its one loss column was the
+    /// batch's loss, and there is no estimate.
+    func testAnOldTrainingLogReadsItsLossAsTheBatchLoss() throws {
+        let rows = try TrainingLog.parse("step,train_loss,val_loss,lr,tokens_per_s,elapsed_s\n10,2.5,,0.001,100,1\n20,2.25,2.4,0.001,100,2\n")
+        XCTAssertEqual(rows, [
+            TrainingLogRow(step: 10, batchLoss: 2.5, learningRate: 0.001, tokensPerSecond: 100, elapsedSeconds: 1),
+            TrainingLogRow(step: 20, batchLoss: 2.25, validationLoss: 2.4, learningRate: 0.001, tokensPerSecond: 100, elapsedSeconds: 2),
+        ])
+        XCTAssertTrue(TrainingLog.header.contains("batch_loss,train_loss,val_loss"))
     }
 
     // MARK: - Charts
@@ -351,8 +367,8 @@ final class ReportsTests: XCTestCase {
         let empty = LineChart(xTitle: "x", yTitle: "y", series: [])
         let heatmap = Heatmap(rowLabels: ["a", "中"], columnLabels: ["a", "中"], values: [[1, nil], [0.3, 0.7]])
         let plot = LossPlot(rows: [
-            TrainingLogRow(step: 0, trainLoss: 4.2, validationLoss: 4.2, learningRate: 0, tokensPerSecond: 0, elapsedSeconds: 0),
-            TrainingLogRow(step: 100, trainLoss: 2.2, learningRate: 1e-3, tokensPerSecond: 5000, elapsedSeconds: 400),
+            TrainingLogRow(step: 0, batchLoss: 4.2, trainLoss: 4.1, validationLoss: 4.2, learningRate: 0, tokensPerSecond: 0, elapsedSeconds: 0),
+            TrainingLogRow(step: 100, batchLoss: 2.2, learningRate: 1e-3, tokensPerSecond: 5000, elapsedSeconds: 400),
         ], baselines: [LineChart.ReferenceLine(label: "bigram", y: 2.5)], title: "Run <1>")
         for document in [line.document(), empty.document(), heatmap.document(), plot.document()] {
             XCTAssertTrue(document.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\""))

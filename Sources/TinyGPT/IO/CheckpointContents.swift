@@ -112,7 +112,7 @@ extension CheckpointContents {
         if let entry = training.history.first(where: { $0.step < 0 }) {
             return "its history holds a negative step (\(entry.step))"
         }
-        if let problem = Self.frozenRangesProblem(training.frozen, count: count) { return problem }
+        if let problem = TrainingState<[Float]>.frozenRangesProblem(training.frozen, count: count) { return problem }
         return nil
     }
 
@@ -146,17 +146,6 @@ extension CheckpointContents {
         return nil
     }
 
-    /// Why `ranges` are not a canonical list of frozen parameter ranges within `count`, or nil.
-    static func frozenRangesProblem(_ ranges: [Range<Int>], count: Int) -> String? {
-        var end = -1
-        for range in ranges {
-            guard !range.isEmpty, range.lowerBound > end, range.upperBound <= count else {
-                return "its frozen parameter ranges are not sorted, separate and inside the \(count) parameters"
-            }
-            end = range.upperBound
-        }
-        return nil
-    }
 
     /// Index of the first NaN or infinity, or nil.
     static func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {

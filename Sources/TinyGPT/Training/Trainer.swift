@@ -37,23 +37,21 @@ public final class Trainer {
     public var T: Int { model.config.contextLength }
 
     /// A new run of `plan` (already validated): the model initialised from its seed, or, for
-    /// fine-tuning, taken from `start` (whose config must be the plan's), with the parameters
-    /// `frozen` left alone by the optimizer.
+    /// fine-tuning, given as `parameters` (of the plan's config) with its `lineage`, and the
+    /// parameters `frozen` left alone by the optimizer.
     public convenience init(plan: TrainingPlan, tokenizer: CharTokenizer, tokens: TokenIds, corpusName: String,
-                            start: FineTuneStart? = nil, frozen: [Range<Int>] = [],
+                            parameters start: [Float]? = nil, lineage: [LineageEntry] = [], frozen: [Range<Int>] = [],
                             context: KernelContext = KernelContext()) throws {
         let config = plan.config, settings = plan.settings
         let data = try TokenDataset(tokens: tokens, validationFraction: settings.validationFraction,
                                     contextLength: config.contextLength, name: corpusName)
         let model: GPT
         if let start {
-            precondition(start.checkpoint.config == config, "the plan's config is not the fine-tuning start's")
-            precondition(start.checkpoint.vocabulary == tokenizer.scalars, "the tokenizer is not the fine-tuning start's")
-            model = GPT(config: config, parameters: start.checkpoint.parameters, context: context)
+            model = GPT(config: config, parameters: start, context: context)
         } else {
             model = GPT(config: config, seed: settings.seed, context: context)
         }
-        if let problem = CheckpointContents.frozenRangesProblem(frozen, count: model.parameterCount) {
+        if let problem = TrainingState<[Float]>.frozenRangesProblem(frozen, count: model.parameterCount) {
             throw TinyGPTError.usage("cannot freeze these parameters: \(problem)")
         }
         // Batches draw from a generator of their own, derived from the seed.
@@ -62,7 +60,7 @@ public final class Trainer {
                                        rng: RandomGenerator(seed: settings.seed ^ 0xB47C_4E55), tokensSeen: 0,
                                        bestValidationLoss: .infinity, corpusLength: data.tokens.count,
                                        corpusDigest: data.tokens.digest(), history: [], frozen: frozen),
-                  lineage: start?.checkpoint.lineage ?? [])
+                  lineage: lineage)
     }
 
     /// A new run: `config` and `settings` are validated (as `TrainingPlan` does), then the

@@ -39,7 +39,7 @@ public struct TrainingState<Moments> {
     public var corpusLength: Int
     public var corpusDigest: UInt32
     public var history: [HistoryEntry]
-    /// Parameter index ranges the optimizer leaves alone (`tinygpt train --freeze`): sorted,
+    /// Parameter index ranges the optimizer leaves alone (fine-tuning's frozen parameters): sorted,
     /// non-empty, each starting after the previous one ends with a gap. Empty for ordinary runs.
     public var frozen: [Range<Int>]
 
@@ -64,6 +64,20 @@ public struct TrainingState<Moments> {
         TrainingState<Other>(settings: settings, step: step, adamM: adamM, adamV: adamV, rng: rng, tokensSeen: tokensSeen,
                              bestValidationLoss: bestValidationLoss, corpusLength: corpusLength,
                              corpusDigest: corpusDigest, history: history, frozen: frozen)
+    }
+}
+
+extension TrainingState {
+    /// Why `ranges` are not a canonical list of frozen parameter ranges within `count`, or nil.
+    static func frozenRangesProblem(_ ranges: [Range<Int>], count: Int) -> String? {
+        var end = -1
+        for range in ranges {
+            guard !range.isEmpty, range.lowerBound > end, range.upperBound <= count else {
+                return "its frozen parameter ranges are not sorted, separate and inside the \(count) parameters"
+            }
+            end = range.upperBound
+        }
+        return nil
     }
 }
 

@@ -403,7 +403,7 @@ final class CLITests: XCTestCase {
             BadInput(arguments: ["train", "--init-from", c, "--resume", c, "--data", "corpus.txt"], exitCode: 2, mentions: "give one of them"),
             BadInput(arguments: ["train", "--freeze", "embeddings", "--data", "corpus.txt"], exitCode: 2, mentions: "give --init-from CKPT with it"),
             BadInput(arguments: ["train", "--init-from", c, "--freeze", "heads", "--data", "corpus.txt"], exitCode: 2,
-                     mentions: "--freeze takes `embeddings`, a number of blocks, or both"),
+                     mentions: "what to freeze is \"embeddings\", a number of blocks, or both"),
             BadInput(arguments: ["train", "--init-from", c, "--freeze", "3", "--data", "corpus.txt"], exitCode: 2,
                      mentions: "more blocks than the model's 2"),
             BadInput(arguments: ["train", "--init-from", "missing.ckpt", "--data", "corpus.txt"], exitCode: 1, mentions: "file not found: missing.ckpt"),

@@ -1,4 +1,4 @@
-// Fine-tuning: a new run that starts from a trained model's weights (`tinygpt train --init-from`).
+// Fine-tuning: a new run that starts from a trained model's weights (the train command's init-from option).
 // The vocabulary grows to the union of the model's and the new text's characters: a character
 // the model knew keeps its embedding row (its id may move, since ids follow scalar order), a new
 // character gets a fresh row drawn as GPT-2 initialises them, N(0, 0.02), and the tied output
@@ -9,7 +9,7 @@
 
 /// Helpers of fine-tuning runs. A fine-tuning run takes its learning rate from the preset like
 /// any run: on fables → lighthouse, 300 steps, the preset's 1e-3 beat 3e-4 and 1e-4
-/// (Docs/FINE-TUNING.md), so `--lr` lowers it only when asked.
+/// (Docs/FINE-TUNING.md), so it is lowered only when asked.
 public enum FineTuning {
 
     /// How lineage names a file: its name with its folder (`fables/best.ckpt`), never a longer
@@ -21,8 +21,8 @@ public enum FineTuning {
     }
 }
 
-/// Which parameters a fine-tuning run keeps as they are (`--freeze embeddings`, `--freeze 2`,
-/// `--freeze embeddings,2`).
+/// Which parameters a fine-tuning run keeps as they are: the embeddings, the first blocks, or
+/// both, written "embeddings", "2" or "embeddings,2".
 public struct FreezeSpec: Equatable, Sendable {
     /// The position embedding and the token-embedding rows of the characters the source knew
     /// (rows of characters the new text added still train, or they would stay random).
@@ -35,7 +35,7 @@ public struct FreezeSpec: Equatable, Sendable {
         self.blocks = blocks
     }
 
-    /// Parses a comma-separated list of `embeddings` and a block count.
+    /// Parses a comma-separated list of the word "embeddings" and a block count.
     public init(parsing text: String) throws {
         self.init()
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
@@ -45,7 +45,7 @@ public struct FreezeSpec: Equatable, Sendable {
             } else if let n = Int(word), n >= 0 {
                 blocks = n
             } else {
-                throw TinyGPTError.usage("--freeze takes `embeddings`, a number of blocks, or both (`embeddings,2`), got \"\(text)\"")
+                throw TinyGPTError.usage("what to freeze is \"embeddings\", a number of blocks, or both (\"embeddings,2\"), got \"\(text)\"")
             }
         }
     }
@@ -117,7 +117,7 @@ public struct FineTuneStart: Sendable {
         let config = checkpoint.config
         let layout = ParameterLayout(config)
         guard spec.blocks <= config.layerCount else {
-            throw TinyGPTError.usage("--freeze \(spec.blocks) asks for more blocks than the model's \(config.layerCount); give at most \(config.layerCount)")
+            throw TinyGPTError.usage("freezing \(spec.blocks) blocks asks for more blocks than the model's \(config.layerCount); give at most \(config.layerCount)")
         }
         let C = config.modelWidth
         var ranges: [Range<Int>] = []
@@ -145,5 +145,18 @@ public struct FineTuneStart: Sendable {
 private extension Substring {
     func trimmingSpaces() -> String {
         String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}
+
+extension Trainer {
+    /// A fine-tuning run of `plan` from `start` (whose config must be the plan's, and its
+    /// vocabulary the tokenizer's), with the parameters `frozen` left alone by the optimizer.
+    public convenience init(plan: TrainingPlan, tokenizer: CharTokenizer, tokens: TokenIds, corpusName: String,
+                            start: FineTuneStart, frozen: [Range<Int>] = [], context: KernelContext = KernelContext()) throws {
+        precondition(start.checkpoint.config == plan.config, "the plan's config is not the fine-tuning start's")
+        precondition(start.checkpoint.vocabulary == tokenizer.scalars, "the tokenizer is not the fine-tuning start's")
+        try self.init(plan: plan, tokenizer: tokenizer, tokens: tokens, corpusName: corpusName,
+                      parameters: start.checkpoint.parameters, lineage: start.checkpoint.lineage, frozen: frozen,
+                      context: context)
     }
 }

@@ -184,7 +184,7 @@ public struct TrainingReport {
         if setting.field == "residual" {
             let on = value == .bool(true)
             return chinese ? (on ? "有残差连接（x = x + 分支）" : "无残差连接：每个块直接替换残差流（x = 分支）")
-                           : (on ? "with skip connections (x = x + branch)" : "no skip connections: each block replaces the stream (x = branch)")
+                           : setting.words(value) + (on ? " (x = x + branch)" : ": each block replaces the stream (x = branch)")
         }
         let english: [String: String] = [
             "learningRate": "peak \(v)", "minLearningRate": "final \(v)", "weightDecay": "weight decay \(v)",
@@ -202,8 +202,14 @@ public struct TrainingReport {
             "validationFraction": "验证集占 \(v)",
         ]
         if chinese { return chineseWords[setting.field] ?? "\(setting.field) \(v)" }
-        if setting.field == "seed" { return v }
-        return english[setting.field] ?? setting.words(value)
+        // English: the table's own words, with a number Float printing made long
+        // ("0.000100000005", the learning rate 0.001 / 10) shown as it was set.
+        var words = setting.words(value)
+        if case .number = value, setting.text(value).filter(\.isNumber).count > 7 {
+            words = words.replacingOccurrences(of: setting.text(value), with: v)
+        }
+        _ = english
+        return words
     }
 
     /// Every verdict in one place, flags first.

@@ -3,7 +3,7 @@
 //   step,batch_loss,train_loss,val_loss,lr,tokens_per_s,elapsed_s
 // batch_loss is the loss of the one batch the step trained on (noisy; every logged step).
 // train_loss and val_loss are measured only at evaluations (empty on other rows), each the
-// mean over the same number of fixed windows (--eval-windows) of the training and of the
+// mean over the same number of fixed windows (`evalWindows`) of the training and of the
 // validation text, as nanoGPT's estimate_loss measures both: those two compare like with like.
 // A log written before train_loss existed (header step,train_loss,val_loss,…, where
 // train_loss was the batch's loss) reads with its column as batch_loss. CSV as in RFC 4180, restricted to

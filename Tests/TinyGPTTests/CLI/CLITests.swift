@@ -293,7 +293,7 @@ final class CLITests: XCTestCase {
         "bench": [("--shape", .choice), ("--steps", .int(min: 1)), ("--chars", .int(min: 1)), ("--threads", .int(min: 1))],
         "gradcheck": [("--checkpoint", .text), ("--data", .text), ("--samples", .int(min: 1)), ("--seed", .seed),
                       ("--threads", .int(min: 1))],
-        "report": [],
+        "report": [("--out", .text), ("--lang", .choice)],
         "version": [],
         "completions": [],
     ]

@@ -145,7 +145,7 @@ final class TrainingReportTests: XCTestCase {
         report.run?.config.residual = false
         let html = report.html()
         let en = Self.visibleText(html, language: "en"), zh = Self.visibleText(html, language: "zh")
-        XCTAssertTrue(en.contains("no skip connections: each block replaces the stream (x = branch)"))
+        XCTAssertTrue(en.contains("without skip connections: each block replaces the stream (x = branch)"))
         XCTAssertFalse(en.contains("每个块"), "the English row shows the Chinese text")
         XCTAssertTrue(zh.contains("无残差连接：每个块直接替换残差流（x = 分支）"))
     }

@@ -46,8 +46,8 @@ struct InspectCommand: Command {
             let step = session.model.learningStep(tokens: ids)
             learning = step
             page.learning = step
-            let folder = (loaded.path as NSString).deletingLastPathComponent
-            if let run = try? RunDescription.read(path: (folder as NSString).appendingPathComponent("run.json")) {
+            let folder = RunFiles((loaded.path as NSString).deletingLastPathComponent)
+            if let run = try? RunDescription.read(path: folder.description) {
                 page.baselines = run.baselines.map { BaselineLoss(name: $0.name, loss: $0.loss) }
             }
         }

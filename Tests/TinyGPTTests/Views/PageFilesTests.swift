@@ -23,6 +23,8 @@ final class PageFilesTests: XCTestCase {
         ("inspector.css", PackageResources.inspector_css), ("inspector.js", PackageResources.inspector_js),
         ("inspector-model.js", PackageResources.inspector_model_js), ("report.css", PackageResources.report_css),
         ("report.js", PackageResources.report_js),
+        ("inspector-learning.js", PackageResources.inspector_learning_js),
+        ("inspector-learning.css", PackageResources.inspector_learning_css),
     ]
 
     private func file(_ name: String) throws -> [UInt8] {
@@ -57,15 +59,20 @@ final class PageFilesTests: XCTestCase {
             }
         }
         XCTAssertEqual(InspectorLayout.script.components(separatedBy: "//@MODEL@").count, 1, "the marker is replaced")
+        XCTAssertEqual(InspectorLayout.script.components(separatedBy: "//@LEARNING@").count, 1, "the marker is replaced")
     }
 
     func testPagesCarryTheFilesByteForByte() throws {
         let (inspector, _) = try Self.inspectorPage(language: .zh)
         let html = inspector.html()
         let modelAt = try XCTUnwrap(PageFiles.inspectorScript.range(of: "\n//@MODEL@\n"))
+        let learningAt = try XCTUnwrap(PageFiles.inspectorScript.range(of: "\n//@LEARNING@\n"))
         for part in [PageFiles.theme, PageFiles.pageStyle, PageFiles.inspectorStyle, PageFiles.inspectorMarkup,
+                     PageFiles.inspectorLearningStyle,
                      String(PageFiles.inspectorScript[..<modelAt.lowerBound]),
-                     String(PageFiles.inspectorScript[modelAt.upperBound...]), PageFiles.inspectorModelScript] {
+                     String(PageFiles.inspectorScript[modelAt.upperBound..<learningAt.lowerBound]),
+                     String(PageFiles.inspectorScript[learningAt.upperBound...]), PageFiles.inspectorModelScript,
+                     PageFiles.inspectorLearningScript] {
             XCTAssertTrue(html.contains(part), "the inspector page lacks \(part.prefix(60))…")
         }
         // Chinese from Swift (title, words) and the files' symbols arrive intact, in a well-formed file.

@@ -157,8 +157,8 @@ public enum AtomicFile {
 extension OutputFile {
     /// Checks `path` under the output rule for `kind` and `inputs`, then writes `bytes` atomically.
     public static func write(_ bytes: [UInt8], to path: String, as kind: OutputKind, inputs: [String] = [],
-                             flag: String? = nil) throws {
-        try check(path, as: kind, inputs: inputs, flag: flag)
+                             flag: String? = nil, vouchedBy voucher: (path: String, kind: OutputKind)? = nil) throws {
+        try check(path, as: kind, inputs: inputs, flag: flag, vouchedBy: voucher)
         try AtomicFile.write(bytes, to: path)
     }
 

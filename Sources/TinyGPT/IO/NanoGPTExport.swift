@@ -67,18 +67,29 @@ public enum NanoGPTExport {
                 throw TinyGPTError.runtime("cannot create \(dir): \(error.localizedDescription)")
             }
         }
-        try AtomicFile.write(uint16Bytes(tokens, 0..<data.trainCount), to: dataDir + "/train.bin")
-        try AtomicFile.write(uint16Bytes(tokens, data.trainCount..<tokens.count), to: dataDir + "/val.bin")
-        try AtomicFile.write(metaPickle(vocabulary: checkpoint.vocabulary), to: dataDir + "/meta.pkl")
+        // Every file is checked under the output rule before any is written. The ids, pickle
+        // and config carry no signature, so an older export's are recognised by its sidecar.
         let configPath = (folder as NSString).appendingPathComponent(configFile(name))
-        try AtomicFile.write(Array(configText(checkpoint: checkpoint, settings: settings, name: name, header: header).utf8), to: configPath)
+        let sidecarPath = (folder as NSString).appendingPathComponent(sidecarFile(name))
+        let voucher = (path: sidecarPath, kind: OutputKind.sidecar)
+        let inputs = [source]
+        let trainPath = dataDir + "/train.bin", validationPath = dataDir + "/val.bin", metaPath = dataDir + "/meta.pkl"
+        for path in [trainPath, validationPath, metaPath, configPath] {
+            try OutputFile.check(path, as: .exportData, inputs: inputs, vouchedBy: voucher)
+        }
+        try OutputFile.check(sidecarPath, as: .sidecar, inputs: inputs)
+        try OutputFile.write(uint16Bytes(tokens, 0..<data.trainCount), to: trainPath, as: .exportData, inputs: inputs, vouchedBy: voucher)
+        try OutputFile.write(uint16Bytes(tokens, data.trainCount..<tokens.count), to: validationPath, as: .exportData,
+                             inputs: inputs, vouchedBy: voucher)
+        try OutputFile.write(metaPickle(vocabulary: checkpoint.vocabulary), to: metaPath, as: .exportData, inputs: inputs, vouchedBy: voucher)
+        try OutputFile.write(Array(configText(checkpoint: checkpoint, settings: settings, name: name, header: header).utf8),
+                             to: configPath, as: .exportData, inputs: inputs, vouchedBy: voucher)
         // nanoGPT's MLP uses the exact (erf) GELU whatever this run used; the weights it trains
         // come back with that form.
         var trained = checkpoint
         trained.config.gelu = .exact
         trained.training = nil
-        let sidecarPath = (folder as NSString).appendingPathComponent(sidecarFile(name))
-        try AtomicFile.write(Array(try ModelExport.sidecarJSON(trained).utf8), to: sidecarPath)
+        try OutputFile.write(Array(try ModelExport.sidecarJSON(trained).utf8), to: sidecarPath, as: .sidecar, inputs: inputs)
         return Summary(name: name, trainCount: data.trainCount, validationCount: data.validationCount,
                        vocabSize: config.vocabSize, configPath: configPath, sidecarPath: sidecarPath)
     }

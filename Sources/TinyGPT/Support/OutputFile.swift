@@ -17,6 +17,8 @@
 //      records       JSON Lines whose first object has a "step" (health.jsonl, timelapse.jsonl)
 //      description   a JSON object with "dataPath" and "parameterCount" (run.json)
 //      checkpoint    TGPTCKPT, for `runCheckpoint` only; `import` never replaces a file
+//      export data   nothing of its own (nanoGPT's uint16 ids): replaced only where the
+//                    export's sidecar beside it is tinygpt's (`vouchedBy`)
 //    so a page may replace an older page and an export an older export, never a user's file
 //    that happens to carry the name. An empty file holds nothing to lose and may be replaced.
 // Anything that is not a regular file (a folder, a FIFO, a device) is refused too. A refusal
@@ -36,6 +38,9 @@ public enum OutputKind: String, Sendable, CaseIterable {
     case sidecar
     /// A checkpoint made by `import`: written only where no file is.
     case checkpoint
+    /// A file of `export --to nanogpt` (ids, vocabulary pickle, config): no signature of its
+    /// own, so written where no file is, or over an older export vouched for by its sidecar.
+    case exportData
     /// `train`'s own checkpoints (latest, best, step-N) in its locked run folder.
     case runCheckpoint
     /// train_log.csv.
@@ -53,6 +58,7 @@ public enum OutputKind: String, Sendable, CaseIterable {
         case .export: return "an export"
         case .sidecar: return "an export's sidecar"
         case .checkpoint, .runCheckpoint: return "a checkpoint"
+        case .exportData: return "an export's data"
         case .trainingLog: return "a training log"
         case .records: return "a run's records"
         case .description: return "a run description"
@@ -79,7 +85,7 @@ public enum OutputKind: String, Sendable, CaseIterable {
             return starts("{\"__metadata__\":{\"format\":\"pt\",\"producer\":\"tinygpt\"", at: 8)
         case .sidecar:
             return starts("{\n  \"format\": \"tinygpt-safetensors-sidecar\"")
-        case .checkpoint:
+        case .checkpoint, .exportData:
             return false
         case .runCheckpoint:
             return starts(Self.checkpointMagic)
@@ -110,7 +116,13 @@ public enum OutputFile {
     /// Throws unless `path` may be written as `kind` by a command that reads `inputs`: the
     /// folder must exist, and an existing file must be of the same kind and none of the
     /// inputs. `flag` names the option the path came from, for the way out.
-    public static func check(_ path: String, as kind: OutputKind, inputs: [String] = [], flag: String? = nil) throws {
+    ///
+    /// `vouchedBy`: for files that carry no signature of their own (a nanoGPT export's uint16
+    /// ids, its pickle and config), a file of the same export that does (its sidecar). When
+    /// that file is tinygpt's, the older export's files beside it may be replaced; checkpoints
+    /// and inputs still may not.
+    public static func check(_ path: String, as kind: OutputKind, inputs: [String] = [], flag: String? = nil,
+                             vouchedBy voucher: (path: String, kind: OutputKind)? = nil) throws {
         let giveAnother = flag.map { "give \($0) another path" } ?? "write to another path"
         guard !path.isEmpty else { throw TinyGPTError.usage("the output path is empty; \(giveAnother)") }
         let folder = (path as NSString).deletingLastPathComponent
@@ -152,6 +164,7 @@ public enum OutputFile {
         if existing.size == 0 { return }
         let prefix = firstBytes(of: path)
         if kind.recognises(prefix) { return }
+        if let voucher, !OutputKind.runCheckpoint.recognises(prefix), voucher.kind.recognises(firstBytes(of: voucher.path)) { return }
         if OutputKind.runCheckpoint.recognises(prefix) {
             throw TinyGPTError.runtime("refusing to write \(path): it is a checkpoint, and tinygpt never writes over one; \(giveAnother), or move the checkpoint away first")
         }

@@ -11,6 +11,11 @@
 // - peak memory: Linux reports it in /proc/self/status (VmHWM, kB), Darwin in getrusage
 //   (ru_maxrss, in bytes there but in kB on Linux);
 // - ioctl's request argument is `UInt` on both, TIOCGWINSZ a different number on each.
+//
+// One exception lives elsewhere: the instruction-set check of `tinygpt` (reading /proc/cpuinfo,
+// or sysctlbyname on Darwin) is in Sources/tinygpt-cli/InstructionSetCheck.swift, because it
+// must run before any code built for AVX-512, and this library may be (its Linux and Darwin
+// branches are written there the same way).
 
 import Foundation
 #if canImport(Glibc)

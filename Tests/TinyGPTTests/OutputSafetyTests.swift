@@ -46,7 +46,7 @@ final class OutputSafetyTests: XCTestCase {
         let checkpoint = Self.tinyCheckpoint()
         let samples: [OutputKind: [UInt8]] = [
             .page: Array(HTMLPage(title: "t").render().utf8),
-            .chart: Array(LossPlot(rows: [TrainingLogRow(step: 1, trainLoss: 2, learningRate: 0.1, tokensPerSecond: 1, elapsedSeconds: 1)],
+            .chart: Array(LossPlot(rows: [TrainingLogRow(step: 1, batchLoss: 2, learningRate: 0.1, tokensPerSecond: 1, elapsedSeconds: 1)],
                                    title: "t").svg().utf8),
             .export: try ModelExport.safetensorsBytes(checkpoint),
             .sidecar: Array(try ModelExport.sidecarJSON(checkpoint).utf8),
@@ -61,6 +61,19 @@ final class OutputSafetyTests: XCTestCase {
             }
         }
         XCTAssertFalse(OutputKind.checkpoint.recognises(checkpoint.encoded()), "import must never replace a checkpoint")
+    }
+
+    func testExportDataIsReplacedOnlyBesideItsOwnSidecar() throws {
+        let ids = try write("train.bin", "\u{1}\u{0}\u{2}\u{0}")
+        let sidecar = path("export.json")
+        // No sidecar of tinygpt's beside it: the file may be the user's, and is kept.
+        XCTAssertThrowsError(try OutputFile.check(ids, as: .exportData, vouchedBy: (sidecar, .sidecar)))
+        _ = try write("export.json", try ModelExport.sidecarJSON(Self.tinyCheckpoint()))
+        XCTAssertNoThrow(try OutputFile.check(ids, as: .exportData, vouchedBy: (sidecar, .sidecar)))
+        // A checkpoint is never replaced, vouched for or not.
+        let checkpointPath = path("val.bin")
+        try Self.tinyCheckpoint().write(to: checkpointPath)
+        XCTAssertThrowsError(try OutputFile.check(checkpointPath, as: .exportData, vouchedBy: (sidecar, .sidecar)))
     }
 
     func testRefusesCheckpointsInputsAndForeignFiles() throws {
@@ -115,7 +128,7 @@ final class OutputSafetyTests: XCTestCase {
     // MARK: - The training log across resumes
 
     private func row(_ step: Int, validation: Double? = nil) -> TrainingLogRow {
-        TrainingLogRow(step: step, trainLoss: Double(step), validationLoss: validation, learningRate: 0.001,
+        TrainingLogRow(step: step, batchLoss: Double(step), validationLoss: validation, learningRate: 0.001,
                        tokensPerSecond: 100, elapsedSeconds: Double(step))
     }
 

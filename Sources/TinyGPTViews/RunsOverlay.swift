@@ -183,14 +183,8 @@ public struct RunsOverlay {
         body += R.heading("Steps and updates", "每一步与更新量")
         body += R.perLanguage { zh in "<div class=\"row\">" + stepNormChart(chinese: zh).svg() + updateChart(chinese: zh).svg() + "</div>" } + "\n"
         body += verdictsSection()
-        let lang = language.rawValue
-        var page = HTMLPage(title: lang == "zh" ? "几次训练的比较" : "Runs side by side", heading: false)
-        page.language = lang == "zh" ? "zh-CN" : "en"
-        page.rootAttributes = [("data-lang", lang)]
-        page.extraStyle = PageFiles.reportStyle
-        page.script = PageFiles.reportScript
-        page.raw(body)
-        return page.render()
+        return TrainingReport.page(title: language.rawValue == "zh" ? "几次训练的比较" : "Runs side by side",
+                                   language: language, body: body)
     }
 
     /// Every run's settings in one table; the rows that differ are marked.

@@ -99,8 +99,15 @@ public struct TrainingReport {
         body += stepNormSection()
         body += layerSection()
         body += timeLapseSection()
-        let lang = openingLanguage.rawValue
-        var page = HTMLPage(title: (lang == "zh" ? "训练报告 · " : "Training report · ") + title, heading: false)
+        let zh = openingLanguage.rawValue == "zh"
+        return Self.page(title: (zh ? "训练报告 · " : "Training report · ") + title, language: openingLanguage, body: body)
+    }
+
+    /// A report page (one run's, or several side by side): the one skeleton with the report's
+    /// style and script, opening in `language`.
+    static func page(title: String, language: TextLanguage, body: String) -> String {
+        let lang = language.rawValue
+        var page = HTMLPage(title: title, heading: false)
         page.language = lang == "zh" ? "zh-CN" : "en"
         page.rootAttributes = [("data-lang", lang)]
         page.extraStyle = PageFiles.reportStyle

@@ -38,17 +38,31 @@ public final class RunFolder {
     public static func forNewRun(_ requested: String) throws -> RunFolder {
         let requested = cleaned(requested)
         let lock: RunLock
-        do {
-            lock = try lockCreating(requested)
-        } catch let refusal as RunLock.NotPermitted {
-            // Another user's folder: this run goes beside it, as beside a folder holding a run.
-            return try numberedSibling(of: requested, refusal: refusal)
-        } catch let refusal as CreationRefused {
-            throw TinyGPTError.runtime("cannot create the output folder \(requested): \(refusal.reason); train into a folder you can write to")
+        switch try lockOwn(requested) {
+        case .locked(let held): lock = held
+        // Another user's folder: this run goes beside it, as beside a folder holding a run.
+        case .notPermitted(let refusal): return try numberedSibling(of: requested, refusal: refusal)
         }
         if !holdsRun(requested) { return RunFolder(path: requested, requested: requested, lock: lock) }
         lock.release()
         return try numberedSibling(of: requested)
+    }
+
+    private enum OwnLock {
+        case locked(RunLock)
+        /// The folder is another user's: the run goes to a numbered sibling instead.
+        case notPermitted(RunLock.NotPermitted)
+    }
+
+    /// Creates and locks `folder`, or says it is not this user's to lock.
+    private static func lockOwn(_ folder: String) throws -> OwnLock {
+        do {
+            return .locked(try lockCreating(folder))
+        } catch let refusal as RunLock.NotPermitted {
+            return .notPermitted(refusal)
+        } catch let refusal as CreationRefused {
+            throw TinyGPTError.runtime("cannot create the output folder \(folder): \(refusal.reason); train into a folder you can write to")
+        }
     }
 
     /// A folder to continue the run saved in `checkpoint`. The run goes on in the checkpoint's
@@ -63,12 +77,9 @@ public final class RunFolder {
             return try forNewRun(requested)
         }
         let lock: RunLock
-        do {
-            lock = try lockCreating(own)
-        } catch let refusal as RunLock.NotPermitted {
-            return try numberedSibling(of: own, refusal: refusal)
-        } catch let refusal as CreationRefused {
-            throw TinyGPTError.runtime("cannot create the output folder \(own): \(refusal.reason); train into a folder you can write to")
+        switch try lockOwn(own) {
+        case .locked(let held): lock = held
+        case .notPermitted(let refusal): return try numberedSibling(of: own, refusal: refusal)
         }
         let latest = RunFiles(own).latest
         if !FileManager.default.fileExists(atPath: latest) || sameFile(latest, checkpoint) {

@@ -38,7 +38,7 @@ public enum OutputKind: String, Sendable, CaseIterable {
     case sidecar
     /// A checkpoint made by `import`: written only where no file is.
     case checkpoint
-    /// A file of `export --to nanogpt` (ids, vocabulary pickle, config): no signature of its
+    /// A file of the nanoGPT export (ids, vocabulary pickle, config): no signature of its
     /// own, so written where no file is, or over an older export vouched for by its sidecar.
     case exportData
     /// `train`'s own checkpoints (latest, best, step-N) in its locked run folder.

@@ -473,7 +473,7 @@ final class CLITests: XCTestCase {
             BadInput(arguments: ["report", "missing"], exitCode: 1, mentions: "not a folder"),
             BadInput(arguments: ["report", "notes.txt"], exitCode: 1, mentions: "not a folder"),
             BadInput(arguments: ["report", "folder"], exitCode: 1, mentions: "no train_log.csv"),
-            BadInput(arguments: ["report", "run", "--out", "run/train_log.csv"], exitCode: 2, mentions: "one of the runs' own files"),
+            BadInput(arguments: ["report", "run", "--out", "run/train_log.csv"], exitCode: 1, mentions: "this command's own input"),
             BadInput(arguments: ["report", "run", "zhrun", "--out", "nowhere/a.svg"], exitCode: 1, mentions: "no such folder"),
             BadInput(arguments: ["report", "run", "--lang", "fr"], exitCode: 2, mentions: "--lang"),
             BadInput(arguments: ["train", "--data", "corpus.txt", "--preset", "tiny", "--probe", "猫"], exitCode: 2, mentions: "--probe"),

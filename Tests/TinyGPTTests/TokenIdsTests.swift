@@ -52,4 +52,17 @@ final class TokenIdsTests: XCTestCase {
             XCTAssertEqual(tokenizer.decode(tokens), text)
         }
     }
+
+    func testCountsAreHowOftenEachIdOccursAndGuessTheSameLanguage() {
+        let ids: [Int32] = [0, 2, 2, 1, 2, 0, 3]
+        XCTAssertEqual(TokenIds(ids).counts(vocabSize: 5), [2, 1, 3, 1, 0])
+        // The language from counts is the language of the text itself.
+        let text = "老师说: loss 是损失, 梯度是方向和大小."
+        let vocabulary = Array(Set(text.unicodeScalars)).sorted { $0.value < $1.value }
+        let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, Int32($0)) })
+        let tokens = TokenIds(text.unicodeScalars.map { index[$0]! })
+        XCTAssertEqual(TextLanguage.guess(scalars: vocabulary, counts: tokens.counts(vocabSize: vocabulary.count)),
+                       TextLanguage.guess(text))
+        XCTAssertEqual(TextLanguage.guess(scalars: vocabulary, counts: tokens.counts(vocabSize: vocabulary.count)), .chinese)
+    }
 }

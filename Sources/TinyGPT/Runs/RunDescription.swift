@@ -59,7 +59,7 @@ public struct RunDescription: Codable, Sendable, Equatable {
             }
         }
         let scalars = trainer.tokenizer.scalars.map { Unicode.Scalar($0) ?? " " }
-        language = TextLanguage.guess(scalars: trainer.data.tokens.lazy.map { scalars[Int($0)] }).rawValue
+        language = TextLanguage.guess(scalars: scalars, counts: trainer.data.tokens.counts(vocabSize: scalars.count)).rawValue
     }
 
     // MARK: - JSON: one flat object, each setting under its field name

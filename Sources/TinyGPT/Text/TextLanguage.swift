@@ -10,10 +10,18 @@ public enum TextLanguage: String, Sendable, Codable, CaseIterable {
 
     /// Chinese when more than half of the letters of the text are Han characters.
     public static func guess<S: Sequence>(scalars: S) -> TextLanguage where S.Element == Unicode.Scalar {
+        var counts: [Unicode.Scalar: Int] = [:]
+        for s in scalars { counts[s, default: 0] += 1 }
+        return guess(scalars: Array(counts.keys), counts: Array(counts.values))
+    }
+
+    /// The same, from how often each character occurs (`scalars[i]` `counts[i]` times): a
+    /// long text is counted once by id, and each distinct character's properties read once.
+    public static func guess(scalars: [Unicode.Scalar], counts: [Int]) -> TextLanguage {
         var han = 0, letters = 0
-        for s in scalars where s.properties.isAlphabetic {
-            letters += 1
-            if isHan(s) { han += 1 }
+        for (s, n) in zip(scalars, counts) where n > 0 && s.properties.isAlphabetic {
+            letters += n
+            if isHan(s) { han += n }
         }
         return letters > 0 && 2 * han > letters ? .chinese : .english
     }

@@ -68,6 +68,17 @@ public struct TokenIds: RandomAccessCollection, Sendable {
         }
     }
 
+    /// How often each id occurs: `vocabSize` counts, from one pass over the storage.
+    public func counts(vocabSize: Int) -> [Int] {
+        var counts = [Int](repeating: 0, count: vocabSize)
+        counts.withUnsafeMutableBufferPointer { c in
+            bytes.withUnsafeBytes { raw in
+                for i in 0..<endIndex { c[Int(Self.load(from: raw, at: i, width: width))] += 1 }
+            }
+        }
+        return counts
+    }
+
     /// The digest checkpoints record for a corpus: CRC32 of the ids written as little-endian
     /// Int32s, so it does not depend on the storage width.
     public func digest() -> UInt32 {

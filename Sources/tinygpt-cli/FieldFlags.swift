@@ -35,6 +35,7 @@ enum FieldFlags {
         // TrainingSetting.all: TrainingConfig
         Row("batchSize", "--batch"),
         Row("steps", "--steps"),
+        Row("minutes", "--minutes", "MIN"),
         Row("learningRate", "--lr"),
         Row("minLearningRate", "--min-lr"),
         Row("warmupSteps", "--warmup"),

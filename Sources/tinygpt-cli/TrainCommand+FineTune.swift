@@ -11,6 +11,9 @@ struct FineTuneSetup {
     let trainer: Trainer
     let start: FineTuneStart
     let freeze: FreezeSpec
+    /// How the run was planned, for a time budget's final plan (`TimeBudgetRequest`).
+    let preset: Preset
+    let overrides: TrainingPlan.Overrides
 }
 
 extension TrainCommand {
@@ -47,7 +50,7 @@ extension TrainCommand {
         let freeze = try flags.string("--freeze").map(FreezeSpec.init(parsing:)) ?? FreezeSpec()
         let trainer = try Trainer(plan: plan, tokenizer: tokenizer, tokens: tokens, corpusName: dataPath, start: start,
                                   frozen: try start.frozenRanges(freeze), context: context)
-        return FineTuneSetup(trainer: trainer, start: start, freeze: freeze)
+        return FineTuneSetup(trainer: trainer, start: start, freeze: freeze, preset: preset, overrides: overrides)
     }
 
     /// Refuses shape flags, or a --preset shape, other than the model's, as resume does:

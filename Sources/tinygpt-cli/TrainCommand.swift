@@ -29,7 +29,15 @@ struct TrainCommand: Command {
                    "tinygpt train --init-from Checkpoints/fables/best.ckpt --data Corpora/lighthouse.txt --steps 300"])
 
     func run(_ flags: ParsedFlags) throws {
+        // A time budget counts from here.
+        let started = DispatchTime.now().uptimeNanoseconds
         Interrupts.install()
+        if flags.contains("--minutes") && flags.contains("--steps") {
+            throw TinyGPTError.usage("--minutes chooses the steps itself; give --minutes or --steps, not both")
+        }
+        if flags.contains("--minutes") && flags.string("--resume") != nil {
+            throw TinyGPTError.usage("--minutes chooses the steps of a new run; a resumed run goes on to the steps its checkpoint records (or to --steps N); drop --minutes")
+        }
         if flags.string("--init-from") != nil && flags.string("--resume") != nil {
             throw TinyGPTError.usage("--init-from starts a new run and --resume continues one; give one of them (a fine-tuning run resumes with --resume alone)")
         }
@@ -44,10 +52,12 @@ struct TrainCommand: Command {
         let trainer: Trainer
         var resumedFrom: Int?
         var fineTune: FineTuneSetup?
+        var budget: TimeBudgetRequest?
         if let initFrom = flags.string("--init-from") {
             let setup = try Self.fineTuneSetup(from: initFrom, flags, dataPath: dataPath, context: context)
             fineTune = setup
             trainer = setup.trainer
+            budget = TimeBudgetRequest(started: started, preset: setup.preset, overrides: setup.overrides)
         } else if let (resume, checkpoint) = resumed {
             if let state = checkpoint.training {
                 let steps = flags.int("--steps") ?? state.settings.steps
@@ -66,10 +76,11 @@ struct TrainCommand: Command {
             resumedFrom = trainer.step
         } else {
             let corpus = try loadCorpus(dataPath)
-            let plan = try TrainingPlan(preset: Preset.named(flags.stringOrDefault("--preset"))!,
-                                        vocabSize: corpus.tokenizer.vocabSize, overrides: Self.overrides(flags))
+            let preset = Preset.named(flags.stringOrDefault("--preset"))!, overrides = Self.overrides(flags)
+            let plan = try TrainingPlan(preset: preset, vocabSize: corpus.tokenizer.vocabSize, overrides: overrides)
             trainer = try Trainer(plan: plan, tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                   corpusName: dataPath, context: context)
+            budget = TimeBudgetRequest(started: started, preset: preset, overrides: overrides)
         }
         let timeLapse = try TrainingReportSupport.timeLapse(trainer: trainer, probe: flags.string("--probe"))
         // A folder that holds another run is never written into: the run goes beside it (RunFolder).
@@ -94,12 +105,21 @@ struct TrainCommand: Command {
         if let fineTune, let initFrom = flags.string("--init-from") {
             progress.fineTune = (Self.describe(fineTune, sourcePath: initFrom), fineTune.freeze)
         }
+        if trainer.settings.hasTimeBudget && resumedFrom == nil { progress.budget = budget }
         try progress.run()
     }
 
     /// The model and schedule flags as overrides of the preset; the library fills in the rest.
     static func overrides(_ flags: ParsedFlags) -> TrainingPlan.Overrides { FieldFlags.overrides(flags) }
 
+}
+
+/// A new run with a time budget: when the command started, and the preset and settings chosen,
+/// from which the plan of a run of any length follows (`TrainingPlan.settings(preset:overrides:steps:)`).
+struct TimeBudgetRequest {
+    let started: UInt64
+    let preset: Preset
+    let overrides: TrainingPlan.Overrides
 }
 
 /// Runs the loop and shows what it does: a progress line (redrawn in place on a terminal),
@@ -114,6 +134,8 @@ final class TrainProgress {
     let monitor: TrainingMonitor?
     /// For a fine-tuning run: the lines that describe its start, and what it freezes.
     var fineTune: (lines: [String], freeze: FreezeSpec)?
+    /// For a new run with a time budget: what its warm-up needs to choose the steps.
+    var budget: TimeBudgetRequest?
     private let redraw = Console.isTerminal
     private var progressShown = false
     private var lastTokensPerSecond = 0.0
@@ -133,22 +155,26 @@ final class TrainProgress {
     }
 
     func run() throws {
-        let c = trainer.model.config, s = trainer.settings
+        let c = trainer.model.config
         if let step = resumedFrom {
-            print("resuming \(options.files.latest) at step \(step) of \(s.steps)")
+            print("resuming \(options.files.latest) at step \(step) of \(trainer.settings.steps)")
         }
         for line in fineTune?.lines ?? [] { print(line) }
         print("data: \(dataPath) · \(trainer.data.tokens.count) characters, vocabulary \(c.vocabSize) · train \(trainer.data.trainCount) / val \(trainer.data.validationCount)")
         print("model: \(c.layerCount) layers, \(c.headCount) heads, width \(c.modelWidth), context \(c.contextLength), \(c.gelu.name) GELU\(c.residual ? "" : ", no skip connections") · \(formatCount(trainer.model.parameterCount)) parameters")
+        Console.flush()
+        // Counted before the first step (see NGramBaseline.evaluate for the caps on a big corpus),
+        // and before a time budget's warm-up, so its cost is part of what the warm-up sees spent.
+        baselines = try NGramBaseline.evaluate(trainer.data, vocabSize: trainer.model.config.vocabSize)
+        // Where fine-tuning begins: the loss on the new text before any step (the report marks it).
+        let startLoss = fineTune == nil ? nil : trainer.evaluate()
+        if let budget { try chooseSteps(budget) }
+        let s = trainer.settings
         print("training: batch \(s.batchSize), \(s.steps) steps, lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), dropout \(s.dropout), seed \(s.seed), \(trainer.model.context.pool.threadCount) threads")
         print("saving to \(options.directory)/ (\([RunFiles.latestName, RunFiles.bestName, RunFiles.trainingLogName, RunFiles.reportName].joined(separator: ", "))); Ctrl-C saves and stops")
         Console.flush()
-        // Counted before the first step (see NGramBaseline.evaluate for the caps on a big corpus).
-        baselines = try NGramBaseline.evaluate(trainer.data, vocabSize: trainer.model.config.vocabSize)
         var description = RunDescription(trainer: trainer, dataPath: dataPath, baselines: baselines)
-        if let fineTune {
-            // Where fine-tuning begins: the loss on the new text before any step (the report marks it).
-            let start = trainer.evaluate()
+        if let fineTune, let start = startLoss {
             let ended = trainer.lineage.last.map(\.validationLoss).flatMap { $0.isNaN ? nil : $0 }
             print(String(format: "before fine-tuning: val loss %.4f on this text", start)
                   + (ended.map { String(format: " (the source run ended at %.4f on its own text)", $0) } ?? ""))
@@ -181,6 +207,36 @@ final class TrainProgress {
         }
     }
 
+    /// Times the run's own steps (and puts them back), chooses the most steps that fit the
+    /// budget, gives the run that schedule and says so in one line.
+    private func chooseSteps(_ request: TimeBudgetRequest) throws {
+        let minutes = trainer.settings.minutes, vocabSize = trainer.model.config.vocabSize
+        let budget = try TimeBudget.measure(trainer, minutes: minutes, started: request.started, monitor: monitor,
+                                            probe: options.files.path(".time-budget-probe.ckpt")) { [monitor, options] in
+            // Each evaluation redraws the report (`handle`); drawing it here in memory costs the same.
+            if monitor != nil { _ = try? TrainingReport.load(folder: options.files).html() }
+        }
+        guard case .int(let range) = TrainingSetting.at(\TrainingConfig.steps).domain else { preconditionFailure("steps are whole numbers") }
+        let choice = try budget.largestFit(
+            in: range, settings: { TrainingPlan.settings(preset: request.preset, overrides: request.overrides, steps: $0) },
+            saving: TimeBudget.Saving(saveEvery: options.saveEvery, keepsSteps: options.keep > 0))
+        trainer.setSchedule(try TrainingPlan(preset: request.preset, vocabSize: vocabSize, overrides: request.overrides,
+                                             steps: choice.steps))
+        print(Self.budgetLine(minutes: minutes, budget: budget, choice: choice))
+    }
+
+    /// "--minutes 10: 92 ms per step, evaluations 0.7 s each, 2.9 s before the first step →
+    /// 6,180 steps, about 9m58s in all (to repeat this run exactly: --steps 6180)".
+    static func budgetLine(minutes: Double, budget: TimeBudget, choice: TimeBudget.Choice) -> String {
+        let step = budget.step < 1 ? String(format: "%.0f ms", budget.step * 1000) : String(format: "%.2f s", budget.step)
+        let digits = Array(String(choice.steps))
+        let steps = digits.enumerated().map { i, d in (i > 0 && (digits.count - i) % 3 == 0 ? "," : "") + String(d) }.joined()
+        return "--minutes \(FloatRange.number(minutes)): \(step) per step, evaluations \(String(format: "%.1f", budget.evaluation)) s each, "
+            + String(format: "%.1f s before the first step", budget.spent)
+            + " → \(steps) steps\(choice.capped ? " (the most --steps allows)" : ""), about \(formatDuration(choice.seconds)) in all"
+            + " (to repeat this run exactly: --steps \(choice.steps))"
+    }
+
     private func finish(validationLoss: Float) throws {
         let rows = try TrainingLog.read(path: log.path)
         let plotPath = options.files.lossPlot
@@ -193,7 +249,10 @@ final class TrainProgress {
         }
         print("  \(TerminalText.pad("GPT", to: 8)) val loss \(String(format: "%.4f", validationLoss))")
         print("loss curve: \(plotPath)" + (monitor != nil ? " · report: \(options.files.report)" : ""))
-        print("done: \(trainer.step) steps, \(formatCount(trainer.tokensSeen)) tokens; best val loss \(String(format: "%.4f", trainer.bestValidationLoss)); final val loss \(String(format: "%.4f", validationLoss))")
+        let took = budget.map { request in
+            " in \(formatDuration(Double(DispatchTime.now().uptimeNanoseconds - request.started) / 1e9)) (budget \(formatDuration(trainer.settings.minutes * 60)))"
+        } ?? ""
+        print("done: \(trainer.step) steps\(took), \(formatCount(trainer.tokensSeen)) tokens; best val loss \(String(format: "%.4f", trainer.bestValidationLoss)); final val loss \(String(format: "%.4f", validationLoss))")
     }
 
     private func handle(_ event: TrainingEvent) {

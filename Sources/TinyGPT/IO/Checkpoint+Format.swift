@@ -1,7 +1,9 @@
-// The checkpoint file format, version 2: a 16-byte header, then tagged, length-prefixed,
+// The checkpoint file format, version 3: a 16-byte header, then tagged, length-prefixed,
 // CRC32-checked sections, all little-endian. Docs/FORMAT.md documents it byte by byte. Version 2
 // added the provenance section (writer version, lineage) and the frozen ranges in `optm`;
-// version-1 files still read, as checkpoints with no writer recorded, no lineage and nothing frozen.
+// version 3 the time budget (`minutes`) at the end of `tcfg`. Older files still read: version 1
+// as checkpoints with no writer recorded, no lineage and nothing frozen, versions 1 and 2 with
+// no time budget.
 //
 // Writing goes through AtomicFile (temporary file, fsync, rename) and streams: every section's
 // length is known from the config before its payload, and its checksum is computed as the
@@ -17,7 +19,7 @@ public enum CheckpointFormat {
     /// The first 8 bytes of every checkpoint: "TGPTCKPT".
     public static let magic: [UInt8] = Array("TGPTCKPT".utf8)
     /// The version this build writes, and the newest it reads.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
 
     /// Magic (8) + version (4) + section count (4).
     static let headerSize = 16
@@ -43,7 +45,7 @@ public enum CheckpointFormat {
 
     /// Payload sizes of the fixed-size sections.
     static let configSize = 44
-    static let settingsSize = 88
+    static let settingsSize = 96
     static let progressSize = 56
     static let historyEntrySize = 20
 
@@ -54,6 +56,12 @@ public enum CheckpointFormat {
     static let maxLineage = 1000
     /// Fixed bytes of one lineage entry: step, file CRC, loss, added characters, name length.
     static let lineageEntryFixedSize = 8 + 4 + 4 + 4 + 4
+
+    /// The `tcfg` payload size of a file of `version`: before version 3 it ends at
+    /// `validationFraction`, without `minutes`.
+    static func settingsSize(version: UInt32) -> Int {
+        version < 3 ? settingsSize - 8 : settingsSize
+    }
 
     /// The model sections of a file of `version`.
     static func modelSections(version: UInt32) -> [Tag] {
@@ -241,6 +249,7 @@ extension CheckpointContents {
             w.append(Int64(s.evalInterval))
             w.append(Int64(s.evalWindows))
             w.append(s.validationFraction)
+            w.append(s.minutes)
         }
         try Self.emitSection(.optimizer, then: [training.adamM, training.adamV], emit) { w in
             w.append(Int64(training.step))
@@ -428,7 +437,7 @@ private struct CheckpointDecoder {
     // MARK: Frames
 
     /// Checks magic, version and section count; returns the version and the section count
-    /// (3 or 7 in version 1, 4 or 8 in version 2).
+    /// (3 or 7 in version 1, 4 or 8 from version 2).
     private func readHeader(_ reader: inout BinaryReader) throws -> (version: UInt32, sections: Int) {
         let magic = CheckpointFormat.magic
         if reader.bytes.isEmpty {
@@ -612,7 +621,7 @@ private struct CheckpointDecoder {
     private func decodeTraining(settings: UnsafeRawBufferPointer, optimizer: UnsafeRawBufferPointer,
                                 progress: UnsafeRawBufferPointer, history: UnsafeRawBufferPointer,
                                 count: Int, version: UInt32) throws -> TrainingState<[Float]> {
-        let s = try parse(.settings, settings, size: CheckpointFormat.settingsSize) { r -> TrainingConfig in
+        let s = try parse(.settings, settings, size: CheckpointFormat.settingsSize(version: version)) { r -> TrainingConfig in
             var s = TrainingConfig()
             s.batchSize = try r.readInt()
             s.steps = try r.readInt()
@@ -629,6 +638,7 @@ private struct CheckpointDecoder {
             s.evalInterval = try r.readInt()
             s.evalWindows = try r.readInt()
             s.validationFraction = try r.readDouble()
+            if version >= 3 { s.minutes = try r.readDouble() }
             return s
         }
         var frozen: [Range<Int>] = []

@@ -55,6 +55,13 @@ public final class TrainingMonitor {
         if clipThreshold > 0 && result.gradNorm > clipThreshold { clipped += 1 }
     }
 
+    /// Measures what `evaluated` would record, and records nothing: the work an evaluation adds,
+    /// for timing it (`TimeBudget.measure`).
+    public func rehearseEvaluation(_ trainer: Trainer) {
+        _ = GradientHealthRecord.measure(trainer, firstStep: firstStep, stepNorms: norms, clipped: clipped, inputs: probeWindows)
+        _ = timeLapse.record(model: trainer.model, tokenizer: trainer.tokenizer, step: trainer.step, seed: trainer.settings.seed)
+    }
+
     /// At an evaluation (after the step's update): measures and appends one line to each file.
     public func evaluated(_ trainer: Trainer) throws {
         let record = GradientHealthRecord.measure(trainer, firstStep: firstStep, stepNorms: norms, clipped: clipped,

@@ -11,7 +11,8 @@ public struct Preset: Equatable, Sendable {
     public var purpose: String
     /// The settings the preset changes from their defaults, and only those. `TrainingPlan`
     /// derives `minLearningRate` from the learning rate and caps `warmupSteps` and
-    /// `evalInterval` by the run's length.
+    /// `evalInterval` by the run's length. A preset with a time budget (`minutes`) leaves the
+    /// steps to the warm-up (`TimeBudget`).
     public var changes: TrainingPlan.Overrides
 
     public init(name: String, purpose: String, changes: (inout TrainingPlan.Overrides) -> Void = { _ in }) {
@@ -36,12 +37,15 @@ public struct Preset: Equatable, Sendable {
         return settings
     }
 
-    /// One line for help text: what the preset is for, its shape, batch and steps
-    /// ("4 layers, 4 heads, width 128, context 64, batch 12, 2000 steps").
+    /// One line for help text: what the preset is for, its shape, batch and length
+    /// ("4 layers, 4 heads, width 128, context 64, batch 12, 2000 steps"; a time budget in
+    /// place of the steps it chooses).
     public var summary: String {
         let config = config(vocabSize: 1), settings = settings
+        let steps = TrainingSetting.at(\TrainingConfig.steps).field
         let words = TrainingSetting.all.filter { $0.group == .model || $0.group == .batch }.compactMap { setting -> String? in
             let value = setting.value(config, settings)
+            if value == setting.unset || (setting.field == steps && settings.hasTimeBudget) { return nil }
             switch setting.domain {
             case .bool, .choice, .text: return value == setting.defaultValue ? nil : setting.words(value)
             default: return setting.words(value)
@@ -63,14 +67,16 @@ public struct Preset: Equatable, Sendable {
         $0.learningRate = 2e-3
         $0.evalInterval = 100
     }
-    /// The best tiny-Shakespeare validation loss we reached in ten minutes on two cores.
+    /// Ten minutes of training on tiny Shakespeare: the shape and learning rate that reached the
+    /// lowest validation loss we found in ten minutes on 2 cores. The steps are whatever fits
+    /// the budget on the machine at hand (`TimeBudget`). Its numbers are all here.
     public static let tenMinutes = Preset(
         name: "ten-minutes",
-        purpose: "the lowest tiny-Shakespeare validation loss we reached in ten minutes on 2 cores (1.57 in 8 min)"
+        purpose: "the best shape and learning rate we found for ten minutes of tiny Shakespeare on 2 cores"
     ) {
         $0.contextLength = 128
         $0.batchSize = 16
-        $0.steps = 4000
+        $0.minutes = 10
         $0.learningRate = 1.5e-3
         $0.evalInterval = 500
     }
@@ -116,22 +122,63 @@ public struct TrainingPlan: Equatable, Sendable {
     /// `preset` with `overrides` applied, for a vocabulary of `vocabSize` characters, and then
     /// the default rules (`applyRules`) for what is not overridden.
     /// (Saving defaults to every evaluation: `RunOptions.saveEvery`.)
+    /// With a time budget (`minutes`) the steps are not known yet: this plan holds the preset's
+    /// or default `steps` until `TimeBudget` chooses them and `init(preset:vocabSize:overrides:steps:)`
+    /// makes the plan of the run. Choosing both `minutes` and `steps` is a usage error.
     public init(preset: Preset = .baby, vocabSize: Int, overrides: Overrides = Overrides()) throws {
+        if overrides.minutes != nil && overrides.steps != nil {
+            throw TinyGPTError.usage("`minutes` chooses the steps itself; give `minutes` or `steps`, not both")
+        }
+        try self.init(config: Self.config(preset: preset, vocabSize: vocabSize, overrides: overrides),
+                      settings: Self.settings(preset: preset, overrides: overrides))
+    }
+
+    /// The plan of a run with a time budget once its `steps` are chosen: exactly the plan
+    /// `overrides` with `steps` chosen would make (the same caps and rules, so the run is
+    /// bit for bit the one `steps` alone gives), with the budget kept as a record.
+    public init(preset: Preset = .baby, vocabSize: Int, overrides: Overrides, steps: Int) throws {
+        try self.init(config: Self.config(preset: preset, vocabSize: vocabSize, overrides: overrides),
+                      settings: Self.settings(preset: preset, overrides: overrides, steps: steps))
+    }
+
+    /// The settings of `preset` with `overrides` and the rules (see `init`), not yet validated;
+    /// with `steps` given, a budgeted run's settings for that many steps.
+    public static func settings(preset: Preset, overrides: Overrides, steps: Int? = nil) -> TrainingConfig {
+        var config = GPTConfig(vocabSize: 1), settings = TrainingConfig()
+        preset.changes.apply(&config, &settings)
+        overrides.apply(&config, &settings)
+        guard let steps else {
+            applyRules(to: &settings, chosen: overrides)
+            return settings
+        }
+        let minutes = settings.minutes
+        var chosen = overrides
+        chosen.minutes = nil
+        chosen.steps = steps
+        settings.steps = steps
+        applyRules(to: &settings, chosen: chosen)
+        settings.minutes = minutes
+        return settings
+    }
+
+    private static func config(preset: Preset, vocabSize: Int, overrides: Overrides) -> GPTConfig {
         var config = GPTConfig(vocabSize: vocabSize), settings = TrainingConfig()
         preset.changes.apply(&config, &settings)
         overrides.apply(&config, &settings)
-        Self.applyRules(to: &settings, chosen: overrides)
-        try self.init(config: config, settings: settings)
+        return config
     }
 
     /// The default rules, given the settings `chosen` by hand:
     /// - `minLearningRate` is a tenth of the learning rate, unless chosen;
     /// - `warmupSteps` is capped at half the steps, even when chosen;
-    /// - `evalInterval` is capped at a quarter of the steps (at least 1), unless chosen.
+    /// - `evalInterval` is capped at a quarter of the steps (at least 1), unless chosen;
+    /// - `minutes` is 0 (no time budget) when `steps` is chosen and `minutes` is not: the
+    ///   steps asked for win over a preset's budget.
     public static func applyRules(to s: inout TrainingConfig, chosen: Overrides) {
         if chosen.minLearningRate == nil { s.minLearningRate = s.learningRate / 10 }
         s.warmupSteps = min(s.warmupSteps, s.steps / 2)
         if chosen.evalInterval == nil { s.evalInterval = min(s.evalInterval, max(1, s.steps / 4)) }
+        if chosen.steps != nil && chosen.minutes == nil { s.minutes = 0 }
     }
 }
 

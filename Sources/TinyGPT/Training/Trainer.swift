@@ -126,6 +126,42 @@ public final class Trainer {
 
     public var isFinished: Bool { step >= settings.steps }
 
+    // MARK: - Before the first step
+
+    /// Runs `body` (steps, evaluations, saves: a rehearsal that times them) and then puts the
+    /// run back exactly as it was before its first step: the parameters, AdamW's moments (zero
+    /// before any step), the random generator, the counters and the history. What follows is
+    /// bit for bit the run that had no rehearsal.
+    public func rehearse<R>(_ body: () throws -> R) rethrows -> R {
+        precondition(step == 0, "a rehearsal runs before the first step")
+        let parameters = Array(model.parameters.buffer)
+        let saved = state
+        defer {
+            parameters.withUnsafeBufferPointer { model.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
+            optimizer.m.zero()
+            optimizer.v.zero()
+            model.zeroGradients()
+            state = saved
+        }
+        return try body()
+    }
+
+    /// Gives the run, before its first step, the schedule of `plan`: its own plan with another
+    /// length (`steps`) and what the rules derive from it (`warmupSteps`, `evalInterval`,
+    /// `minLearningRate`), or a time budget (`minutes`) recorded. Nothing else may differ.
+    public func setSchedule(_ plan: TrainingPlan) {
+        precondition(step == 0, "the schedule is set before the first step")
+        precondition(plan.config == model.config, "the schedule's plan has another model shape")
+        var same = plan.settings
+        same.steps = settings.steps
+        same.warmupSteps = settings.warmupSteps
+        same.evalInterval = settings.evalInterval
+        same.minLearningRate = settings.minLearningRate
+        same.minutes = settings.minutes
+        precondition(same == settings, "only the schedule may change before the first step")
+        state.settings = plan.settings
+    }
+
     /// One optimizer step on a fresh random batch. A NaN or infinite loss or gradient norm
     /// leaves the parameters and the step count untouched and returns `applied: false`; the
     /// caller decides whether to stop or to `skipStep()` and go on.

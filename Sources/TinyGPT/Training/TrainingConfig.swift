@@ -9,6 +9,11 @@ public struct TrainingConfig: Equatable, Sendable {
     public var batchSize: Int = 12
     /// Total optimizer steps of the run (nanoGPT's max_iters); the schedule is laid over it.
     public var steps: Int = 2000
+    /// A time budget in minutes, counted from the start of the command (0: none, `steps`
+    /// rules). A run with a budget chooses `steps` from a short measured warm-up
+    /// (`TimeBudget`) before its first step; the count is then fixed and recorded, so the run
+    /// resumes and repeats exactly. Kept as a record of what the run was asked for.
+    public var minutes: Double = 0
     /// Peak learning rate, reached after warmup.
     public var learningRate: Float = 1e-3
     /// Learning rate at the end of the cosine decay.
@@ -37,6 +42,9 @@ public struct TrainingConfig: Equatable, Sendable {
     public var validationFraction: Double = 0.1
 
     public init() {}
+
+    /// Whether the run's length is a time budget (`minutes` above 0) rather than `steps`.
+    public var hasTimeBudget: Bool { minutes > 0 }
 
     /// Learning rate at `step` (0-based): linear warmup, then cosine decay that reaches
     /// `minLearningRate` at the run's last step (`steps - 1`).

@@ -12,6 +12,8 @@
 //   1. its stored property, with its default and a doc comment, in TrainingConfig (or GPTConfig);
 //   2. one row in `TrainingSetting.all` below, where it should appear in help and reports;
 //   3. its flag word in FieldFlags.table (tinygpt-cli), or nil for a setting with no flag.
+// A setting whose default means "none" outside its range (`minutes` 0: no time budget) names
+// that value as `unset`: validation accepts it, the flag refuses it, summaries leave it out.
 // The flag, its help, validation, presets, the resume check, run.json and the report follow.
 // One place does not yet: the checkpoint stores TrainingConfig in a fixed binary order
 // (IO/Checkpoint+Format.swift), so a TrainingConfig field needs its place there too (a format
@@ -115,6 +117,9 @@ public struct TrainingSetting: @unchecked Sendable {  // key paths and closures,
     public let keyPath: AnyKeyPath
     /// True for the model's shape (a `GPTConfig` field).
     public let isModel: Bool
+    /// A value outside `domain` that the field may also hold, meaning "none" (its default):
+    /// `minutes` 0, no time budget. Validation accepts it; the command line's flag does not.
+    public let unset: SettingValue?
     private let read: (GPTConfig, TrainingConfig) -> SettingValue
     private let write: (SettingValue, inout GPTConfig, inout TrainingConfig) -> Bool
     private let normalize: (SettingValue) -> SettingValue?
@@ -123,7 +128,7 @@ public struct TrainingSetting: @unchecked Sendable {  // key paths and closures,
 
     private init<Root, T: SettingType>(_ keyPath: WritableKeyPath<Root, T>, isModel: Bool, field: String, domain: Domain,
                                        group: Group, onResume: OnResume, help: String, defaultRule: String?,
-                                       words: @escaping (T) -> String,
+                                       unset: T? = nil, words: @escaping (T) -> String,
                                        read: @escaping (GPTConfig, TrainingConfig) -> T,
                                        write: @escaping (T, inout GPTConfig, inout TrainingConfig) -> Void) {
         self.field = field
@@ -134,6 +139,7 @@ public struct TrainingSetting: @unchecked Sendable {  // key paths and closures,
         self.defaultRule = defaultRule
         self.keyPath = keyPath
         self.isModel = isModel
+        self.unset = unset?.settingValue
         self.read = { read($0, $1).settingValue }
         self.write = { value, c, s in
             guard let typed = T(settingValue: value) else { return false }
@@ -156,9 +162,10 @@ public struct TrainingSetting: @unchecked Sendable {  // key paths and closures,
     /// A field of `TrainingConfig`.
     static func training<T: SettingType>(_ keyPath: WritableKeyPath<TrainingConfig, T>, _ field: String, _ domain: Domain,
                                          _ group: Group, onResume: OnResume = .fixed, help: String,
-                                         defaultRule: String? = nil, words: @escaping (T) -> String) -> TrainingSetting {
+                                         defaultRule: String? = nil, unset: T? = nil,
+                                         words: @escaping (T) -> String) -> TrainingSetting {
         TrainingSetting(keyPath, isModel: false, field: field, domain: domain, group: group, onResume: onResume, help: help,
-                        defaultRule: defaultRule, words: words, read: { _, s in s[keyPath: keyPath] },
+                        defaultRule: defaultRule, unset: unset, words: words, read: { _, s in s[keyPath: keyPath] },
                         write: { v, _, s in s[keyPath: keyPath] = v })
     }
 
@@ -181,6 +188,9 @@ public struct TrainingSetting: @unchecked Sendable {  // key paths and closures,
         .training(\.batchSize, "batchSize", .int(1...65_536), .batch, help: "sequences per step", words: { "batch \($0)" }),
         .training(\.steps, "steps", .int(1...1_000_000_000), .batch, onResume: .mayChange,
                   help: "total steps of the run (also when resuming)", words: { "\($0) steps" }),
+        .training(\.minutes, "minutes", .number(.greaterThan(0)), .batch,
+                  help: "train for this many minutes instead, counted from the start of the command: a short timed warm-up chooses `steps`, which is printed and recorded, then fixed (a machine that slows down mid-run overruns), so the run resumes and repeats exactly",
+                  unset: 0, words: { $0 == 0 ? "no time budget" : "time budget \(FloatRange.number($0)) min" }),
 
         .training(\.learningRate, "learningRate", .number(.open(0, 10)), .learningRate, help: "peak learning rate",
                   words: { "learning rate \($0)" }),
@@ -256,6 +266,7 @@ public struct TrainingSetting: @unchecked Sendable {  // key paths and closures,
 
     /// Throws a usage error naming the field when `value` is outside the setting's range.
     public func check(_ value: SettingValue) throws {
+        if let unset, value == unset { return }
         let phrase: String
         switch (domain, value) {
         case (.int(let range), .int(let x)):
@@ -272,6 +283,7 @@ public struct TrainingSetting: @unchecked Sendable {  // key paths and closures,
         default:
             preconditionFailure("\(value) is no value of `\(field)`")
         }
-        throw TinyGPTError.usage("`\(field)` must be \(phrase), got \(text(value))")
+        let none = unset.map { " (or \(text($0)): \(words($0)))" } ?? ""
+        throw TinyGPTError.usage("`\(field)` must be \(phrase)\(none), got \(text(value))")
     }
 }

@@ -84,9 +84,11 @@ struct TrainCommand: Command {
         }
         let timeLapse = try TrainingReportSupport.timeLapse(trainer: trainer, probe: flags.string("--probe"))
         // A folder that holds another run is never written into: the run goes beside it (RunFolder).
+        let requestedOut = flags.string("--out") ?? (Defaults.checkpointRoot as NSString)
+            .appendingPathComponent(((dataPath as NSString).lastPathComponent as NSString).deletingPathExtension)
+        let outExisted = FileManager.default.fileExists(atPath: requestedOut)
         let folder = try resumed.map { try RunFolder.forResuming($0.path, requested: flags.string("--out")) }
-            ?? RunFolder.forNewRun(flags.string("--out") ?? (Defaults.checkpointRoot as NSString)
-                .appendingPathComponent(((dataPath as NSString).lastPathComponent as NSString).deletingPathExtension))
+            ?? RunFolder.forNewRun(requestedOut)
         defer { folder.release() }
         if folder.isNumbered { print("\(folder.requested) \(folder.whyNumbered), so this one goes to \(folder.path)") }
         let directory = folder.path
@@ -106,7 +108,17 @@ struct TrainCommand: Command {
             progress.fineTune = (Self.describe(fineTune, sourcePath: initFrom), fineTune.freeze)
         }
         if trainer.settings.hasTimeBudget && resumedFrom == nil { progress.budget = budget }
-        try progress.run()
+        do {
+            try progress.run()
+        } catch let error as TinyGPTError where error.kind == .usage && progress.budget != nil && trainer.step == 0 {
+            // A budget too short for one step: the run never started, so nothing of it stays.
+            folder.release()
+            for path in [options.files.trainingLog, options.files.health, options.files.timeLapse] {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+            if !outExisted || folder.isNumbered { _ = rmdir(folder.path) }
+            throw error
+        }
     }
 
     /// The model and schedule flags as overrides of the preset; the library fills in the rest.

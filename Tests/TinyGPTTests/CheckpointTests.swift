@@ -230,11 +230,11 @@ final class CheckpointTests: XCTestCase {
         let checkpoint = Self.makeCheckpoint(Self.tinyConfig, training: true)
         let bytes = checkpoint.encoded()
         XCTAssertEqual(Array(bytes[0..<8]), Array("TGPTCKPT".utf8))
-        XCTAssertEqual(Array(bytes[8..<16]), [2, 0, 0, 0, 8, 0, 0, 0])
+        XCTAssertEqual(Array(bytes[8..<16]), [3, 0, 0, 0, 8, 0, 0, 0])
         let frames = Self.frames(bytes)
         XCTAssertEqual(frames.map(\.tag), ["conf", "voca", "parm", "prov", "tcfg", "optm", "prog", "hist"])
         let writer = TinyGPTVersion.string.utf8.count
-        XCTAssertEqual(frames.map(\.payload.count), [44, 2, 86 * 4, 4 + writer + 4, 88, 16 + 8 * 86, 56, 8 + 2 * 20])
+        XCTAssertEqual(frames.map(\.payload.count), [44, 2, 86 * 4, 4 + writer + 4, 96, 16 + 8 * 86, 56, 8 + 2 * 20])
         XCTAssertEqual(frames.last?.payload.upperBound.advanced(by: 4), bytes.count)
         XCTAssertEqual(Array(bytes[frames[1].payload]), [0x0A, 0x20])
         XCTAssertEqual(Array(bytes[frames[3].payload].dropFirst(4).prefix(writer)), Array(TinyGPTVersion.string.utf8),
@@ -267,13 +267,18 @@ final class CheckpointTests: XCTestCase {
     func testWorkedExampleOfFormatDocument() throws {
         var example = Self.workedExample
         let bytes = example.encoded()
-        XCTAssertEqual(bytes.count, 1480)
+        XCTAssertEqual(bytes.count, 1488)
         func word(_ offset: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) } }
         let documented: [(Int, UInt32)] = [(0x48, 0xAE0D_E177), (0x5B, 0xF989_E7C4), (0x1C3, 0xB1EF_CC8F), (0x208, 0x1089_EB09),
-                                           (0x270, 0x411A_ADA0), (0x550, 0x982C_1F2D), (0x598, 0x5BBD_C091), (0x5C4, 0xE416_1F00)]
+                                           (0x278, 0x2ECD_DA4F), (0x558, 0x982C_1F2D), (0x5A0, 0x5BBD_C091), (0x5CC, 0xE416_1F00)]
         for (offset, value) in documented { XCTAssertEqual(word(offset), value, "offset \(offset)") }
         XCTAssertEqual(Array(bytes[0x58..<0x5B]), [0x61, 0xC3, 0xA9])
         XCTAssertEqual(Array(bytes[0x1D7..<0x1DC]), Array("1.0.0".utf8))
+        XCTAssertEqual(Array(bytes[0x270..<0x278]), [UInt8](repeating: 0, count: 8), "minutes 0.0")
+        // The same file in version 2, as Docs/FORMAT.md gives it: 1480 bytes, tcfg's old checksum.
+        let two = Self.versionTwo(example)
+        XCTAssertEqual(two.count, 1480)
+        XCTAssertEqual((0..<4).reduce(0) { $0 | UInt32(two[0x270 + $1]) << (8 * $1) }, 0x411A_ADA0)
         let decoded = try Checkpoint(decoding: bytes)
         XCTAssertEqual(decoded.lineage, example.lineage)
         XCTAssertEqual(decoded.training?.frozen, [0..<8])
@@ -285,11 +290,22 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(example.encoded(), weightsOnly)
     }
 
-    /// The version-1 bytes of a checkpoint with no lineage, nothing frozen: no `prov` section,
-    /// and no frozen-range count in `optm`.
+    /// The version-2 bytes of a checkpoint with no time budget: `tcfg` without `minutes`.
+    static func versionTwo(_ checkpoint: Checkpoint) -> [UInt8] {
+        precondition((checkpoint.training?.settings.minutes ?? 0) == 0)
+        var bytes = checkpoint.encoded()
+        put(UInt32(2), into: &bytes, at: 8)
+        if checkpoint.training != nil {
+            bytes = resealed(bytes, "tcfg") { $0.removeLast(8) }
+        }
+        return bytes
+    }
+
+    /// The version-1 bytes of a checkpoint with no lineage, nothing frozen, no time budget: no
+    /// `prov` section, no frozen-range count in `optm`, no `minutes` in `tcfg`.
     static func versionOne(_ checkpoint: Checkpoint) -> [UInt8] {
         precondition(checkpoint.lineage.isEmpty && (checkpoint.training?.frozen ?? []).isEmpty)
-        var bytes = checkpoint.encoded()
+        var bytes = versionTwo(checkpoint)
         let prov = frames(bytes)[3]
         bytes.removeSubrange(prov.lengthOffset - 4..<prov.payload.upperBound + 4)
         put(UInt32(1), into: &bytes, at: 8)
@@ -301,7 +317,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     /// Format-1 files (before provenance) still read: the old worked example's exact bytes
-    /// decode to the same model, with no writer recorded; written again, they are format 2.
+    /// decode to the same model, with no writer recorded; written again, they are format 3.
     func testVersionOneFilesStillRead() throws {
         var example = Self.workedExample
         example.lineage = []
@@ -320,7 +336,7 @@ final class CheckpointTests: XCTestCase {
         example.writtenBy = nil
         XCTAssertEqual(decoded.encoded(), example.encoded())
         let rewritten = decoded.encoded()
-        XCTAssertEqual(rewritten[8], 2)
+        XCTAssertEqual(rewritten[8], 3)
         XCTAssertEqual(try Checkpoint(decoding: rewritten).writtenBy, TinyGPTVersion.string, "written again by this tinygpt")
         for training in [false, true] {
             let original = Self.makeCheckpoint(Self.smallConfig, training: training)
@@ -328,6 +344,37 @@ final class CheckpointTests: XCTestCase {
             XCTAssertNil(decoded.writtenBy)
             XCTAssertEqual(decoded.encoded(), original.encoded())
         }
+    }
+
+    /// Format-2 files (before the time budget) still read, as runs without one; written again,
+    /// they are format 3. A budget round-trips; a negative one is refused.
+    func testVersionTwoFilesStillReadAndTheBudgetRoundTrips() throws {
+        for training in [false, true] {
+            var original = Self.makeCheckpoint(Self.smallConfig, training: training)
+            original.lineage = [LineageEntry(name: "a.ckpt", fileDigest: 7, step: 3, validationLoss: 2, addedCharacters: 0)]
+            let old = Self.versionTwo(original)
+            XCTAssertEqual(old[8], 2)
+            let decoded = try Checkpoint(decoding: old)
+            XCTAssertEqual(decoded.training?.settings.minutes ?? 0, 0)
+            XCTAssertEqual(decoded.encoded(), original.encoded())
+            // A version-2 file with a version-3 settings section is corrupt, and the other way round.
+            if training {
+                var wrong = Self.versionTwo(original)
+                Self.put(UInt32(3), into: &wrong, at: 8)
+                assertRejects(wrong, containing: "section 'tcfg' holds 88 bytes where 96 belong")
+                var long = original.encoded()
+                Self.put(UInt32(2), into: &long, at: 8)
+                assertRejects(long, containing: "section 'tcfg' holds 96 bytes where 88 belong")
+            }
+        }
+        var budgeted = Self.makeCheckpoint(Self.smallConfig, training: true)
+        budgeted.training?.settings.minutes = 0.5
+        let bytes = budgeted.encoded()
+        XCTAssertEqual(try Checkpoint(decoding: bytes).training?.settings.minutes, 0.5)
+        let tcfg = Self.frames(bytes).first { $0.tag == "tcfg" }!
+        XCTAssertEqual(Array(bytes[tcfg.payload.suffix(8)]), Self.littleEndian((0.5 as Double).bitPattern), "minutes last, as f64")
+        assertRejects(Self.resealed(bytes, "tcfg") { Self.put((-1.0 as Double).bitPattern, into: &$0, at: 88) },
+                      containing: "`minutes` must be greater than 0")
     }
 
     func testProvenanceRoundTripsAndBadProvenanceIsRefused() throws {
@@ -369,7 +416,7 @@ final class CheckpointTests: XCTestCase {
         let checkpoint = Self.makeCheckpoint(Self.tinyConfig, training: true)
         let message = "a field was added: save it in Checkpoint+Format.swift, document it in Docs/FORMAT.md, then update this count"
         XCTAssertEqual(Mirror(reflecting: checkpoint.config).children.count, 7, message)
-        XCTAssertEqual(Mirror(reflecting: TrainingConfig()).children.count, 15, message)
+        XCTAssertEqual(Mirror(reflecting: TrainingConfig()).children.count, 16, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint.training!).children.count, 11, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint.training!.history[0]).children.count, 4, message)
         XCTAssertEqual(Mirror(reflecting: checkpoint).children.count, 6, message)
@@ -442,13 +489,13 @@ final class CheckpointTests: XCTestCase {
 
     func testFutureAndInvalidVersionsAreRejected() {
         var bytes = Self.makeCheckpoint(Self.tinyConfig, training: false).encoded()
-        Self.put(UInt32(3), into: &bytes, at: 8)
-        assertRejects(bytes, containing: "format version 3, which is newer than this tinygpt supports (2); update tinygpt")
+        Self.put(UInt32(4), into: &bytes, at: 8)
+        assertRejects(bytes, containing: "format version 4, which is newer than this tinygpt supports (3); update tinygpt")
         Self.put(UInt32(0), into: &bytes, at: 8)
         assertRejects(bytes, containing: "format version 0")
-        Self.put(UInt32(2), into: &bytes, at: 8)
+        Self.put(UInt32(3), into: &bytes, at: 8)
         Self.put(UInt32(5), into: &bytes, at: 12)
-        assertRejects(bytes, containing: "lists 5 sections; a version-2 checkpoint has 4 or 8")
+        assertRejects(bytes, containing: "lists 5 sections; a version-3 checkpoint has 4 or 8")
         Self.put(UInt32(1), into: &bytes, at: 8)
         Self.put(UInt32(4), into: &bytes, at: 12)
         assertRejects(bytes, containing: "lists 4 sections; a version-1 checkpoint has 3 or 7")

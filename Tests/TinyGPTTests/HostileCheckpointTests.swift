@@ -394,10 +394,10 @@ final class HostileCheckpointTests: XCTestCase {
             }
             Self.repairFrames(&file, redrawLengths: n % 2 == 1)
             switch probe.decode(file) {
-            case .success(let checkpoint) where file[8] == 1:
-                // A version-1 file (a seed kept from format 1) is written back as version 2.
+            case .success(let checkpoint) where UInt32(file[8]) < CheckpointFormat.version:
+                // An older file (a seed kept from format 1 or 2) is written back in this version.
                 let upgraded = checkpoint.encoded()
-                XCTAssertEqual(try? Checkpoint(decoding: upgraded).encoded(), upgraded, "mutant \(n): its version-2 form reads back differently")
+                XCTAssertEqual(try? Checkpoint(decoding: upgraded).encoded(), upgraded, "mutant \(n): its upgraded form reads back differently")
             case .success(let checkpoint):
                 XCTAssertEqual(checkpoint.encoded(), file, "mutant \(n) was accepted but encodes differently")
             case .failure(let error as TinyGPTError):
@@ -434,10 +434,11 @@ final class HostileCheckpointTests: XCTestCase {
             XCTAssertLessThan(bytes.count, 4000, "\(name) is too large for the fuzzer's -max_len")
             do {
                 let checkpoint = try Checkpoint(decoding: bytes)
-                if name.hasPrefix("v1-") {
-                    // Kept from format 1: still read, and written back as format 2.
-                    XCTAssertEqual(bytes[8], 1, "\(name) should be a version-1 file")
-                    XCTAssertNil(checkpoint.writtenBy)
+                if name.hasPrefix("v1-") || name.hasPrefix("v2-") {
+                    // Kept from format 1 or 2: still read, and written back in this version.
+                    XCTAssertEqual(String(bytes[8]), String(name.dropFirst().prefix(1)), "\(name) should be a file of that version")
+                    if name.hasPrefix("v1-") { XCTAssertNil(checkpoint.writtenBy) }
+                    XCTAssertEqual(checkpoint.training?.settings.minutes ?? 0, 0, "no time budget before version 3")
                     XCTAssertEqual(try Checkpoint(decoding: checkpoint.encoded()).encoded(), checkpoint.encoded())
                 } else {
                     XCTAssertEqual(checkpoint.encoded(), bytes, "\(name) does not re-encode to itself; \(regenerate)")

@@ -264,7 +264,7 @@ final class CLITests: XCTestCase {
         "train": [("--data", .text), ("--out", .text), ("--preset", .choice), ("--layers", .int(min: 1)),
                   ("--heads", .int(min: 1)), ("--width", .int(min: 1)), ("--context", .int(min: 1)), ("--gelu", .choice),
                   ("--no-residual", .toggle),
-                  ("--batch", .int(min: 1)), ("--steps", .int(min: 1)), ("--lr", .number(zeroAllowed: false, bounded: true)),
+                  ("--batch", .int(min: 1)), ("--steps", .int(min: 1)), ("--minutes", .number(zeroAllowed: false, bounded: false)), ("--lr", .number(zeroAllowed: false, bounded: true)),
                   ("--min-lr", .number(zeroAllowed: true, bounded: true)), ("--warmup", .int(min: 0)),
                   ("--weight-decay", .number(zeroAllowed: true, bounded: true)),
                   ("--grad-clip", .number(zeroAllowed: true, bounded: false)),

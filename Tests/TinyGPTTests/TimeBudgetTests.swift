@@ -37,8 +37,8 @@ final class TimeBudgetTests: XCTestCase {
         let spent = TimeBudget(seconds: 1000, spent: 100, step: 1, evaluation: 10, save: 5)
         let fewer = try spent.largestFit(in: 1...1_000_000_000, settings: Self.fixed(interval: 100), saving: Self.endOnly)
         // 100 + n + 10·⌈n/100⌉ + 5·(1 + ⌈n/100⌉) ≤ 1000: n = 800 gives 100 + 800 + 80 + 45 = 1025, too much;
-        // n = 774 gives 100 + 774 + 80 + 45 = 999.
-        XCTAssertEqual(fewer.steps, 774)
+        // n = 775 gives 100 + 775 + 80 + 45 = 1000 exactly; 776 one second more.
+        XCTAssertEqual(fewer.steps, 775)
         XCTAssertLessThanOrEqual(fewer.seconds, 1000)
         for n in [fewer.steps, fewer.steps + 1] {
             let cost = spent.seconds(steps: n, settings: Self.fixed(interval: 100)(n), saving: Self.endOnly)

@@ -2,7 +2,7 @@
 // one checkpoint file cost on this machine, measured by a short warm-up before the first step
 // (Runs/TimeBudget+Measure.swift), and the largest step count whose whole run fits. The choice
 // is made once: the run then has a fixed `steps`, recorded like any other, so it resumes and
-// repeats exactly (`--steps` with the chosen count gives the same bits). A machine that slows
+// repeats exactly (a run asked for the chosen `steps` gives the same bits). A machine that slows
 // down mid-run makes it overrun rather than stop early; one that speeds up ends early.
 
 /// What a run costs on this machine, and the longest run that fits a budget.

@@ -283,7 +283,10 @@ public struct TrainingSetting: @unchecked Sendable {  // key paths and closures,
         default:
             preconditionFailure("\(value) is no value of `\(field)`")
         }
-        let none = unset.map { " (or \(text($0)): \(words($0)))" } ?? ""
+        let none = unset.map { value in
+            if case .number(let x) = value { return " (or \(FloatRange.number(x)): \(words(value)))" }
+            return " (or \(text(value)): \(words(value)))"
+        } ?? ""
         throw TinyGPTError.usage("`\(field)` must be \(phrase)\(none), got \(text(value))")
     }
 }

@@ -48,9 +48,9 @@ final class TimeBudgetCLITests: XCTestCase {
         XCTAssertEqual(state.step, steps)
         XCTAssertEqual(state.settings.steps, steps)
         XCTAssertEqual(state.settings.minutes, 0.1)
-        let run = try XCTUnwrap(try RunDescription.read(path: work.appendingPathComponent("budget/run.json").path))
-        XCTAssertEqual(run.settings.steps, steps)
-        XCTAssertEqual(run.settings.minutes, 0.1)
+        let description = try XCTUnwrap(try RunDescription.read(path: work.appendingPathComponent("budget/run.json").path))
+        XCTAssertEqual(description.settings.steps, steps)
+        XCTAssertEqual(description.settings.minutes, 0.1)
 
         // --steps with the chosen count: the same run, bit for bit.
         let repeated = try run(shape + ["--steps", "\(steps)", "--out", "steps"])

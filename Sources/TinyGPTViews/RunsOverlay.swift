@@ -36,7 +36,7 @@ public struct RunsOverlay {
             "warmupSteps": ("warmup", "预热步数"), "weightDecay": ("weight decay", "权重衰减"), "beta1": ("AdamW β1", "AdamW β1"),
             "beta2": ("β2", "β2"), "epsilon": ("ε", "ε"), "gradClip": ("gradient clip", "梯度裁剪阈值"), "dropout": ("dropout", "随机失活"),
             "seed": ("seed", "随机种子"), "evalInterval": ("evaluation every", "评估间隔"), "evalWindows": ("evaluation windows", "评估窗口数"),
-            "validationFraction": ("validation fraction", "验证集比例"),
+            "validationFraction": ("validation fraction", "验证集比例"), "minutes": ("time budget (min)", "时间预算（分钟）"),
         ]
         let (en, zh) = names[key] ?? (key, key)
         guard let value else { return chinese ? zh : en }

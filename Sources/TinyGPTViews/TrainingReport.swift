@@ -207,6 +207,7 @@ public struct TrainingReport {
             "gradClip": "梯度裁剪阈值 \(v)", "dropout": "随机失活 \(v)", "seed": "\(v)",
             "evalInterval": "每 \(v) 步评估一次", "evalWindows": "训练集和验证集各取 \(v) 个窗口求平均",
             "validationFraction": "验证集占 \(v)",
+            "minutes": value == .number(0) ? "不限时间（步数由人定）" : "时间预算 \(v) 分钟（步数由预热测时选定）",
         ]
         if chinese { return chineseWords[setting.field] ?? "\(setting.field) \(v)" }
         // English: the table's own words, with a number Float printing made long

@@ -32,9 +32,7 @@ struct TrainCommand: Command {
         // A time budget counts from here.
         let started = DispatchTime.now().uptimeNanoseconds
         Interrupts.install()
-        if flags.contains("--minutes") && flags.contains("--steps") {
-            throw TinyGPTError.usage("--minutes chooses the steps itself; give --minutes or --steps, not both")
-        }
+        try TrainingPlan.checkChoices(Self.overrides(flags))
         if flags.contains("--minutes") && flags.string("--resume") != nil {
             throw TinyGPTError.usage("--minutes chooses the steps of a new run; a resumed run goes on to the steps its checkpoint records (or to --steps N); drop --minutes")
         }
@@ -237,13 +235,15 @@ final class TrainProgress {
         print(Self.budgetLine(minutes: minutes, budget: budget, choice: choice))
     }
 
-    /// "--minutes 10: 92 ms per step, evaluations 0.7 s each, 2.9 s before the first step →
+    /// "--minutes 10: 92 ms per step, evaluations 700 ms each, 2.9 s before the first step →
     /// 6,180 steps, about 9m58s in all (to repeat this run exactly: --steps 6180)".
     static func budgetLine(minutes: Double, budget: TimeBudget, choice: TimeBudget.Choice) -> String {
-        let step = budget.step < 1 ? String(format: "%.0f ms", budget.step * 1000) : String(format: "%.2f s", budget.step)
+        func time(_ seconds: Double) -> String {
+            seconds < 1 ? String(format: "%.0f ms", seconds * 1000) : String(format: "%.1f s", seconds)
+        }
         let digits = Array(String(choice.steps))
         let steps = digits.enumerated().map { i, d in (i > 0 && (digits.count - i) % 3 == 0 ? "," : "") + String(d) }.joined()
-        return "--minutes \(FloatRange.number(minutes)): \(step) per step, evaluations \(String(format: "%.1f", budget.evaluation)) s each, "
+        return "--minutes \(FloatRange.number(minutes)): \(time(budget.step)) per step, evaluations \(time(budget.evaluation)) each, "
             + String(format: "%.1f s before the first step", budget.spent)
             + " → \(steps) steps\(choice.capped ? " (the most --steps allows)" : ""), about \(formatDuration(choice.seconds)) in all"
             + " (to repeat this run exactly: --steps \(choice.steps))"

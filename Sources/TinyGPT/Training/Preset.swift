@@ -126,11 +126,17 @@ public struct TrainingPlan: Equatable, Sendable {
     /// or default `steps` until `TimeBudget` chooses them and `init(preset:vocabSize:overrides:steps:)`
     /// makes the plan of the run. Choosing both `minutes` and `steps` is a usage error.
     public init(preset: Preset = .baby, vocabSize: Int, overrides: Overrides = Overrides()) throws {
+        try Self.checkChoices(overrides)
+        try self.init(config: Self.config(preset: preset, vocabSize: vocabSize, overrides: overrides),
+                      settings: Self.settings(preset: preset, overrides: overrides))
+    }
+
+    /// Throws a usage error when `overrides` choose settings that exclude each other: a time
+    /// budget (`minutes`) and `steps`.
+    public static func checkChoices(_ overrides: Overrides) throws {
         if overrides.minutes != nil && overrides.steps != nil {
             throw TinyGPTError.usage("`minutes` chooses the steps itself; give `minutes` or `steps`, not both")
         }
-        try self.init(config: Self.config(preset: preset, vocabSize: vocabSize, overrides: overrides),
-                      settings: Self.settings(preset: preset, overrides: overrides))
     }
 
     /// The plan of a run with a time budget once its `steps` are chosen: exactly the plan

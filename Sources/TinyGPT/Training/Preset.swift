@@ -74,10 +74,10 @@ public struct Preset: Equatable, Sendable {
         name: "ten-minutes",
         purpose: "the best shape and learning rate we found for ten minutes of tiny Shakespeare on 2 cores"
     ) {
-        $0.contextLength = 128
-        $0.batchSize = 16
+        $0.contextLength = 256
+        $0.batchSize = 8
         $0.minutes = 10
-        $0.learningRate = 1.5e-3
+        $0.learningRate = 2e-3
         $0.evalInterval = 500
     }
     /// nanoGPT's shakespeare_char GPU shape (slow on a CPU).

@@ -54,13 +54,16 @@ final class CachedAttentionTests: XCTestCase {
         }
     }
 
-    /// A cache on the new kernels (context 64, head sizes 32 and 64): every stream's logits
-    /// equal a one-stream cache's, past a window wrap, with 1 and 2 threads; and the first
-    /// window's logits are the full forward pass's, to rounding.
+    /// A cache on the new kernels (context 64; head sizes 32 and 64; width 128 with 4 heads,
+    /// where two threads take whole panels of c_attn and skip a barrier): every stream's logits
+    /// equal a one-stream cache's, past a window wrap, and are the same bits on 1 and 2 threads;
+    /// the first window's logits are the full forward pass's, to rounding.
     func testStreamsOnTheCachedKernelsEqualTheirSoloRuns() {
-        for heads in [2, 1] {
+        for (width, heads) in [(64, 2), (64, 1), (128, 4)] {
+            var runs: [[[Float]]] = []
             for pool in [DeterminismPools.single, DeterminismPools.double] {
-                let config = GPTConfig(vocabSize: 23, contextLength: 64, layerCount: 2, headCount: heads, modelWidth: 64, gelu: .tanh)
+                let config = GPTConfig(vocabSize: 23, contextLength: 64, layerCount: 2, headCount: heads, modelWidth: width,
+                                       gelu: .tanh)
                 let model = SamplerTests.randomModel(config, seed: 8, scale: 0.3, context: pool)
                 let streams = 3
                 let batch = KVCache(model: model, streams: streams)
@@ -71,10 +74,12 @@ final class CachedAttentionTests: XCTestCase {
                 for cache in alone { cache.feed(prompt) }
                 var rng = RandomGenerator(seed: 10)
                 var fed = [prompt, prompt, prompt]
+                var run: [[Float]] = []
                 for step in 0..<75 {
                     for s in 0..<streams {
                         let got = Array(UnsafeBufferPointer(start: batch.logits(stream: s), count: config.vocabSize))
-                        XCTAssertEqual(got, alone[s].logits.array, "heads \(heads), step \(step), stream \(s)")
+                        XCTAssertEqual(got, alone[s].logits.array, "width \(width), heads \(heads), step \(step), stream \(s)")
+                        run.append(got)
                     }
                     if step == 40 {
                         // Still in the first window: the full forward pass's last row.
@@ -88,7 +93,9 @@ final class CachedAttentionTests: XCTestCase {
                     batch.feed(streams: next)
                     for s in 0..<streams { alone[s].feed(next[s]); fed[s].append(next[s]) }
                 }
+                runs.append(run)
             }
+            XCTAssertEqual(runs[0], runs[1], "width \(width), heads \(heads): 1 and 2 threads")
         }
     }
 }

@@ -20,8 +20,9 @@
 // once for all of them.
 //
 // A call runs as one parallel region: every thread takes a fixed share of each product's
-// panels and of the heads, and the threads meet at a barrier between dependent phases (five
-// per layer). The small per-position work (embedding, LayerNorm, residual adds) is repeated
+// panels and of the heads, and the threads meet at a barrier between dependent phases (four
+// per layer, five when the heads cannot be dealt out in whole panels: see `CachedSteps`). The
+// small per-position work (embedding, LayerNorm, residual adds) is repeated
 // by every thread on its own copy of x, which costs less than another barrier. Which thread
 // computes a column never changes how it is computed, and a position's numbers do not depend
 // on how many positions were fed with it, so results are the same for any thread count.
@@ -262,9 +263,15 @@ public final class KVCache {
 
     /// The cached pass's block steps, as one thread of the parallel region runs them on the n
     /// new positions. Products: the thread's fixed share of each weight's panels, then a barrier
-    /// before anything reads the whole result. Attention: heads thread, thread+P, …, writing
-    /// each position's key and value into the cache first. LayerNorm and residual adds: every
-    /// thread on its own copy of x.
+    /// before anything reads the whole result. Attention: each thread its share of the heads,
+    /// writing each position's key and value into the cache first. LayerNorm and residual adds:
+    /// every thread on its own copy of x.
+    ///
+    /// When every thread's heads fill whole panels of each third of c_attn (the heads divide
+    /// evenly among the threads and C/P is a multiple of the panel width: baby, small and
+    /// ten-minutes on 1 or 2 threads), thread t takes the contiguous heads t·NH/P ..< (t+1)·NH/P
+    /// and exactly the panels of their q, k and v, so it goes from c_attn straight to its
+    /// attention with no barrier between. Otherwise heads t, t+P, … after a barrier.
     fileprivate struct CachedSteps: BlockSteps {
         let cache: KVCache
         let thread: Int, threads: Int
@@ -275,12 +282,15 @@ public final class KVCache {
         let x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
         let params: UnsafePointer<Float>, panels: UnsafePointer<Float>
         let C: Int, T: Int, NH: Int, gelu: GELUForm
+        /// Whether each thread's heads are whole panels of q, k and v (see above).
+        let headsInWholePanels: Bool
         var layer = 0
 
         init(cache: KVCache, thread: Int, threads: Int, barrier: Barrier, rows: RowPlace, n: Int, x: UnsafeMutablePointer<Float>) {
             let c = cache.model.config, R = cache.rowCapacity
             (self.cache, self.thread, self.threads, self.barrier, self.rows, self.n) = (cache, thread, threads, barrier, rows, n)
             (C, T, NH, gelu) = (c.modelWidth, c.contextLength, c.headCount, c.gelu)
+            headsInWholePanels = NH % threads == 0 && (C / threads) % PanelMatrix.width == 0 && C % threads == 0
             (self.x, h, s) = (x, x + R * C, x + 2 * R * C)
             params = UnsafePointer(cache.model.parameters.pointer)
             panels = UnsafePointer(cache.panels.pointer)
@@ -299,6 +309,17 @@ public final class KVCache {
             case .attnProj: (matrix, input, output) = (m.attnProj, UnsafePointer(cache.y.pointer), cache.branch.pointer)
             case .fc: (matrix, input, output) = (m.fc, UnsafePointer(h), cache.fc.pointer)
             case .mlpProj: (matrix, input, output) = (m.mlpProj, UnsafePointer(cache.fcGelu.pointer), cache.branch.pointer)
+            }
+            if step == .qkv && headsInWholePanels {
+                // The panels of this thread's heads in each of q, k and v; its attention reads
+                // only these columns, so no barrier (the one after attention keeps the phases apart).
+                precondition(epilogue == .none, "c_attn has no epilogue")
+                let perThird = C / PanelMatrix.width, mine = perThird / threads
+                for third in 0..<3 {
+                    let first = third * perThird + thread * mine
+                    matrix.multiply(panels, input, into: output, rows: n, bias: params + w.bias, panels: first..<first + mine)
+                }
+                return
             }
             let mine = matrix.share(thread, of: threads)
             matrix.multiply(panels, input, into: output, rows: n, bias: params + w.bias,
@@ -328,7 +349,9 @@ public final class KVCache {
             // jobs (or two 32-lane quarters of one) run together, so eight chains are in flight.
             var pending: Attention.WeightedValues?
             var slot = 0
-            for head in stride(from: thread, to: NH, by: threads) {
+            let heads = headsInWholePanels ? stride(from: thread * NH / threads, to: (thread + 1) * NH / threads, by: 1)
+                                           : stride(from: thread, to: NH, by: threads)
+            for head in heads {
                 for r in 0..<n {
                     let kv = layer * cache.streams + rows.stream(r)
                     let K = cache.keys[kv].pointer, V = cache.values[kv].pointer

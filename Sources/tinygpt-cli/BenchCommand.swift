@@ -84,18 +84,21 @@ struct BenchCommand: Command {
             let streams = 8
             let r = Benchmark.samplingComparison(streams: streams, characters: chars, context: context)
             print("")
-            print("sample-batch: baby shape, \(chars) new characters per stream after a 3-character prompt; 1 stream and \(streams) streams decoded together, runs alternating, median of \(r.one.runTimes.count) runs each")
-            for (label, x) in [("1 stream ", r.one), ("\(streams) streams", r.many)] {
+            let temperatures = r.compareTemperatures.map { String(format: "%g", $0) }.joined(separator: ",")
+            print("sample-batch: baby shape, \(chars) new characters per stream after a 3-character prompt; 1 stream, \(streams) streams decoded together, and compare's \(r.compareTemperatures.count) (temperatures \(temperatures)) decoded together; runs alternating, median of \(r.one.runTimes.count) runs each")
+            for (label, x) in [("1 stream ", r.one), ("\(streams) streams", r.many), ("compare  ", r.compare)] {
                 print(String(format: "  %@  %7.1f ms per run  %6.0f chars/s  %6.0f positions encoded/s  forward GFLOP/s %.1f = %.2f of GEMM",
                              label, x.medianSeconds * 1000, x.charactersPerSecond, x.positionsPerSecond, x.gflops,
                              x.gflops / gemmForward()))
             }
             print(String(format: "  %d streams ÷ 1 stream: %.2fx chars/s (GEMM forward here: %.1f GFLOP/s)", streams, r.ratio, gemmForward()))
-            print(String(format: "bench shape=sample-batch streams=%d chars_per_s=%.0f one_stream_chars_per_s=%.0f ratio=%.2f positions_per_s=%.0f gflops=%.1f of_gemm=%.2f",
+            print(String(format: "  compare (%d temperatures) takes %.2fx one stream's time", r.compareTemperatures.count, r.compareCost))
+            print(String(format: "bench shape=sample-batch streams=%d chars_per_s=%.0f one_stream_chars_per_s=%.0f ratio=%.2f positions_per_s=%.0f gflops=%.1f of_gemm=%.2f compare_time_ratio=%.2f",
                          streams, r.many.charactersPerSecond, r.one.charactersPerSecond, r.ratio, r.many.positionsPerSecond,
-                         r.many.gflops, r.many.gflops / gemmForward()))
+                         r.many.gflops, r.many.gflops / gemmForward(), r.compareCost))
             summary.append(("sample, 1 stream", r.one.gflops))
             summary.append(("sample, \(streams) streams", r.many.gflops))
+            summary.append(("sample, compare", r.compare.gflops))
         }
         if summary.count > 1 {
             print("")

@@ -124,11 +124,27 @@ final class BatchedGenerationTests: XCTestCase {
         XCTAssertEqual(cache.encodedPositions, prompt.count + (count - 1) * streams)
     }
 
+    /// The temperature sweep runs its prompt through the layers once for all its streams (it
+    /// used to run it a second time, for the sweep's logits), and those logits are the prompt's.
+    func testTemperatureSweepEncodesThePromptOnce() throws {
+        let session = try GenerationSessionTests.session()
+        let prompt = try session.encodePrompt("ab")
+        let temperatures: [Float] = [0, 0.5, 1, 1.7], perT = 2, count = 6  // no wrap (context 12)
+        let sweep = try session.temperatureSweep(prompt, temperatures: temperatures, count: count, samplesPerTemperature: perT)
+        let streams = temperatures.count * perT
+        // Both caches the session holds: the one-stream one and the sweep's.
+        XCTAssertEqual(session.cache.encodedPositions + session.cache(streams: streams).encodedPositions,
+                       prompt.count + (count - 1) * streams)
+        let alone = KVCache(model: session.model)
+        alone.feed(prompt)
+        XCTAssertEqual(sweep.logits, alone.logits.array)
+    }
+
     /// Streams that wrap together are re-encoded together: every step, wrap or not, is one pass
     /// through the layers (before, a wrap cost one pass per stream), and the logits stay each
     /// stream's solo ones (testStreamLogitsAreBitIdenticalToOneStream runs past the same wraps).
     func testWrappedWindowsAreReencodedInOnePass() {
-        let config = SamplerTests.config(gelu: .tanh)  // context 16: a wrap every 8 steps
+        let config = SamplerTests.config(gelu: .tanh)  // context 16: a wrap every 13 steps
         let model = SamplerTests.randomModel(config, seed: 3)
         let streams = 5, count = 40
         let cache = KVCache(model: model, streams: streams)
@@ -136,8 +152,8 @@ final class BatchedGenerationTests: XCTestCase {
         Sampler.generate(cache: cache, prompt: [1, 2], count: count, settings: Array(repeating: SamplingSettings(), count: streams),
                          rngs: &rngs) { _, _ in }
         XCTAssertEqual(cache.passes, 1 + (count - 1), "the prompt, then one pass per step")
-        // Each wrap re-encodes the newest 8 characters of every stream instead of one new one.
-        let wraps = 3  // at feeds 15, 24 and 33, when a window passes 16 characters (8 kept)
-        XCTAssertEqual(cache.encodedPositions, 2 + (count - 1 - wraps) * streams + wraps * 8 * streams)
+        // Each wrap re-encodes the newest 4 characters of every stream instead of one new one.
+        let wraps = 2  // at feeds 15 and 28, when a window passes 16 characters (4 kept)
+        XCTAssertEqual(cache.encodedPositions, 2 + (count - 1 - wraps) * streams + wraps * 4 * streams)
     }
 }

@@ -59,8 +59,8 @@ final class SamplerTests: XCTestCase {
         }
     }
 
-    /// Once the cache is full, the next character triggers a re-encode of the newest T/2
-    /// characters (that one included) at positions 0..<T/2; later characters append until the
+    /// Once the cache is full, the next character triggers a re-encode of the newest T/4
+    /// characters (that one included) at positions 0..<T/4; later characters append until the
     /// window is full again. The window is modelled here independently of the cache.
     func testCacheMatchesFullForwardOverTheKeptWindowAfterWrapping() {
         for (gelu, contextLength) in [(GELUForm.tanh, 16), (.exact, 16), (.tanh, 7)] {
@@ -74,7 +74,7 @@ final class SamplerTests: XCTestCase {
             var wraps = 0
             for (i, token) in tokens.enumerated() {
                 if window.count == T {
-                    window = Array((window + [token]).suffix(T / 2))
+                    window = Array((window + [token]).suffix(max(1, T / 4)))
                     wraps += 1
                 } else {
                     window.append(token)

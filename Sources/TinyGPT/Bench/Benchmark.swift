@@ -65,12 +65,17 @@ public struct SamplingBenchResult: Sendable {
     public var gflops: Double { positionsPerSecond * BenchShape.forwardFlopsPerPosition(BenchShape.baby.config) / 1e9 }
 }
 
-/// One stream and several streams timed in the same run, runs alternating.
+/// One stream, several streams, and `compare`'s streams timed in the same run, runs alternating.
 public struct SamplingComparison: Sendable {
     public var streams: Int
     public var one: SamplingBenchResult, many: SamplingBenchResult
+    /// The temperatures of the compare-like run, one stream each, decoded together.
+    public var compareTemperatures: [Float]
+    public var compare: SamplingBenchResult
     /// Characters per second of all the streams together ÷ one stream's.
     public var ratio: Double { many.charactersPerSecond / one.charactersPerSecond }
+    /// The compare-like run's time ÷ one stream's (same characters per stream): 1 would be free.
+    public var compareCost: Double { compare.medianSeconds / one.medianSeconds }
 }
 
 /// Timings of the three products of one Linear layer.
@@ -112,7 +117,7 @@ public enum Benchmark {
 
     /// Times generating `characters` characters with the baby shape (random weights), `repeats` times.
     public static func sampling(characters: Int = 500, repeats: Int = 7, context: KernelContext) -> SamplingBenchResult {
-        samplingRuns(streams: [1], characters: characters, repeats: repeats, context: context)[0]
+        samplingRuns([[1]], characters: characters, repeats: repeats, context: context)[0]
     }
 
     /// Times `streams` streams generating `characters` characters each together (one pass over
@@ -120,30 +125,35 @@ public enum Benchmark {
     /// counts the characters of all the streams.
     public static func batchedSampling(streams: Int = 8, characters: Int = 500, repeats: Int = 7,
                                        context: KernelContext) -> SamplingBenchResult {
-        samplingRuns(streams: [streams], characters: characters, repeats: repeats, context: context)[0]
+        samplingRuns([Array(repeating: 1, count: streams)], characters: characters, repeats: repeats, context: context)[0]
     }
 
-    /// One stream and `streams` streams in the same run, their runs alternating (so both see
-    /// the same machine load): the ratio of their characters per second.
+    /// The temperatures of `bench`'s compare-like run: `tinygpt compare`'s default.
+    public static let compareTemperatures: [Float] = [0.5, 0.8, 1, 1.2]
+
+    /// One stream, `streams` streams, and one stream per temperature of `compareTemperatures`
+    /// (what `compare` decodes, without its log-probabilities) in the same run, their runs
+    /// alternating (so all see the same machine load).
     public static func samplingComparison(streams: Int = 8, characters: Int = 500, repeats: Int = 7,
                                           context: KernelContext) -> SamplingComparison {
-        let r = samplingRuns(streams: [1, streams], characters: characters, repeats: repeats, context: context)
-        return SamplingComparison(streams: streams, one: r[0], many: r[1])
+        let r = samplingRuns([[1], Array(repeating: 1, count: streams), compareTemperatures], characters: characters,
+                             repeats: repeats, context: context)
+        return SamplingComparison(streams: streams, one: r[0], many: r[1], compareTemperatures: compareTemperatures, compare: r[2])
     }
 
-    /// For each stream count, a cache on the baby shape (random weights); then `repeats` rounds,
-    /// each timing one run of every count in turn after one untimed round. Stream s of run r
-    /// draws from seed r·streams + s.
-    static func samplingRuns(streams counts: [Int], characters: Int, repeats: Int,
+    /// For each run (one temperature per stream), a cache on the baby shape (random weights);
+    /// then `repeats` rounds, each timing one run of every kind in turn after one untimed round.
+    /// Stream s of round r draws from seed r·streams + s.
+    static func samplingRuns(_ runs: [[Float]], characters: Int, repeats: Int,
                              context: KernelContext) -> [SamplingBenchResult] {
         let model = GPT(config: BenchShape.baby.config, seed: 7, context: context)
-        let caches = counts.map { KVCache(model: model, streams: $0) }
-        var results = counts.map { SamplingBenchResult(characters: characters * $0, runTimes: []) }
+        let caches = runs.map { KVCache(model: model, streams: $0.count) }
+        var results = runs.map { SamplingBenchResult(characters: characters * $0.count, runTimes: []) }
         var sink: Int32 = 0
         for r in 0..<(repeats + 1) {
             for (i, cache) in caches.enumerated() {
                 let streams = cache.streams
-                let settings = Array(repeating: SamplingSettings(temperature: 1), count: streams)
+                let settings = runs[i].map { SamplingSettings(temperature: $0) }
                 var rngs = (0..<streams).map { RandomGenerator(seed: UInt64(r * streams + $0)) }
                 let encodedBefore = cache.encodedPositions
                 let start = DispatchTime.now().uptimeNanoseconds

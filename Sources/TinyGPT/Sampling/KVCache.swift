@@ -2,10 +2,13 @@
 // work (matrix-vector products and attention over the cached keys and values) instead of
 // recomputing the whole context, as nanoGPT's generate() does.
 //
-// When the cache is full (contextLength positions), the newest half of the characters is
-// kept and re-encoded at positions 0..<T/2, and generation goes on. Up to the first full
+// When the cache is full (contextLength positions), the newest quarter of the characters is
+// kept and re-encoded at positions 0..<T/4, and generation goes on. Up to the first full
 // window the logits are the full forward pass's (to rounding); after it, each character sees
-// between T/2 and T characters of context instead of always T.
+// between T/4 and T characters of context instead of always T, and costs T/(3T/4 + 1)
+// positions in the long run (1.31 for T = 64; keeping T/2 cost 1.94). Measured on a trained
+// baby model (Docs/PERFORMANCE.md, 2026-12-04 evening), keeping T/4 instead of T/2 raised the
+// mean validation loss of the characters so predicted by 0.003 nats (1.8746 against 1.8718).
 //
 // A block here is the model's own (`Block.forward`, Model/Block.swift); this file supplies only
 // the kernels for its steps (`CachedSteps`).
@@ -17,8 +20,9 @@
 // once for all of them.
 //
 // A call runs as one parallel region: every thread takes a fixed share of each product's
-// panels and of the heads, and the threads meet at a barrier between dependent phases (five
-// per layer). The small per-position work (embedding, LayerNorm, residual adds) is repeated
+// panels and of the heads, and the threads meet at a barrier between dependent phases (four
+// per layer, five when the heads cannot be dealt out in whole panels: see `CachedSteps`). The
+// small per-position work (embedding, LayerNorm, residual adds) is repeated
 // by every thread on its own copy of x, which costs less than another barrier. Which thread
 // computes a column never changes how it is computed, and a position's numbers do not depend
 // on how many positions were fed with it, so results are the same for any thread count.
@@ -53,8 +57,9 @@ public final class KVCache {
     /// Rows one call can carry: T (a prompt), and at least every stream's step; a batched
     /// re-encode takes as many streams' windows as fit (up to 512 rows, or T).
     private let rowCapacity: Int
-    /// Per thread: x (rows, C), its LayerNorm (rows, C), attention scores (T).
+    /// Per thread: x (rows, C), its LayerNorm (rows, C), two rows of attention scores (2, T).
     private let threadScratch: FloatBuffer
+    private static func scratchPerThread(rows R: Int, C: Int, T: Int) -> Int { 2 * R * C + 2 * T }
     /// The logits (V) for the character after the last one fed to stream 0.
     public let logits: FloatBuffer
     /// Every stream's logits (streams, V), row s for stream s.
@@ -66,13 +71,14 @@ public final class KVCache {
         self.streams = streams
         lengths = Array(repeating: 0, count: streams)
         histories = Array(repeating: [], count: streams)
-        let c = model.config, C = c.modelWidth, T = c.contextLength, R = max(T, streams, min(streams * max(1, T / 2), 512))
+        let c = model.config, C = c.modelWidth, T = c.contextLength
+        let R = max(T, streams, min(streams * Self.kept(contextLength: T), 512))
         rowCapacity = R
         keys = (0..<c.layerCount * streams).map { _ in FloatBuffer(count: T * C) }
         values = (0..<c.layerCount * streams).map { _ in FloatBuffer(count: T * C) }
         qkv = FloatBuffer(count: R * 3 * C); y = FloatBuffer(count: R * C); fc = FloatBuffer(count: R * 4 * C)
         fcGelu = FloatBuffer(count: R * 4 * C); branch = FloatBuffer(count: R * C)
-        threadScratch = FloatBuffer(count: model.context.pool.threadCount * (2 * R * C + T))
+        threadScratch = FloatBuffer(count: model.context.pool.threadCount * Self.scratchPerThread(rows: R, C: C, T: T))
         logits = FloatBuffer(count: c.vocabSize)
         streamLogits = FloatBuffer(count: streams * c.vocabSize)
         let layout = model.layout
@@ -124,10 +130,14 @@ public final class KVCache {
         }
     }
 
-    /// Appends to a stream's window, cropping it to its newest half when it passes T (and then
+    /// How many of a window's newest characters are kept, and re-encoded, when it passes T
+    /// characters: T/4 (at least one).
+    public static func kept(contextLength T: Int) -> Int { max(1, T / 4) }
+
+    /// Appends to a stream's window, cropping it to its newest `kept` when it passes T (and then
     /// forgetting its cache); true when some positions are left to encode.
     private func appendWrapping<S: Sequence>(_ tokens: S, stream: Int) -> Bool where S.Element == Int32 {
-        let T = model.config.contextLength, kept = max(1, T / 2)
+        let T = model.config.contextLength, kept = Self.kept(contextLength: T)
         for token in tokens {
             histories[stream].append(token)
             if histories[stream].count > T {
@@ -216,13 +226,13 @@ public final class KVCache {
         let layout = model.layout, p = UnsafePointer(model.parameters.pointer)
         let P = model.context.pool.threadCount
         let w = UnsafePointer(panels.pointer)
-        let scratch = threadScratch.pointer, out = streamLogits.pointer
+        let scratch = threadScratch.pointer, out = streamLogits.pointer, perThread = Self.scratchPerThread(rows: R, C: C, T: T)
         let n = rows.count, groups = rows.streams, stream = rows.stream
         precondition(n >= 1 && n <= R && rows.position + rows.positions <= T && stream + groups <= streams)
         encodedPositions += n
         passes += 1
         model.context.pool.runTogether { thread, barrier in
-            let x = scratch + thread * (2 * R * C + T)
+            let x = scratch + thread * perThread
             for r in 0..<n {
                 Embedding.forwardRow(x + r * C, ids[r], position: rows.position(r), p + layout.tokenEmbedding,
                                      p + layout.positionEmbedding, C: C)
@@ -253,25 +263,34 @@ public final class KVCache {
 
     /// The cached pass's block steps, as one thread of the parallel region runs them on the n
     /// new positions. Products: the thread's fixed share of each weight's panels, then a barrier
-    /// before anything reads the whole result. Attention: heads thread, thread+P, …, writing
-    /// each position's key and value into the cache first. LayerNorm and residual adds: every
-    /// thread on its own copy of x.
+    /// before anything reads the whole result. Attention: each thread its share of the heads,
+    /// writing each position's key and value into the cache first. LayerNorm and residual adds:
+    /// every thread on its own copy of x.
+    ///
+    /// When every thread's heads fill whole panels of each third of c_attn (the heads divide
+    /// evenly among the threads and C/P is a multiple of the panel width: baby, small and
+    /// ten-minutes on 1 or 2 threads), thread t takes the contiguous heads t·NH/P ..< (t+1)·NH/P
+    /// and exactly the panels of their q, k and v, so it goes from c_attn straight to its
+    /// attention with no barrier between. Otherwise heads t, t+P, … after a barrier.
     fileprivate struct CachedSteps: BlockSteps {
         let cache: KVCache
         let thread: Int, threads: Int
         let barrier: Barrier
         /// Where each row belongs, and how many rows there are.
         let rows: RowPlace, n: Int
-        /// This thread's x (n, C), its LayerNorm h (n, C) and its attention scores s (T).
+        /// This thread's x (n, C), its LayerNorm h (n, C) and its two rows of attention scores s (2, T).
         let x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
         let params: UnsafePointer<Float>, panels: UnsafePointer<Float>
         let C: Int, T: Int, NH: Int, gelu: GELUForm
+        /// Whether each thread's heads are whole panels of q, k and v (see above).
+        let headsInWholePanels: Bool
         var layer = 0
 
         init(cache: KVCache, thread: Int, threads: Int, barrier: Barrier, rows: RowPlace, n: Int, x: UnsafeMutablePointer<Float>) {
             let c = cache.model.config, R = cache.rowCapacity
             (self.cache, self.thread, self.threads, self.barrier, self.rows, self.n) = (cache, thread, threads, barrier, rows, n)
             (C, T, NH, gelu) = (c.modelWidth, c.contextLength, c.headCount, c.gelu)
+            headsInWholePanels = NH % threads == 0 && (C / threads) % PanelMatrix.width == 0 && C % threads == 0
             (self.x, h, s) = (x, x + R * C, x + 2 * R * C)
             params = UnsafePointer(cache.model.parameters.pointer)
             panels = UnsafePointer(cache.panels.pointer)
@@ -290,6 +309,17 @@ public final class KVCache {
             case .attnProj: (matrix, input, output) = (m.attnProj, UnsafePointer(cache.y.pointer), cache.branch.pointer)
             case .fc: (matrix, input, output) = (m.fc, UnsafePointer(h), cache.fc.pointer)
             case .mlpProj: (matrix, input, output) = (m.mlpProj, UnsafePointer(cache.fcGelu.pointer), cache.branch.pointer)
+            }
+            if step == .qkv && headsInWholePanels {
+                // The panels of this thread's heads in each of q, k and v; its attention reads
+                // only these columns, so no barrier (the one after attention keeps the phases apart).
+                precondition(epilogue == .none, "c_attn has no epilogue")
+                let perThird = C / PanelMatrix.width, mine = perThird / threads
+                for third in 0..<3 {
+                    let first = third * perThird + thread * mine
+                    matrix.multiply(panels, input, into: output, rows: n, bias: params + w.bias, panels: first..<first + mine)
+                }
+                return
             }
             let mine = matrix.share(thread, of: threads)
             matrix.multiply(panels, input, into: output, rows: n, bias: params + w.bias,
@@ -314,7 +344,14 @@ public final class KVCache {
         func attention() {
             let hs = C / NH, scale = 1 / Float(hs).squareRoot()
             let qkv = cache.qkv.pointer, y = cache.y.pointer
-            for head in stride(from: thread, to: NH, by: threads) {
+            // Each (head, row) job writes its key and value into the cache, then its scores and
+            // their softmax into one of two score buffers, in turn; the weighted values of two
+            // jobs (or two 32-lane quarters of one) run together, so eight chains are in flight.
+            var pending: Attention.WeightedValues?
+            var slot = 0
+            let heads = headsInWholePanels ? stride(from: thread * NH / threads, to: (thread + 1) * NH / threads, by: 1)
+                                           : stride(from: thread, to: NH, by: threads)
+            for head in heads {
                 for r in 0..<n {
                     let kv = layer * cache.streams + rows.stream(r)
                     let K = cache.keys[kv].pointer, V = cache.values[kv].pointer
@@ -323,11 +360,28 @@ public final class KVCache {
                     for i in 0..<hs { K[(head * hs + i) * T + pos] = k[i] }
                     (V + pos * C + head * hs).update(from: v, count: hs)
                     // s[t] = q · k_t over positions 0...pos, then softmax, then y = Σ s[t] v_t.
-                    FastMath.weightedSum(s, q, wStride: 1, K + head * hs * T, xStride: T, count: hs, n: pos + 1, readable: T)
-                    _ = Softmax.forward(s, pos + 1, scale: scale, capacity: T)
-                    FastMath.weightedSum(y + r * C + head * hs, s, wStride: 1, V + head * hs, xStride: C,
-                                         count: pos + 1, n: hs)
+                    let scores = s + slot * T
+                    slot ^= 1
+                    Attention.cachedScores(scores, q, K + head * hs * T, hs: hs, T: T, n: pos + 1)
+                    _ = Softmax.forward(scores, pos + 1, scale: scale, capacity: T)
+                    guard hs % 32 == 0 else {
+                        FastMath.weightedSum(y + r * C + head * hs, scores, wStride: 1, V + head * hs, xStride: C,
+                                             count: pos + 1, n: hs)
+                        continue
+                    }
+                    for i in stride(from: 0, to: hs, by: 32) {
+                        let job = Attention.WeightedValues(y: y + r * C + head * hs + i, s: scores, v: V + head * hs + i, n: pos + 1)
+                        if let other = pending {
+                            Attention.cachedWeightedValues(other, job, stride: C)
+                            pending = nil
+                        } else {
+                            pending = job
+                        }
+                    }
                 }
+            }
+            if let last = pending {
+                FastMath.weightedSum(last.y, last.s, wStride: 1, last.v, xStride: C, count: last.n, n: 32)
             }
             barrier.wait()
         }

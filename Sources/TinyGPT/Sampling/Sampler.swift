@@ -79,9 +79,16 @@ public enum Sampler {
     public static func generate(cache: KVCache, prompt: [Int32], count: Int, settings: [SamplingSettings],
                                 rngs: inout [RandomGenerator], emit: (Int, Int32) -> Void) {
         precondition(!prompt.isEmpty, "generation needs at least one prompt character")
-        precondition(settings.count == cache.streams && rngs.count == cache.streams, "one setting and generator per stream")
         cache.reset()
         cache.feed(prompt)
+        generate(continuing: cache, count: count, settings: settings, rngs: &rngs, emit: emit)
+    }
+
+    /// As `generate(cache:prompt:…)` above, with the prompt already fed to stream 0 of `cache`
+    /// (and nothing else fed since): it is copied to every stream, not encoded again.
+    public static func generate(continuing cache: KVCache, count: Int, settings: [SamplingSettings],
+                                rngs: inout [RandomGenerator], emit: (Int, Int32) -> Void) {
+        precondition(settings.count == cache.streams && rngs.count == cache.streams, "one setting and generator per stream")
         cache.copyStreamZeroToAll()
         let V = cache.model.config.vocabSize
         var next = [Int32](repeating: 0, count: cache.streams)

@@ -54,17 +54,19 @@ extension GenerationSession {
         for t in temperatures { try SamplingSettings(temperature: t).validate() }
         precondition(count >= 0 && samplesPerTemperature >= 0, "counts are never negative")
         let V = config.vocabSize, perT = samplesPerTemperature, streams = temperatures.count * perT
-        cache.reset()
-        cache.feed(prompt)
-        let logits = Array(cache.logits.buffer)
+        // One cache holds every continuation; the prompt is fed once, to stream 0, whose logits
+        // are the sweep's, and copied to the others.
+        let batch = cache(streams: max(1, streams))
+        batch.reset()
+        batch.feed(prompt)
+        let logits = Array(UnsafeBufferPointer(start: batch.logits(stream: 0), count: V))
         var ids = [[Int32]](repeating: [], count: streams)
         var logProbabilities = [[Double]](repeating: [], count: streams)
         if streams > 0 {
             // Stream t·perT + s: temperature t, seed + s.
             let settings = temperatures.flatMap { t in Array(repeating: SamplingSettings(temperature: t), count: perT) }
             var rngs = (0..<streams).map { RandomGenerator(seed: seed &+ UInt64($0 % perT)) }
-            let batch = cache(streams: streams)
-            Sampler.generate(cache: batch, prompt: prompt, count: count, settings: settings, rngs: &rngs) { s, id in
+            Sampler.generate(continuing: batch, count: count, settings: settings, rngs: &rngs) { s, id in
                 // The stream's logits are still the ones `id` was drawn from.
                 let p = Softmax.probabilities(batch.logits(stream: s), count: V, temperature: 1)
                 logProbabilities[s].append(Foundation.log(max(p[Int(id)], 1e-300)))

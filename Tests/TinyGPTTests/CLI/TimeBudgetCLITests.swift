@@ -117,6 +117,6 @@ final class TimeBudgetCLITests: XCTestCase {
         let state = try XCTUnwrap(try checkpoint("ten/latest.ckpt").training)
         XCTAssertEqual(state.settings.steps, 3)
         XCTAssertEqual(state.settings.minutes, 0)
-        XCTAssertEqual(try checkpoint("ten/latest.ckpt").config.contextLength, 128)
+        XCTAssertEqual(try checkpoint("ten/latest.ckpt").config.contextLength, 256)
     }
 }

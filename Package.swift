@@ -46,6 +46,11 @@ let kernelPlatforms: [Platform] = [.linux, .macOS]
 let computeSettings: [SwiftSetting] = [
     .unsafeFlags(["-Xcc", "-Xarch_x86_64", "-Xcc", avx512 ? "-march=x86-64-v4" : "-march=x86-64-v3"],
                  .when(platforms: kernelPlatforms)),
+    // Glibc's C headers default to math-errno, so every Float.squareRoot() (the stdlib's C shim)
+    // became a test for a negative argument and a call to sqrtf per lane: AdamW's SIMD8 square
+    // root ran as eight scalar ones. Without errno it is one vsqrtps, with the same
+    // correctly rounded results (TinyGPT never reads errno).
+    .unsafeFlags(["-Xcc", "-fno-math-errno"]),
 ] + (wideKernels ? [.define("TINYGPT_WIDE_KERNELS")] : []) + (avx512 ? [.define("TINYGPT_AVX512")] : [])
 
 let package = Package(

@@ -63,9 +63,10 @@ struct BenchCommand: Command {
             let sorted = r.stepTimes.sorted()
             print(String(format: "  ms/step  median %.1f  (min %.1f, max %.1f, %d steps)", r.medianSeconds * 1000,
                          sorted.first! * 1000, sorted.last! * 1000, sorted.count))
+            print(String(format: "  CPU ms/step median %.1f  (all threads together)", r.medianCPUSeconds * 1000))
             print(String(format: "  tokens/s %.0f   GFLOP/s %.1f = ", r.tokensPerSecond, r.gflops) + ofGemm(r.gflops))
-            print(String(format: "bench shape=%@ ms_per_step=%.1f tokens_per_s=%.0f gflops=%.1f of_gemm=%.2f", s.name,
-                         r.medianSeconds * 1000, r.tokensPerSecond, r.gflops, r.gflops / gemmForward()))
+            print(String(format: "bench shape=%@ ms_per_step=%.1f cpu_ms_per_step=%.1f tokens_per_s=%.0f gflops=%.1f of_gemm=%.2f", s.name,
+                         r.medianSeconds * 1000, r.medianCPUSeconds * 1000, r.tokensPerSecond, r.gflops, r.gflops / gemmForward()))
             summary.append((s.name + " training", r.gflops))
             Console.flush()
         }

@@ -346,6 +346,19 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertGreaterThan(Platform.peakResidentBytes() ?? 0, 1 << 20)
         #endif
     }
+
+    func testProcessCPUTimeCountsWorkAndBenchReportsIt() throws {
+        let start = Platform.processCPUSeconds()
+        var x: Float = 1
+        for i in 0..<5_000_000 { x = x * 1.000_000_1 + Float(i & 1) }
+        XCTAssertGreaterThan(x, 0)
+        XCTAssertGreaterThan(Platform.processCPUSeconds(), start)
+        // bench keeps one CPU time per timed step beside its wall-clock time.
+        let r = try Benchmark.training(BenchShape(preset: .baby, timedSteps: 3), context: KernelContext(threads: 1))
+        XCTAssertEqual(r.stepCPUTimes.count, 3)
+        XCTAssertTrue(r.stepCPUTimes.allSatisfy { $0 > 0 })
+        XCTAssertEqual(r.medianCPUSeconds, r.stepCPUTimes.sorted()[1])
+    }
 }
 
 private extension Platform.Attempt {

@@ -44,6 +44,36 @@ final class ThreadPoolTests: XCTestCase {
         XCTAssertTrue(flags[0..<count / 2].contains(0), "no task of the slow share was taken by the other thread")
     }
 
+    func testARegionDoesNotWaitForWorkersThatHaveNotJoined() {
+        // Workers held out (as a busy machine holds them off the cores): the caller takes every
+        // task of every share and returns without them. Let back in, they take part again.
+        let pool = ThreadPool(threadCount: 3)
+        let count = 64
+        let ranOnCaller = UnsafeMutablePointer<SharedWord>.allocate(capacity: count)
+        for i in 0..<count { (ranOnCaller + i).initialize(to: SharedWord(0)) }
+        defer { ranOnCaller.deallocate() }
+        let caller = pthread_self()
+        pool.workersMayJoin.store(0, ordering: .relaxed)
+        for _ in 0..<10 {
+            pool.run(count) { i in
+                if pthread_equal(pthread_self(), caller) != 0 { ranOnCaller[i].add(1, ordering: .relaxed) }
+            }
+        }
+        XCTAssertEqual((0..<count).map { ranOnCaller[$0].load(ordering: .relaxed) }, Array(repeating: 10, count: count),
+                       "with no worker joining, every task runs once per region on the caller")
+        pool.workersMayJoin.store(1, ordering: .relaxed)
+        var sawWorker = false
+        for _ in 0..<200 where !sawWorker {
+            let elsewhere = SharedWord(0)
+            pool.run(8) { i in
+                if pthread_equal(pthread_self(), caller) == 0 { elsewhere.add(1, ordering: .relaxed) }
+                if i < 4 { usleep(500) }
+            }
+            sawWorker = elsewhere.load(ordering: .relaxed) > 0
+        }
+        XCTAssertTrue(sawWorker, "workers let back in never took a task")
+    }
+
     func testTogetherRegionRunsOncePerThread() {
         for pool in Self.pools {
             let seen = UnsafeMutablePointer<SharedWord>.allocate(capacity: pool.threadCount)

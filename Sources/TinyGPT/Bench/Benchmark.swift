@@ -47,7 +47,11 @@ public struct BenchShape: Sendable {
 public struct TrainingBenchResult: Sendable {
     public var shape: BenchShape
     public var stepTimes: [Double]   // seconds
+    /// CPU time of each timed step, all threads together (seconds): what a step costs on a
+    /// machine shared with other work, where the wall clock also counts the others' turns.
+    public var stepCPUTimes: [Double] = []
     public var medianSeconds: Double { stepTimes.sorted()[stepTimes.count / 2] }
+    public var medianCPUSeconds: Double { stepCPUTimes.isEmpty ? 0 : stepCPUTimes.sorted()[stepCPUTimes.count / 2] }
     public var tokensPerSecond: Double { Double(shape.batchSize * shape.config.contextLength) / medianSeconds }
     public var gflops: Double { tokensPerSecond * shape.flopsPerToken / 1e9 }
 }
@@ -106,13 +110,14 @@ public enum Benchmark {
         let trainer = try Trainer(config: shape.config, settings: settings, tokenizer: tokenizer, tokens: tokens,
                                   corpusName: "synthetic tokens", context: context)
         for _ in 0..<2 { _ = trainer.trainStep() }
-        var times: [Double] = []
+        var times: [Double] = [], cpuTimes: [Double] = []
         for _ in 0..<shape.timedSteps {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = Platform.processCPUSeconds()
             _ = trainer.trainStep()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            cpuTimes.append(Platform.processCPUSeconds() - cpuStart)
         }
-        return TrainingBenchResult(shape: shape, stepTimes: times)
+        return TrainingBenchResult(shape: shape, stepTimes: times, stepCPUTimes: cpuTimes)
     }
 
     /// Times generating `characters` characters with the baby shape (random weights), `repeats` times.

@@ -61,7 +61,13 @@ public final class GPT {
 
     public var parameterCount: Int { layout.totalCount }
 
-    public func zeroGradients() { gradients.zero() }
+    /// Clears the gradients, in parallel chunks (the small shape's are 43 MB: about 5 ms on one core).
+    public func zeroGradients() {
+        let g = gradients.pointer, count = gradients.count, chunk = 1 << 16
+        context.pool.run((count + chunk - 1) / chunk) { task in
+            (g + task * chunk).update(repeating: 0, count: min(chunk, count - task * chunk))
+        }
+    }
 
     /// Runs the model on tokens (B, T), T ≤ contextLength. With targets (B, T), returns the mean
     /// cross-entropy loss and keeps what `backward` needs; without, returns 0 and leaves logits

@@ -312,6 +312,14 @@ public enum Platform {
         #endif
     }
 
+    /// CPU time this process has used so far, all its threads together, in seconds
+    /// (CLOCK_PROCESS_CPUTIME_ID): on a shared machine, the work done, whoever else runs.
+    public static func processCPUSeconds() -> Double {
+        var now = timespec()
+        _ = clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     /// Gives the core to another thread (a spinning worker with nothing to do).
     @inline(__always) public static func yieldThread() { _ = sched_yield() }
 

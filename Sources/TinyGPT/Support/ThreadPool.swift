@@ -10,6 +10,12 @@
 // to read the rows it wrote in the op before, from its own cache. A thread that finishes its
 // share early takes the remaining tasks of the others from their far end.
 //
+// A worker joins a job before it takes any task, and the caller, once every task has been
+// taken, closes the job to workers that have not joined: it waits only for those that did.
+// On an idle machine a worker joins within microseconds. On a busy one a worker may not run
+// for milliseconds; the caller then takes its whole share instead of waiting for it to be
+// scheduled (at 158 regions a step, that wait made two threads five times slower than one).
+//
 // Determinism: the pool only decides *which thread* runs a task. Callers make tasks that
 // write disjoint outputs, each summed in an order fixed by the problem size alone (partial
 // sums are reduced in task order), so results are bit-identical for any thread count.
@@ -23,7 +29,15 @@ public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
 
     private let generation = SharedWord(0)
+    /// The current job's entry: its number (the generation, low 31 bits) << 32, the closed
+    /// bit, and the number of workers that joined it. Workers join by compare-and-swap while
+    /// it is open; the caller closes it once no task is left to take.
+    private let entry = SharedWord(0)
+    private static let closedBit = 1 << 31
+    private static let numberMask = (1 << 31) - 1
     private let checkedIn = SharedWord(0)
+    /// Tests clear this to hold workers out of ordinary jobs (never out of `runTogether`).
+    let workersMayJoin = SharedWord(1)
     /// Per thread, the tasks of its share not yet taken: front << 32 | back. The owner takes
     /// from the front and others from the back, each by compare-and-swap on the one word.
     /// Each word has a cache line of its own (SharedWord).
@@ -72,15 +86,32 @@ public final class ThreadPool: @unchecked Sendable {
                 shares[t].store(first << 32 | end, ordering: .relaxed)
             }
             checkedIn.store(0, ordering: .relaxed)
+            // Only this thread writes the generation, so the next one is known before it is posted.
+            let number = (generation.load(ordering: .relaxed) + 1) & Self.numberMask
+            entry.store(number << 32, ordering: .releasing)
             sleepLock.lock()
             generation.add(1, ordering: .sequentiallyConsistent)
             sleepLock.broadcast()
             sleepLock.unlock()
             drainTasks(escapable, thread: 0)
-            // Every worker checks in after its last task, so none is in flight once we return.
-            // Spin briefly, then yield the core: on a busy machine a worker may be waiting for it.
+            // Every task is taken. Close the job: a worker that has not joined by now never
+            // will, and never reads `job`. In a together region every thread runs its own
+            // task, so every worker joins and is waited for.
+            var joined = threadCount - 1
+            if !onePerThread {
+                var word = entry.load(ordering: .acquiring)
+                while true {
+                    let (exchanged, original) = entry.compareExchange(expected: word, desired: word | Self.closedBit,
+                                                                      ordering: .acquiringAndReleasing)
+                    if exchanged { break }
+                    word = original
+                }
+                joined = word & Self.numberMask
+            }
+            // Every worker that joined checks in after its last task, so none is in flight once
+            // we return. Spin briefly, then yield the core: on a busy machine it may need it.
             var spins = 0
-            while checkedIn.load(ordering: .acquiring) < threadCount - 1 {
+            while checkedIn.load(ordering: .acquiring) < joined {
                 spins += 1
                 if spins > 2_000 { Platform.yieldThread() }
             }
@@ -141,8 +172,24 @@ public final class ThreadPool: @unchecked Sendable {
                 }
             }
             seen = generation.load(ordering: .acquiring)
+            guard join(seen) else { continue }
             if let body = job { drainTasks(body, thread: index) }
             checkedIn.add(1, ordering: .releasing)
+        }
+    }
+
+    /// Joins job `generation` unless the caller has closed it (having taken every task itself)
+    /// or a later job has replaced it; true when joined.
+    private func join(_ generation: Int) -> Bool {
+        let number = generation & Self.numberMask
+        var word = entry.load(ordering: .acquiring)
+        while true {
+            if word >> 32 != number || word & Self.closedBit != 0 { return false }
+            if !onePerThread && workersMayJoin.load(ordering: .relaxed) == 0 { return false }
+            let (exchanged, original) = entry.compareExchange(expected: word, desired: word + 1,
+                                                              ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            word = original
         }
     }
 }

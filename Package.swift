@@ -2,7 +2,7 @@
 // TinyGPT: a character-level GPT trainer and sampler, every backward pass by hand.
 // No package dependencies: the standard library, Foundation, Dispatch and XCTest only.
 //
-// Tools version 6.2: from Swift 6.2 on, SwiftPM accepts unsafe flags (here one, -march) in a
+// Tools version 6.2: from Swift 6.2 on, SwiftPM accepts unsafe flags (here -march and -fno-math-errno) in a
 // package that others depend on by version (`from: "1.0.0"`) when its manifest declares 6.2
 // or later. Swift 6.0 and 6.1 read Package@swift-6.0.swift instead.
 import Foundation

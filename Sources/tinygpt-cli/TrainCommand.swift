@@ -180,7 +180,7 @@ final class TrainProgress {
         let startLoss = fineTune == nil ? nil : trainer.evaluate()
         if let budget { try chooseSteps(budget) }
         let s = trainer.settings
-        print("training: batch \(s.batchSize), \(s.steps) steps, lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), dropout \(s.dropout), seed \(s.seed), \(trainer.model.context.pool.threadCount) threads")
+        print("training: batch \(s.batchSize), \(s.steps) steps, lr \(String(format: "%g", s.learningRate)) → \(String(format: "%g", s.minLearningRate)), warmup \(s.warmupSteps), dropout \(s.dropout), seed \(s.seed), \(trainer.model.context.pool.threadCount == 1 ? "1 thread" : "\(trainer.model.context.pool.threadCount) threads")")
         print("saving to \(options.directory)/ (\([RunFiles.latestName, RunFiles.bestName, RunFiles.trainingLogName, RunFiles.reportName].joined(separator: ", "))); Ctrl-C saves and stops")
         Console.flush()
         var description = RunDescription(trainer: trainer, dataPath: dataPath, baselines: baselines)

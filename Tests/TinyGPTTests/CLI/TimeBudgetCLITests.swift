@@ -31,11 +31,16 @@ final class TimeBudgetCLITests: XCTestCase {
         try Checkpoint(contentsOf: work.appendingPathComponent(path).path)
     }
 
-    /// The small run both tests train: the tiny preset, evaluating over few windows.
-    private let shape = ["train", "--preset", "tiny", "--data", "corpus.txt", "--eval-windows", "8", "--log-every", "50"]
+    /// The small run both tests train: the tiny preset, evaluating over few windows, on one
+    /// thread (a loaded machine can leave a second thread waiting for a core at every barrier
+    /// of the evaluation's sampling, which would leave the budget room for a step or two).
+    private let shape = ["train", "--preset", "tiny", "--data", "corpus.txt", "--eval-windows", "8", "--log-every", "50",
+                         "--threads", "1"]
 
     func testBudgetChoosesStepsThatStepsRepeatsBitForBit() throws {
-        let budgeted = try run(shape + ["--minutes", "0.1", "--out", "budget"])
+        // Evaluating (and so keeping a step checkpoint) at every step leaves an earlier step to
+        // resume from however few steps a loaded machine lets the budget choose.
+        let budgeted = try run(shape + ["--minutes", "0.1", "--eval-every", "1", "--out", "budget"])
         XCTAssertEqual(budgeted.exitCode, 0, budgeted.stderr)
         let line = try XCTUnwrap(budgeted.stdout.split(separator: "\n").first { $0.hasPrefix("--minutes 0.1: ") }, budgeted.stdout)
         XCTAssertTrue(line.contains(" per step, evaluations "), String(line))
@@ -53,7 +58,7 @@ final class TimeBudgetCLITests: XCTestCase {
         XCTAssertEqual(description.settings.minutes, 0.1)
 
         // --steps with the chosen count: the same run, bit for bit.
-        let repeated = try run(shape + ["--steps", "\(steps)", "--out", "steps"])
+        let repeated = try run(shape + ["--steps", "\(steps)", "--eval-every", "1", "--out", "steps"])
         XCTAssertEqual(repeated.exitCode, 0, repeated.stderr)
         let again = try checkpoint("steps/latest.ckpt")
         let againState = try XCTUnwrap(again.training)
@@ -79,8 +84,10 @@ final class TimeBudgetCLITests: XCTestCase {
             let ended = try checkpoint("budget-2/latest.ckpt")
             XCTAssertEqual(ended.training?.step, steps)
             XCTAssertEqual(ended.parameters.map(\.bitPattern), saved.parameters.map(\.bitPattern))
-        } else {
+        } else if steps > 1 {
             XCTFail("no earlier step checkpoint in \(stepFiles)")
+        } else {
+            print("the budget chose 1 step on this loaded machine: no earlier step to resume from")
         }
 
         // --minutes on a resume is refused, whatever its value.

@@ -75,9 +75,9 @@ public struct Preset: Equatable, Sendable {
         purpose: "the best shape and learning rate we found for ten minutes of tiny Shakespeare on 2 cores"
     ) {
         $0.contextLength = 256
-        $0.batchSize = 8
+        $0.batchSize = 4
         $0.minutes = 10
-        $0.learningRate = 2e-3
+        $0.learningRate = 3e-3
         $0.evalInterval = 500
     }
     /// nanoGPT's shakespeare_char GPU shape (slow on a CPU).

@@ -19,13 +19,15 @@
 // re-encoded window) go through the GEMM micro-kernel panel by panel, so the weights are read
 // once for all of them.
 //
-// A call runs as one parallel region: every thread takes a fixed share of each product's
-// panels and of the heads, and the threads meet at a barrier between dependent phases (four
-// per layer, five when the heads cannot be dealt out in whole panels: see `CachedSteps`). The
-// small per-position work (embedding, LayerNorm, residual adds) is repeated
-// by every thread on its own copy of x, which costs less than another barrier. Which thread
-// computes a column never changes how it is computed, and a position's numbers do not depend
-// on how many positions were fed with it, so results are the same for any thread count.
+// A call runs as one parallel region. With at least two streams per thread, the threads split
+// the streams: each runs its own streams' rows through the whole model with no barrier at all.
+// Otherwise (one stream, a prompt, a few streams) every thread takes a fixed share of each
+// product's panels and of the heads, and the threads meet at a barrier between dependent phases
+// (four per layer, five when the heads cannot be dealt out in whole panels: see `CachedSteps`);
+// the small per-position work (embedding, LayerNorm, residual adds) is then repeated by every
+// thread on its own copy of x, which costs less than another barrier. Which thread computes a
+// column never changes how it is computed, and a position's numbers do not depend on how many
+// positions were fed with it, so results are the same for any thread count and either split.
 //
 // Several streams (`streams:`) decode together: each has its own keys, values and history, and
 // one step feeds every stream its next character as one row each, one small matrix product per
@@ -231,24 +233,35 @@ public final class KVCache {
         precondition(n >= 1 && n <= R && rows.position + rows.positions <= T && stream + groups <= streams)
         encodedPositions += n
         passes += 1
+        // With at least two streams per thread, thread t runs its own streams' rows through
+        // every product, head and layer alone: no barrier at all, each thread reading all the
+        // weights (a 4-stream share per thread still keeps its FMA units busy). Otherwise the
+        // threads share each product's panels and the heads, and meet at barriers.
+        let byStream = P > 1 && groups >= 2 * P
         model.context.pool.runTogether { thread, barrier in
             let x = scratch + thread * perThread
-            for r in 0..<n {
-                Embedding.forwardRow(x + r * C, ids[r], position: rows.position(r), p + layout.tokenEmbedding,
+            let mine = byStream ? rows.part(thread, of: P) : rows
+            let (t, threads, meet) = byStream ? (0, 1, Self.alone) : (thread, P, barrier)
+            let firstRow = (mine.stream - stream) * rows.positions
+            for r in 0..<mine.count {
+                Embedding.forwardRow(x + r * C, ids[firstRow + r], position: mine.position(r), p + layout.tokenEmbedding,
                                      p + layout.positionEmbedding, C: C)
             }
-            var steps = CachedSteps(cache: self, thread: thread, threads: P, barrier: barrier, rows: rows, n: n, x: x)
+            var steps = CachedSteps(cache: self, thread: t, threads: threads, barrier: meet, rows: mine, firstRow: firstRow, x: x)
             for l in 0..<c.layerCount {
                 steps.layer = l
                 Block.forward(&steps, layout.blocks[l], residual: c.residual)
             }
             let h = x + R * C, normW = p + layout.finalNorm.weight, normB = p + layout.finalNorm.bias
-            for g in 0..<groups {
+            for g in 0..<mine.streams {
                 _ = LayerNorm.forwardRow(h + g * C, x + ((g + 1) * rows.positions - 1) * C, normW, normB, C: C)
             }
-            head.multiply(w, h, into: out + stream * V, rows: groups, bias: nil, panels: head.share(thread, of: P))
+            head.multiply(w, h, into: out + mine.stream * V, rows: mine.streams, bias: nil, panels: head.share(t, of: threads))
         }
     }
+
+    /// The barrier of a thread that runs its rows alone: it never waits.
+    private static let alone = Barrier(threadCount: 1)
 
     /// Where the rows of one call belong: `streams` consecutive streams from `stream`, each with
     /// `positions` consecutive positions from `position`, stream by stream. So row r is stream
@@ -259,6 +272,11 @@ public final class KVCache {
         var count: Int { streams * positions }
         @inline(__always) func stream(_ r: Int) -> Int { stream + r / positions }
         @inline(__always) func position(_ r: Int) -> Int { position + r % positions }
+        /// Thread t's streams when P threads split these streams between them.
+        func part(_ t: Int, of P: Int) -> RowPlace {
+            let first = streams * t / P, end = streams * (t + 1) / P
+            return RowPlace(stream: stream + first, streams: end - first, position: position, positions: positions)
+        }
     }
 
     /// The cached pass's block steps, as one thread of the parallel region runs them on the n
@@ -278,6 +296,10 @@ public final class KVCache {
         let barrier: Barrier
         /// Where each row belongs, and how many rows there are.
         let rows: RowPlace, n: Int
+        /// The cache's activation rows (q, k, v; y; fc and its GELU; a branch's output) from
+        /// these rows' first, `firstRow`, on.
+        let qkv: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, fc: UnsafeMutablePointer<Float>,
+            fcGelu: UnsafeMutablePointer<Float>, branch: UnsafeMutablePointer<Float>
         /// This thread's x (n, C), its LayerNorm h (n, C) and its two rows of attention scores s (2, T).
         let x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>
         let params: UnsafePointer<Float>, panels: UnsafePointer<Float>
@@ -286,10 +308,13 @@ public final class KVCache {
         let headsInWholePanels: Bool
         var layer = 0
 
-        init(cache: KVCache, thread: Int, threads: Int, barrier: Barrier, rows: RowPlace, n: Int, x: UnsafeMutablePointer<Float>) {
+        init(cache: KVCache, thread: Int, threads: Int, barrier: Barrier, rows: RowPlace, firstRow: Int,
+             x: UnsafeMutablePointer<Float>) {
             let c = cache.model.config, R = cache.rowCapacity
-            (self.cache, self.thread, self.threads, self.barrier, self.rows, self.n) = (cache, thread, threads, barrier, rows, n)
+            (self.cache, self.thread, self.threads, self.barrier, self.rows, n) = (cache, thread, threads, barrier, rows, rows.count)
             (C, T, NH, gelu) = (c.modelWidth, c.contextLength, c.headCount, c.gelu)
+            (qkv, y, branch) = (cache.qkv.pointer + firstRow * 3 * C, cache.y.pointer + firstRow * C, cache.branch.pointer + firstRow * C)
+            (fc, fcGelu) = (cache.fc.pointer + firstRow * 4 * C, cache.fcGelu.pointer + firstRow * 4 * C)
             headsInWholePanels = NH % threads == 0 && (C / threads) % PanelMatrix.width == 0 && C % threads == 0
             (self.x, h, s) = (x, x + R * C, x + 2 * R * C)
             params = UnsafePointer(cache.model.parameters.pointer)
@@ -305,10 +330,10 @@ public final class KVCache {
             let m = cache.blockWeights[layer]
             let matrix: PanelMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
             switch step {
-            case .qkv: (matrix, input, output) = (m.qkv, UnsafePointer(h), cache.qkv.pointer)
-            case .attnProj: (matrix, input, output) = (m.attnProj, UnsafePointer(cache.y.pointer), cache.branch.pointer)
-            case .fc: (matrix, input, output) = (m.fc, UnsafePointer(h), cache.fc.pointer)
-            case .mlpProj: (matrix, input, output) = (m.mlpProj, UnsafePointer(cache.fcGelu.pointer), cache.branch.pointer)
+            case .qkv: (matrix, input, output) = (m.qkv, UnsafePointer(h), qkv)
+            case .attnProj: (matrix, input, output) = (m.attnProj, UnsafePointer(y), branch)
+            case .fc: (matrix, input, output) = (m.fc, UnsafePointer(h), fc)
+            case .mlpProj: (matrix, input, output) = (m.mlpProj, UnsafePointer(fcGelu), branch)
             }
             if step == .qkv && headsInWholePanels {
                 // The panels of this thread's heads in each of q, k and v; its attention reads
@@ -329,7 +354,7 @@ public final class KVCache {
                 barrier.wait()
             case .gelu:
                 // Each thread applies GELU to the columns it computed.
-                let columns = matrix.columns(mine), OC = w.outputs, a = cache.fcGelu.pointer
+                let columns = matrix.columns(mine), OC = w.outputs, a = fcGelu
                 for r in 0..<n { GELU.forward(a + r * OC, output + r * OC, range: columns, form: gelu) }
                 barrier.wait()
             case .residual:
@@ -343,7 +368,6 @@ public final class KVCache {
 
         func attention() {
             let hs = C / NH, scale = 1 / Float(hs).squareRoot()
-            let qkv = cache.qkv.pointer, y = cache.y.pointer
             // Each (head, row) job writes its key and value into the cache, then its scores and
             // their softmax into one of two score buffers, in turn; the weighted values of two
             // jobs (or two 32-lane quarters of one) run together, so eight chains are in flight.

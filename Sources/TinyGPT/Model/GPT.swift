@@ -243,9 +243,10 @@ public final class GPT {
     }
 
     /// Frees the activation memory (what the last forward pass left in it is gone); the next
-    /// forward pass allocates it again. Between training steps it is dead weight: a run frees
-    /// it at each evaluation, so that what the evaluation goes on to do (sample the time-lapse,
-    /// redraw the report, write checkpoints) does not stack on a step's memory.
+    /// forward pass allocates it again. Between training steps it is dead weight: the training
+    /// monitor frees it at each evaluation once the gradient health has read it, so that what
+    /// the evaluation goes on to do (sample the time-lapse, redraw the report, write
+    /// checkpoints) does not stack on a step's memory.
     public func releaseActivations() { acts = nil }
 
     /// Whether the model holds activation memory (from a forward pass since the last release).

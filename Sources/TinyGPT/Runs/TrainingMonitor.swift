@@ -56,8 +56,8 @@ public final class TrainingMonitor {
         if clipThreshold > 0 && result.gradNorm > clipThreshold { clipped += 1 }
     }
 
-    /// Measures what `evaluated` would record, and records nothing: the work an evaluation adds,
-    /// for timing it (`TimeBudget.measure`).
+    /// Measures what `evaluated` would record, and records nothing (it frees the activations as
+    /// `evaluated` does): the work an evaluation adds, for timing it (`TimeBudget.measure`).
     public func rehearseEvaluation(_ trainer: Trainer) {
         _ = GradientHealthRecord.measure(trainer, firstStep: firstStep, stepNorms: norms, clipped: clipped, inputs: probeWindows)
         trainer.model.releaseActivations()

@@ -1,7 +1,8 @@
 // Tests for Training/TrainingMonitor.swift, GradientHealth.swift and TimeLapse.swift: the
 // recorded norms are the norms of the gradient buffer, the update ratio is the real change
-// of the weights, recording leaves training's bits alone, the time-lapse is the same for a
-// seed, and the records survive a resume (truncated past the resumed step, then appended).
+// of the weights, recording leaves training's bits alone, an evaluation frees the model's
+// activations, the time-lapse is the same for a seed, and the records survive a resume
+// (truncated past the resumed step, then appended).
 
 import Foundation
 import XCTest
@@ -109,6 +110,33 @@ final class TrainingMonitorTests: XCTestCase {
         XCTAssertEqual(Array(plain.model.parameters.buffer), Array(watched.model.parameters.buffer))
         XCTAssertEqual(plain.rng, watched.rng)
         XCTAssertEqual(plain.history, watched.history)
+    }
+
+    /// An evaluation frees the model's activations once the gradient health has read them, so
+    /// the time-lapse's KV cache and what follows (the report redrawn at the evaluation event,
+    /// the checkpoints) do not stack on a step's memory: a baby run on tiny Shakespeare peaked
+    /// 3.5 MB above its steps, at its evaluations. The next step allocates them again, and
+    /// training goes on to the bit (testRecordingLeavesTrainingBitsAlone).
+    func testAnEvaluationFreesTheActivations() throws {
+        let folder = try makeFolder()
+        let trainer = try TrainerTests.makeTrainer(TrainerTests.settings(steps: 8))
+        let monitor = try TrainingMonitor(trainer: trainer, folder: folder, timeLapse: TimeLapse(defaultFor: trainer.data),
+                                          resuming: false)
+        var heldAtEvaluations: [Bool] = [], heldAtSteps: [Bool] = []
+        _ = try TrainingRun.run(trainer, options: RunOptions(directory: folder.directory, saveEvery: 0, keep: 0),
+                                monitor: monitor, shouldStop: { false }) { event in
+            switch event {
+            case .evaluation: heldAtEvaluations.append(trainer.model.holdsActivations)
+            case .step: heldAtSteps.append(trainer.model.holdsActivations)
+            default: break
+            }
+        }
+        XCTAssertEqual(heldAtEvaluations, [false, false])
+        XCTAssertEqual(heldAtSteps, Array(repeating: true, count: 8))
+        // The time budget's rehearsal of an evaluation does what an evaluation does.
+        _ = trainer.evaluate()
+        monitor.rehearseEvaluation(trainer)
+        XCTAssertFalse(trainer.model.holdsActivations)
     }
 
     func testTimeLapseIsTheSameForASeed() throws {

@@ -242,6 +242,16 @@ public final class GPT {
                            B: B, T: T, C: C, context: context)
     }
 
+    /// Frees the activation memory (what the last forward pass left in it is gone); the next
+    /// forward pass allocates it again. Between training steps it is dead weight: the training
+    /// monitor frees it at each evaluation once the gradient health has read it, so that what
+    /// the evaluation goes on to do (sample the time-lapse, redraw the report, write
+    /// checkpoints) does not stack on a step's memory.
+    public func releaseActivations() { acts = nil }
+
+    /// Whether the model holds activation memory (from a forward pass since the last release).
+    public var holdsActivations: Bool { acts != nil }
+
     private func activations(B: Int, T: Int, dropout: Bool) -> Activations {
         if let a = acts, a.B == B, a.T == T, !dropout || a.embeddingMask != nil { return a }
         acts = nil  // free the old arena before allocating the new one

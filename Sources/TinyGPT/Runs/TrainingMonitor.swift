@@ -7,7 +7,8 @@
 //
 // Per step the monitor keeps one number the trainer computed anyway (the global gradient
 // norm before clipping) in a buffer reserved for the whole interval: no allocation, no
-// reduction over the parameters. Everything else happens at evaluations.
+// reduction over the parameters. Everything else happens at evaluations, and the model's
+// activations are freed once the gradient health has used them (see `evaluated`).
 
 import Foundation
 
@@ -55,17 +56,23 @@ public final class TrainingMonitor {
         if clipThreshold > 0 && result.gradNorm > clipThreshold { clipped += 1 }
     }
 
-    /// Measures what `evaluated` would record, and records nothing: the work an evaluation adds,
-    /// for timing it (`TimeBudget.measure`).
+    /// Measures what `evaluated` would record, and records nothing (it frees the activations as
+    /// `evaluated` does): the work an evaluation adds, for timing it (`TimeBudget.measure`).
     public func rehearseEvaluation(_ trainer: Trainer) {
         _ = GradientHealthRecord.measure(trainer, firstStep: firstStep, stepNorms: norms, clipped: clipped, inputs: probeWindows)
+        trainer.model.releaseActivations()
         _ = timeLapse.record(model: trainer.model, tokenizer: trainer.tokenizer, step: trainer.step, seed: trainer.settings.seed)
     }
 
     /// At an evaluation (after the step's update): measures and appends one line to each file.
+    /// The gradient health is the last use of the model's activations before the next step, so
+    /// they are freed before the time-lapse: its KV cache, and the report and checkpoints that
+    /// follow the evaluation, then take memory that a training step no longer holds, and a
+    /// run's peak is its steps' (`GPT.releaseActivations`).
     public func evaluated(_ trainer: Trainer) throws {
         let record = GradientHealthRecord.measure(trainer, firstStep: firstStep, stepNorms: norms, clipped: clipped,
                                                   inputs: probeWindows)
+        trainer.model.releaseActivations()
         let frame = timeLapse.record(model: trainer.model, tokenizer: trainer.tokenizer, step: trainer.step,
                                      seed: trainer.settings.seed)
         try health.append(record)

@@ -78,7 +78,7 @@ public struct Preset: Equatable, Sendable {
         $0.batchSize = 4
         $0.minutes = 10
         $0.learningRate = 3e-3
-        $0.evalInterval = 500
+        $0.evalInterval = 1000  // an evaluation costs about 30 steps: every 500 took 5% of the budget
     }
     /// nanoGPT's shakespeare_char GPU shape (slow on a CPU).
     public static let small = Preset(name: "small", purpose: "nanoGPT's shakespeare_char GPU shape, slow on a CPU") {

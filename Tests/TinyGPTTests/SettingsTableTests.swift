@@ -154,7 +154,7 @@ final class SettingsTableTests: XCTestCase {
         XCTAssertEqual(train.flags.first { $0.name == "--warmup" }?.defaultValue, "\(TrainingConfig().warmupSteps)")
         XCTAssertEqual(train.flags.first { $0.name == "--seed" }?.defaultValue, "\(TrainingConfig().seed)")
         XCTAssertEqual(train.flags.first { $0.name == "--grad-clip" }?.defaultValue, "1")
-        XCTAssertEqual(train.flags.first { $0.name == "--weight-decay" }?.defaultValue, "0.1")
+        XCTAssertNil(train.flags.first { $0.name == "--weight-decay" }?.defaultValue, "a preset (ten-minutes) chooses it")
         XCTAssertNil(train.flags.first { $0.name == "--layers" }?.defaultValue, "presets choose the shape")
         XCTAssertEqual(train.flags.first { $0.name == "--min-lr" }?.defaultValue, "lr/10")
         // The seed of sample, compare and gradcheck is train's, with the one default.

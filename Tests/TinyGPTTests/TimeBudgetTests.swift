@@ -98,7 +98,7 @@ final class TimeBudgetTests: XCTestCase {
         XCTAssertEqual(preset.settings.minutes, 10)
         XCTAssertNil(preset.changes.steps, "the budget chooses the steps")
         XCTAssertEqual(preset.summary,
-                       "the best shape and learning rate we found for ten minutes of tiny Shakespeare on 2 cores: 4 layers, 4 heads, width 128, context 256, batch 4, time budget 10 min")
+                       "the best shape, learning rate and weight decay we found for ten minutes of tiny Shakespeare on 2 cores: 4 layers, 4 heads, width 128, context 256, batch 4, time budget 10 min")
         // minutes and steps both chosen: one usage error naming both.
         var both = TrainingPlan.Overrides()
         both.minutes = 5

@@ -122,13 +122,17 @@ final class SafetyCLITests: XCTestCase {
 
         XCTAssertEqual(try run(["train", "--steps", "40", "--out", "chain"] + common).exitCode, 0)
         XCTAssertEqual(try loggedSteps("chain"), [10, 20, 30, 40])
-        // A resume stopped before its first step (SIGTERM as it starts) keeps every row.
+        // A resume stopped as it starts (SIGTERM when it says "resuming": before its first
+        // step, or a few steps in on a fast machine, where a step of this model takes well
+        // under a millisecond) keeps every row.
         let early = try start(["train", "--resume", "chain/latest.ckpt", "--steps", "60"] + common)
         XCTAssertTrue(waitFor(early.process) { text(early.out).contains("resuming") }, text(early.err))
         kill(early.process.processIdentifier, SIGTERM)
         TinyGPTProcess.wait(early.process, timeout: 60)
         XCTAssertEqual(early.process.terminationStatus, 0, text(early.err))
-        XCTAssertTrue(text(early.out).contains("interrupted at step 40"), text(early.out))
+        let stoppedAt = text(early.out).components(separatedBy: "interrupted at step ").dropFirst().first
+            .flatMap { Int($0.prefix { $0.isNumber }) }
+        XCTAssertTrue((40..<60).contains(stoppedAt ?? -1), text(early.out))
         XCTAssertEqual(Array(try loggedSteps("chain").prefix(4)), [10, 20, 30, 40])
         for steps in [60, 80] {
             let outcome = try run(["train", "--resume", "chain/latest.ckpt", "--steps", "\(steps)"] + common)

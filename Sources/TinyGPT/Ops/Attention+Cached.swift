@@ -86,30 +86,27 @@ extension Attention {
             pa += stride * 4
             pb += stride * 4
         }
-        for t in both..<a.n {
-            let sa = Vec(repeating: a.s[t])
-            a0 = a0.addingProduct(sa, pa.loadUnaligned(as: Vec.self))
-            a1 = a1.addingProduct(sa, pa.loadUnaligned(fromByteOffset: 32, as: Vec.self))
-            a2 = a2.addingProduct(sa, pa.loadUnaligned(fromByteOffset: 64, as: Vec.self))
-            a3 = a3.addingProduct(sa, pa.loadUnaligned(fromByteOffset: 96, as: Vec.self))
-            pa += stride * 4
+        finish(a, from: both, (a0, a1, a2, a3), at: pa, stride: stride)
+        finish(b, from: both, (b0, b1, b2, b3), at: pb, stride: stride)
+    }
+
+    /// One job's chains over its positions `first..<n` (v_first at `p`), alone, then its 32 sums into y.
+    @inline(__always)
+    private static func finish(_ job: WeightedValues, from first: Int, _ sums: (Vec, Vec, Vec, Vec),
+                               at p: UnsafeRawPointer, stride: Int) {
+        var (c0, c1, c2, c3) = sums, p = p
+        for t in first..<job.n {
+            let st = Vec(repeating: job.s[t])
+            c0 = c0.addingProduct(st, p.loadUnaligned(as: Vec.self))
+            c1 = c1.addingProduct(st, p.loadUnaligned(fromByteOffset: 32, as: Vec.self))
+            c2 = c2.addingProduct(st, p.loadUnaligned(fromByteOffset: 64, as: Vec.self))
+            c3 = c3.addingProduct(st, p.loadUnaligned(fromByteOffset: 96, as: Vec.self))
+            p += stride * 4
         }
-        for t in both..<b.n {
-            let sb = Vec(repeating: b.s[t])
-            b0 = b0.addingProduct(sb, pb.loadUnaligned(as: Vec.self))
-            b1 = b1.addingProduct(sb, pb.loadUnaligned(fromByteOffset: 32, as: Vec.self))
-            b2 = b2.addingProduct(sb, pb.loadUnaligned(fromByteOffset: 64, as: Vec.self))
-            b3 = b3.addingProduct(sb, pb.loadUnaligned(fromByteOffset: 96, as: Vec.self))
-            pb += stride * 4
-        }
-        let ya = UnsafeMutableRawPointer(a.y), yb = UnsafeMutableRawPointer(b.y)
-        ya.storeBytes(of: a0, as: Vec.self)
-        ya.storeBytes(of: a1, toByteOffset: 32, as: Vec.self)
-        ya.storeBytes(of: a2, toByteOffset: 64, as: Vec.self)
-        ya.storeBytes(of: a3, toByteOffset: 96, as: Vec.self)
-        yb.storeBytes(of: b0, as: Vec.self)
-        yb.storeBytes(of: b1, toByteOffset: 32, as: Vec.self)
-        yb.storeBytes(of: b2, toByteOffset: 64, as: Vec.self)
-        yb.storeBytes(of: b3, toByteOffset: 96, as: Vec.self)
+        let y = UnsafeMutableRawPointer(job.y)
+        y.storeBytes(of: c0, as: Vec.self)
+        y.storeBytes(of: c1, toByteOffset: 32, as: Vec.self)
+        y.storeBytes(of: c2, toByteOffset: 64, as: Vec.self)
+        y.storeBytes(of: c3, toByteOffset: 96, as: Vec.self)
     }
 }

@@ -59,9 +59,17 @@ public final class TrainingMonitor {
     /// Measures what `evaluated` would record, and records nothing (it frees the activations as
     /// `evaluated` does): the work an evaluation adds, for timing it (`TimeBudget.measure`).
     public func rehearseEvaluation(_ trainer: Trainer) {
-        _ = GradientHealthRecord.measure(trainer, firstStep: firstStep, stepNorms: norms, clipped: clipped, inputs: probeWindows)
-        trainer.model.releaseActivations()
+        _ = measureHealthAndFreeActivations(trainer)
         _ = timeLapse.record(model: trainer.model, tokenizer: trainer.tokenizer, step: trainer.step, seed: trainer.settings.seed)
+    }
+
+    /// The gradient health at this step: the last use of the model's activations before the
+    /// next step, so they are freed right after (`GPT.releaseActivations`).
+    private func measureHealthAndFreeActivations(_ trainer: Trainer) -> GradientHealthRecord {
+        let record = GradientHealthRecord.measure(trainer, firstStep: firstStep, stepNorms: norms, clipped: clipped,
+                                                  inputs: probeWindows)
+        trainer.model.releaseActivations()
+        return record
     }
 
     /// At an evaluation (after the step's update): measures and appends one line to each file.
@@ -70,9 +78,7 @@ public final class TrainingMonitor {
     /// follow the evaluation, then take memory that a training step no longer holds, and a
     /// run's peak is its steps' (`GPT.releaseActivations`).
     public func evaluated(_ trainer: Trainer) throws {
-        let record = GradientHealthRecord.measure(trainer, firstStep: firstStep, stepNorms: norms, clipped: clipped,
-                                                  inputs: probeWindows)
-        trainer.model.releaseActivations()
+        let record = measureHealthAndFreeActivations(trainer)
         let frame = timeLapse.record(model: trainer.model, tokenizer: trainer.tokenizer, step: trainer.step,
                                      seed: trainer.settings.seed)
         try health.append(record)
